@@ -1,0 +1,215 @@
+"""Duration distributions: draw with an injected numpy Generator; mean and quantiles from scipy.
+
+A scenario writes a duration either as a plain unit string ('15m', a fixed value) or as a
+one-key mapping naming the family, e.g. ``{lognormal: {median: 30m, p90: 2h}}``.
+Sampling uses numpy directly (fast, on the hot path); summaries use scipy (exact, cold path).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from drsim.units import format_duration, parse_duration
+
+Z90 = float(stats.norm.ppf(0.9))
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A non-negative random duration in seconds."""
+
+    family: str
+    params: tuple[float, ...]
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return _SAMPLERS[self.family](rng, *self.params)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.family == "fixed"
+
+    @property
+    def mean(self) -> float:
+        if self.family == "fixed":
+            return self.params[0]
+        if self.family == "empirical":
+            return float(np.mean(self.params))
+        return float(self._frozen().mean())
+
+    def quantile(self, q: float) -> float:
+        if self.family == "fixed":
+            return self.params[0]
+        if self.family == "empirical":
+            return float(np.quantile(self.params, q, method="inverted_cdf"))
+        return float(self._frozen().ppf(q))
+
+    def _frozen(self) -> Any:
+        return _FROZEN[self.family](*self.params)
+
+    def describe(self) -> str:
+        if self.is_fixed:
+            return format_duration(self.params[0])
+        return f"{self.family}(mean {format_duration(self.mean)})"
+
+
+def _truncnorm(mean: float, sd: float) -> Any:
+    return stats.truncnorm((0.0 - mean) / sd, math.inf, loc=mean, scale=sd)
+
+
+_SAMPLERS: dict[str, Callable[..., float]] = {
+    "fixed": lambda rng, v: v,
+    "uniform": lambda rng, lo, hi: float(rng.uniform(lo, hi)),
+    "triangular": lambda rng, lo, mode, hi: float(rng.triangular(lo, mode, hi)),
+    "exponential": lambda rng, mean: float(rng.exponential(mean)),
+    "lognormal": lambda rng, mu, sigma: float(rng.lognormal(mu, sigma)),
+    "weibull": lambda rng, shape, scale: float(scale * rng.weibull(shape)),
+    "normal": lambda rng, mean, sd: float(_truncnorm(mean, sd).ppf(rng.random())),
+    "empirical": lambda rng, *values: float(values[int(rng.integers(len(values)))]),
+}
+_FROZEN: dict[str, Callable[..., Any]] = {
+    "uniform": lambda lo, hi: stats.uniform(lo, hi - lo),
+    "triangular": lambda lo, mode, hi: stats.triang(
+        (mode - lo) / (hi - lo) if hi > lo else 0.5, loc=lo, scale=hi - lo),
+    "exponential": lambda mean: stats.expon(scale=mean),
+    "lognormal": lambda mu, sigma: stats.lognorm(sigma, scale=math.exp(mu)),
+    "weibull": lambda shape, scale: stats.weibull_min(shape, scale=scale),
+    "normal": _truncnorm,
+}
+
+FAMILIES = ("fixed", "uniform", "triangular", "exponential", "lognormal", "weibull", "normal",
+            "empirical")
+_PARAMS = {
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "exponential": ("mean",),
+    "weibull": ("shape", "scale"),
+    "normal": ("mean", "sd"),
+}
+
+
+def fixed(seconds: float) -> Distribution:
+    return Distribution("fixed", (float(seconds),))
+
+
+def parse_distribution(value: object, allow_zero: bool = False) -> Distribution:
+    """A scenario value → Distribution; ValueError says what is allowed."""
+    if isinstance(value, Distribution):
+        return value
+    if not isinstance(value, dict):
+        seconds = parse_duration(value)
+        _check_positive(seconds, "duration", allow_zero)
+        return fixed(seconds)
+    if len(value) != 1:
+        raise ValueError(f"a distribution is one key naming its family, got {sorted(value)}; "
+                         f"families: {', '.join(FAMILIES)}")
+    family, args = next(iter(value.items()))
+    if family not in FAMILIES:
+        raise ValueError(f"unknown distribution '{family}'{did_you_mean(str(family), FAMILIES)}; "
+                         f"families: {', '.join(FAMILIES)}")
+    return _BUILDERS[family](args, allow_zero)
+
+
+def _check_positive(seconds: float, what: str, allow_zero: bool) -> None:
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ValueError(f"{what} must be {'≥' if allow_zero else '>'} 0, got {seconds:g}s")
+
+
+def _keys(args: object, family: str, names: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(args, dict) or set(args) != set(names):
+        got = sorted(args) if isinstance(args, dict) else repr(args)
+        raise ValueError(f"{family} takes {{{', '.join(names)}}}, got {got}")
+    return args
+
+
+def _durations(args: dict[str, Any], names: tuple[str, ...], allow_zero: bool) -> list[float]:
+    out = []
+    for n in names:
+        s = parse_duration(args[n])
+        _check_positive(s, n, allow_zero)
+        out.append(s)
+    return out
+
+
+def _build_fixed(args: object, allow_zero: bool) -> Distribution:
+    seconds = parse_duration(args)
+    _check_positive(seconds, "fixed", allow_zero)
+    return fixed(seconds)
+
+
+def _build_uniform(args: object, allow_zero: bool) -> Distribution:
+    lo, hi = _durations(_keys(args, "uniform", _PARAMS["uniform"]), _PARAMS["uniform"], True)
+    if not lo < hi:
+        raise ValueError("uniform needs low < high")
+    return Distribution("uniform", (lo, hi))
+
+
+def _build_triangular(args: object, allow_zero: bool) -> Distribution:
+    names = _PARAMS["triangular"]
+    lo, mode, hi = _durations(_keys(args, "triangular", names), names, True)
+    if not (lo <= mode <= hi and lo < hi):
+        raise ValueError("triangular needs low ≤ mode ≤ high and low < high")
+    return Distribution("triangular", (lo, mode, hi))
+
+
+def _build_exponential(args: object, allow_zero: bool) -> Distribution:
+    (mean,) = _durations(_keys(args, "exponential", ("mean",)), ("mean",), False)
+    return Distribution("exponential", (mean,))
+
+
+def _build_lognormal(args: object, allow_zero: bool) -> Distribution:
+    if isinstance(args, dict) and set(args) == {"median", "p90"}:
+        median, p90 = _durations(args, ("median", "p90"), False)
+        if not p90 > median:
+            raise ValueError("lognormal needs p90 > median")
+        mu = math.log(median)
+        return Distribution("lognormal", (mu, (math.log(p90) - mu) / Z90))
+    if isinstance(args, dict) and set(args) == {"mean", "sd"}:
+        mean, sd = _durations(args, ("mean", "sd"), False)
+        sigma2 = math.log1p((sd / mean) ** 2)
+        return Distribution("lognormal", (math.log(mean) - sigma2 / 2, math.sqrt(sigma2)))
+    got = sorted(args) if isinstance(args, dict) else repr(args)
+    raise ValueError(f"lognormal takes {{median, p90}} or {{mean, sd}}, got {got}")
+
+
+def _build_weibull(args: object, allow_zero: bool) -> Distribution:
+    a = _keys(args, "weibull", _PARAMS["weibull"])
+    shape = a["shape"]
+    if isinstance(shape, bool) or not isinstance(shape, int | float) or not shape > 0:
+        raise ValueError(f"weibull shape must be a number > 0, got {shape!r}")
+    (scale,) = _durations(a, ("scale",), False)
+    return Distribution("weibull", (float(shape), scale))
+
+
+def _build_normal(args: object, allow_zero: bool) -> Distribution:
+    mean, sd = _durations(_keys(args, "normal", _PARAMS["normal"]), _PARAMS["normal"], False)
+    return Distribution("normal", (mean, sd))
+
+
+def _build_empirical(args: object, allow_zero: bool) -> Distribution:
+    if not isinstance(args, list) or not args:
+        raise ValueError("empirical takes a non-empty list of observed durations, e.g. [20m, 35m]")
+    values = [parse_duration(v) for v in args]
+    for v in values:
+        _check_positive(v, "observed duration", allow_zero)
+    return Distribution("empirical", tuple(values))
+
+
+_BUILDERS: dict[str, Callable[[object, bool], Distribution]] = {
+    "fixed": _build_fixed, "uniform": _build_uniform, "triangular": _build_triangular,
+    "exponential": _build_exponential, "lognormal": _build_lognormal, "weibull": _build_weibull,
+    "normal": _build_normal, "empirical": _build_empirical,
+}
+
+
+def did_you_mean(word: str, known: object) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or ''."""
+    import difflib
+
+    match = difflib.get_close_matches(word, [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""

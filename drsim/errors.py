@@ -1,0 +1,40 @@
+"""The exceptions drsim raises. The CLI catches DrsimError and nothing broader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in a scenario file, placed at a line and column."""
+
+    line: int
+    col: int
+    path: str
+    message: str
+    file: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file or '<scenario>'}:{self.line}:{self.col}"
+        return f"{where}: {self.path or '<top>'}: {self.message}"
+
+
+class DrsimError(Exception):
+    """Base of every error drsim reports to a user without a traceback."""
+
+
+class ScenarioError(DrsimError):
+    """A scenario file has one or more problems; every problem is listed."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = sorted(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class SimulationError(DrsimError):
+    """The engine reached a state the scenario should have made impossible."""
+
+
+class OutputError(DrsimError):
+    """An output could not be written (exists without --force, unwritable path)."""

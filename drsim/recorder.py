@@ -1,0 +1,105 @@
+"""The only way actors report: typed, frozen records of what happened and when.
+
+Also tracks status intervals (when a customer group lost a service, when it had no basic
+service, when it was not yet fully recovered), closing them as the state changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    time_s: float
+    kind: str
+    subject: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A span during which `subject` (group) lacked `what` (a service, 'basic' or 'full')."""
+
+    subject: str
+    what: str
+    start_s: float
+    end_s: float | None  # None: still open at the horizon
+
+    def length_s(self, horizon_s: float) -> float:
+        return (self.end_s if self.end_s is not None else horizon_s) - self.start_s
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    runbook: str
+    step: str
+    start_s: float
+    end_s: float
+    who: tuple[str, ...]
+    outcome: str  # ok | failed | skipped | fallback
+    attempts: int
+    waited_s: float  # time spent waiting for preconditions and staff before the first attempt
+
+
+@dataclass(frozen=True)
+class DataLoss:
+    service: str
+    from_site: str
+    to_site: str
+    failed_at_s: float
+    lost_s: float
+
+
+@dataclass
+class Recorder:
+    """Collects events, status intervals, step records and data losses during one run."""
+
+    origin: datetime
+    events: list[Event] = field(default_factory=list)
+    intervals: list[Interval] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    losses: list[DataLoss] = field(default_factory=list)
+    _open: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def event(self, time_s: float, kind: str, subject: str, detail: str = "") -> None:
+        self.events.append(Event(time_s, kind, subject, detail))
+
+    def status(self, time_s: float, subject: str, what: str, ok: bool) -> bool:
+        """Record that `subject` has (ok) or lacks `what`; True when this changed anything."""
+        key = (subject, what)
+        if ok and key in self._open:
+            self.intervals.append(Interval(subject, what, self._open.pop(key), time_s))
+            return True
+        if not ok and key not in self._open:
+            self._open[key] = time_s
+            return True
+        return False
+
+    def is_open(self, subject: str, what: str) -> bool:
+        return (subject, what) in self._open
+
+    def close(self) -> None:
+        """At the horizon: intervals still open stay open (end None)."""
+        for (subject, what), start in sorted(self._open.items(), key=lambda kv: (kv[1], kv[0])):
+            self.intervals.append(Interval(subject, what, start, None))
+        self._open.clear()
+        self.intervals.sort(key=lambda i: (i.start_s, i.subject, i.what))
+
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Frozen records → plain dicts for JSON."""
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {k: to_jsonable(v) for k, v in asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    return obj

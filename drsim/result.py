@@ -1,0 +1,51 @@
+"""RunResult: everything one simulated drill produced, and its JSON form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from drsim.calendar import wall_clock
+from drsim.metrics import IncidentRecord, Metrics
+from drsim.recorder import DataLoss, Event, Interval, StepRecord, to_jsonable
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One trial: the timeline, outage intervals, runbook step log, data losses and metrics."""
+
+    scenario: str
+    seed: int
+    trial: int
+    origin: datetime
+    horizon_s: float
+    timeline: tuple[Event, ...]
+    intervals: tuple[Interval, ...]
+    steps: tuple[StepRecord, ...]
+    losses: tuple[DataLoss, ...]
+    incidents: tuple[IncidentRecord, ...]
+    metrics: Metrics
+
+    def wall(self, time_s: float) -> datetime:
+        """Simulation seconds → local wall-clock time of the scenario."""
+        return wall_clock(self.origin, time_s)
+
+    @property
+    def outages(self) -> tuple[Interval, ...]:
+        """Intervals when a customer group lacked one of its services."""
+        return tuple(i for i in self.intervals if i.what not in ("basic", "full"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario, "seed": self.seed, "trial": self.trial,
+            "start": self.origin.isoformat(), "horizon_s": self.horizon_s,
+            "metrics": to_jsonable(self.metrics),
+            "incidents": to_jsonable(self.incidents),
+            "timeline": [{**to_jsonable(e), "wall_clock": self.wall(e.time_s).isoformat()}
+                         for e in self.timeline],
+            "outages": to_jsonable(self.outages),
+            "status_intervals": to_jsonable(self.intervals),
+            "steps": to_jsonable(self.steps),
+            "data_losses": to_jsonable(self.losses),
+        }

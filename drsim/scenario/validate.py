@@ -1,0 +1,478 @@
+"""RawDoc → Scenario: field checks (pydantic) and cross-reference checks, all in one pass.
+
+Every problem becomes an Issue at file:line:col with the path inside the scenario, what is
+wrong and how to fix it. Cross-reference checks read the raw data defensively, so a file with
+a type error still gets its misspelt references reported in the same run.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel, ValidationError
+
+from drsim.distributions import did_you_mean
+from drsim.errors import Issue, ScenarioError
+from drsim.scenario.loader import PathKey, RawDoc
+from drsim.scenario.schema import Scenario
+
+
+def validate(raw: RawDoc) -> Scenario:
+    """Return the typed Scenario, or raise ScenarioError with every problem found."""
+    issues: list[Issue] = []
+    scenario = None
+    try:
+        scenario = Scenario.model_validate(raw.data)
+    except ValidationError as e:
+        issues.extend(_schema_issues(raw, e))
+    issues.extend(References(raw).check())
+    if issues:
+        raise ScenarioError(_dedupe(issues))
+    assert scenario is not None
+    return scenario
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen, out = set(), []
+    for i in issues:
+        if (i.path, i.message) not in seen:
+            seen.add((i.path, i.message))
+            out.append(i)
+    return out
+
+
+# ---- pydantic errors → issues --------------------------------------------------------------
+
+_HINTS = {
+    "trigger": "expected 'detected', 'declared' or {after: <runbook id>}",
+    "at": "expected an offset ('1h42m', or a distribution) or a date-time '2026-03-10T10:42'",
+    "groups": "expected a list of customer group ids or 'all'",
+}
+
+
+def _schema_issues(raw: RawDoc, error: ValidationError) -> list[Issue]:
+    by_path: dict[PathKey, list[dict[str, Any]]] = {}
+    for err in error.errors():
+        path, extra = _real_path(raw.data, err["loc"])
+        err["_extra"] = extra
+        by_path.setdefault(path, []).append(err)
+    issues = []
+    for path, errs in by_path.items():
+        if len(errs) > 1 and path and str(path[-1]) in _HINTS:
+            value = _get(raw.data, path)
+            issues.append(raw.issue(path, f"{value!r} is not allowed; {_HINTS[str(path[-1])]}"))
+            continue
+        for err in errs:
+            issues.append(_one_issue(raw, path, err))
+    return issues
+
+
+def _real_path(data: Any, loc: tuple[Any, ...]) -> tuple[PathKey, bool]:
+    """Drop pydantic's union-branch tags from loc: keep only steps that exist in the data."""
+    path: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        if part == "[key]":
+            continue
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            path.append(part)
+            node = node[part]
+        elif i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+            path.append(part)  # a missing key
+        elif isinstance(node, dict | list):
+            continue  # a union branch tag such as 'literal[...]' or a model name
+    return tuple(path), False
+
+
+def _get(data: Any, path: PathKey) -> Any:
+    for p in path:
+        data = data[p]
+    return data
+
+
+def _one_issue(raw: RawDoc, path: PathKey, err: dict[str, Any]) -> Issue:
+    kind, msg, value = err["type"], err["msg"], err.get("input")
+    if kind == "extra_forbidden":
+        known = _known_fields(path[:-1])
+        return raw.issue(path, f"unknown key '{path[-1]}'{did_you_mean(str(path[-1]), known)}; "
+                               f"known keys: {', '.join(known)}", key=True)
+    if kind == "missing":
+        return raw.issue(path[:-1], f"missing required key '{path[-1]}'; add it"
+                                    f"{_describe(path)}", key=True)
+    if "[key]" in err["loc"] or kind == "string_pattern_mismatch":
+        return raw.issue(path, f"'{value}' is not a valid id; use letters, digits, '-' and '_' "
+                               "(no dots, spaces or other characters)", key=True)
+    if kind.startswith("value_error"):
+        text = msg.removeprefix("Value error, ")
+    elif kind == "literal_error":
+        allowed = msg.removeprefix("Input should be ")
+        text = f"{value!r} is not allowed{did_you_mean(str(value), _literal_options(msg))}; " \
+               f"expected {allowed}"
+    elif kind in ("dict_type", "model_type", "model_attributes_type"):
+        text = f"expected a mapping (key: value), got {_kind(value)}"
+    elif kind == "list_type":
+        text = f"expected a list like [a, b], got {_kind(value)}"
+    elif kind in ("int_type", "int_parsing", "int_from_float"):
+        text = f"expected a whole number, got {value!r}"
+    elif kind in ("float_type", "float_parsing"):
+        text = f"expected a number, got {value!r}"
+    elif kind in ("bool_type", "bool_parsing"):
+        text = f"expected true or false, got {value!r}"
+    elif kind in ("string_type",):
+        text = f"expected text, got {_kind(value)}; quote it"
+    elif kind == "too_short":
+        text = "must not be empty; give at least one entry"
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        text = f"{value!r} is out of range: {msg.removeprefix('Input should be ')}"
+    elif kind == "string_too_long":
+        text = "too long; " + msg.removeprefix("String should have ")
+    else:
+        text = msg
+    return raw.issue(path, text)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: f"text {value!r}", type(None): "nothing",
+            bool: f"{value}", int: f"number {value}", float: f"number {value}"}.get(
+        type(value), type(value).__name__)
+
+
+def _literal_options(msg: str) -> list[str]:
+    return [p.strip(" '") for p in msg.removeprefix("Input should be ").replace(" or ", ",")
+            .split(",")]
+
+
+def _model_at(path: PathKey) -> type[BaseModel] | None:
+    """The pydantic model that describes the mapping at `path`, if any."""
+    tp: Any = Scenario
+    for part in path:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                return None
+            tp = field.annotation
+        else:
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if not args:
+                return None
+            tp = args[-1]  # dict[str, X] or list[X] → X
+    tp = _unwrap(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            models = [a for a in typing.get_args(tp)
+                      if isinstance(a, type) and issubclass(a, BaseModel)]
+            others = [a for a in typing.get_args(tp) if a is not type(None)]
+            tp = models[0] if models else (others[0] if len(others) == 1 else tp)
+            if not models and len(others) != 1:
+                return tp
+        else:
+            return tp
+
+
+def _known_fields(path: PathKey) -> list[str]:
+    model = _model_at(path)
+    return list(model.model_fields) if model else []
+
+
+def _describe(path: PathKey) -> str:
+    model = _model_at(path[:-1])
+    if model is None:
+        return ""
+    field = model.model_fields.get(str(path[-1]))
+    return f" ({field.description})" if field is not None and field.description else ""
+
+
+# ---- cross-references ----------------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _ids(value: Any) -> list[str]:
+    """A list-of-ids field, tolerating a single id written without brackets."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in _list(value) if isinstance(v, str)]
+
+
+class References:
+    """Checks that every id used somewhere names something defined, and graphs are acyclic."""
+
+    def __init__(self, raw: RawDoc) -> None:
+        self.raw = raw
+        d = _dict(raw.data)
+        self.d = d
+        self.sites = _dict(d.get("sites"))
+        self.access = _dict(d.get("access_points"))
+        self.links = _dict(d.get("links"))
+        self.services = _dict(d.get("services"))
+        self.customers = _dict(d.get("customers"))
+        self.staff = _dict(d.get("staff"))
+        self.windows = _dict(d.get("maintenance_windows"))
+        self.runbooks = _dict(d.get("runbooks"))
+        self.issues: list[Issue] = []
+
+    def check(self) -> list[Issue]:
+        for fn in (self.check_links, self.check_components, self.check_services,
+                   self.check_customers, self.check_detection, self.check_runbooks,
+                   self.check_disruptions, self.check_objectives):
+            fn()
+        return self.issues
+
+    def ref(self, path: PathKey, value: Any, known: dict[str, Any] | list[str], what: str,
+            hint: str = "") -> bool:
+        """Report `value` at `path` unless it names one of `known`."""
+        if not isinstance(value, str) or value in known:
+            return isinstance(value, str)
+        names = sorted(known)
+        listing = ", ".join(names) if names else "none defined"
+        self.issues.append(self.raw.issue(
+            path, f"unknown {what} '{value}'; known: {listing}{did_you_mean(value, names)}{hint}"))
+        return False
+
+    def refs(self, path: PathKey, container: dict[str, Any], key: str,
+             known: dict[str, Any] | list[str], what: str) -> list[str]:
+        value = container.get(key)
+        if isinstance(value, str):
+            return [value] if self.ref((*path, key), value, known, what) else []
+        return [v for i, v in enumerate(_list(value)) if self.ref((*path, key, i), v, known, what)]
+
+    def check_links(self) -> None:
+        nodes = {**self.sites, **self.access}
+        for lid, link in self.links.items():
+            link = _dict(link)
+            for end in ("a", "b"):
+                self.ref(("links", lid, end), link.get(end), nodes, "site or access point")
+            if link.get("a") is not None and link.get("a") == link.get("b"):
+                self.issues.append(self.raw.issue(("links", lid, "b"), "a link joins two "
+                                                  "different places; a and b are the same"))
+
+    def check_components(self) -> None:
+        for sid, site in self.sites.items():
+            for cid, comp in _dict(_dict(site).get("components")).items():
+                comp = _dict(comp)
+                path = ("sites", sid, "components", cid)
+                if comp.get("repair_role") is not None:
+                    self.ref((*path, "repair_role"), comp["repair_role"], self.staff, "staff role")
+                if comp.get("ttf") is not None and comp.get("ttr") is None:
+                    self.issues.append(self.raw.issue(
+                        (*path, "ttf"), "a component that can fail needs ttr (time to repair)"))
+
+    def check_services(self) -> None:
+        graph = nx.DiGraph()
+        for sv, svc in self.services.items():
+            svc = _dict(svc)
+            path = ("services", sv)
+            active = self.refs(path, svc, "active", self.sites, "site")
+            standby = _dict(svc.get("standby"))
+            spare = self.refs((*path, "standby"), standby, "sites", self.sites, "site")
+            for i, s in enumerate(_ids(standby.get("sites"))):
+                if s in active:
+                    self.issues.append(self.raw.issue(
+                        (*path, "standby", "sites", i), f"standby site '{s}' is also an active "
+                        "site; a failover target must be a different site"))
+            for i, cid in enumerate(_ids(svc.get("requires"))):
+                for s in sorted(set(active + spare)):
+                    comps = _dict(_dict(self.sites.get(s)).get("components"))
+                    self.ref((*path, "requires", i), cid, comps, f"component at site '{s}'")
+            for dep in self.refs(path, svc, "depends_on", self.services, "service"):
+                graph.add_edge(sv, dep)
+            repl = _dict(svc.get("replication"))
+            if "to" in repl:
+                self.ref((*path, "replication", "to"), repl["to"], self.sites, "site")
+        self.cycle(graph, lambda n: ("services", n, "depends_on"), "service dependencies")
+
+    def cycle(self, graph: nx.DiGraph, path_of: Any, what: str) -> None:
+        try:
+            loop = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            return
+        names = " → ".join([u for u, _ in loop] + [loop[0][0]])
+        self.issues.append(self.raw.issue(path_of(loop[0][0]), f"cycle among {what}: {names}; "
+                                          "remove one of these edges"))
+
+    def check_customers(self) -> None:
+        places = {**self.sites, **self.access}
+        for gid, grp in self.customers.items():
+            grp = _dict(grp)
+            path = ("customers", gid)
+            self.ref((*path, "access"), grp.get("access"), places, "access point or site")
+            home_ok = self.ref((*path, "home"), grp.get("home"), self.sites, "site")
+            for i, sv in enumerate(_ids(grp.get("services"))):
+                if not self.ref((*path, "services", i), sv, self.services, "service") or not home_ok:
+                    continue
+                active = _ids(_dict(self.services[sv]).get("active"))
+                if active and grp["home"] not in active:
+                    self.issues.append(self.raw.issue(
+                        (*path, "home"), f"home site '{grp['home']}' does not run service "
+                        f"'{sv}' (active at: {', '.join(active)}); pick a home where it runs"))
+
+    def check_detection(self) -> None:
+        det = _dict(self.d.get("detection"))
+        for key in ("page", "declare_role"):
+            if det.get(key) is not None:
+                self.ref(("detection", key), det[key], self.staff, "staff role")
+
+    def check_runbooks(self) -> None:
+        triggers = nx.DiGraph()
+        for rid, book in self.runbooks.items():
+            book = _dict(book)
+            trig = book.get("trigger")
+            if isinstance(trig, dict) and "after" in trig:
+                if self.ref(("runbooks", rid, "trigger", "after"), trig["after"], self.runbooks,
+                            "runbook"):
+                    triggers.add_edge(rid, trig["after"])
+            steps = [_dict(s) for s in _list(book.get("steps"))]
+            ids = [s.get("id") for s in steps]
+            graph = nx.DiGraph()
+            for i, step in enumerate(steps):
+                path = ("runbooks", rid, "steps", i)
+                if ids.count(step.get("id")) > 1 and ids.index(step.get("id")) != i:
+                    self.issues.append(self.raw.issue((*path, "id"), f"step id '{step.get('id')}'"
+                                                      " is used twice in this runbook; rename one"))
+                for dep in self.refs(path, step, "after", [str(x) for x in ids], "step"):
+                    graph.add_edge(step.get("id"), dep)
+                if step.get("fallback") is not None:
+                    if self.ref((*path, "fallback"), step["fallback"], [str(x) for x in ids],
+                                "step") and step["fallback"] == step.get("id"):
+                        self.issues.append(self.raw.issue((*path, "fallback"),
+                                           "a step cannot be its own fallback"))
+                self.refs(path, step, "roles", self.staff, "staff role")
+                self.check_preconditions(path, _dict(step.get("requires")))
+                for j, eff in enumerate(_list(step.get("effects"))):
+                    self.check_effect((*path, "effects", j), _dict(eff), book)
+            self.cycle(graph, lambda n, r=rid, ids=ids: ("runbooks", r, "steps", ids.index(n),
+                                                         "after"), f"steps of runbook '{rid}'")
+        self.cycle(triggers, lambda n: ("runbooks", n, "trigger"), "runbook triggers")
+
+    def check_preconditions(self, path: PathKey, req: dict[str, Any]) -> None:
+        path = (*path, "requires")
+        if req.get("window") is not None:
+            self.ref((*path, "window"), req["window"], self.windows, "maintenance window")
+        self.refs(path, req, "link_up", self.links, "link")
+        self.refs(path, req, "site_healthy", self.sites, "site")
+
+    def check_effect(self, path: PathKey, eff: dict[str, Any], book: dict[str, Any]) -> None:
+        for kind in ("activate", "deactivate"):
+            body = _dict(eff.get(kind))
+            if not body:
+                continue
+            p = (*path, kind)
+            ok_sv = self.ref((*p, "service"), body.get("service"), self.services, "service")
+            if self.ref((*p, "site"), body.get("site"), self.sites, "site") and ok_sv:
+                svc = _dict(self.services[body["service"]])
+                places = _ids(svc.get("active")) + _ids(_dict(svc.get("standby")).get("sites"))
+                if body["site"] not in places:
+                    self.issues.append(self.raw.issue(
+                        (*p, "site"), f"service '{body['service']}' has no placement at "
+                        f"'{body['site']}' (active or standby: {', '.join(places)}); add it to "
+                        "the service's standby sites"))
+                self.failover_target((*p, "site"), body["site"], book)
+        move = _dict(eff.get("move"))
+        if move:
+            if move.get("groups") != "all":
+                self.refs((*path, "move"), move, "groups", self.customers, "customer group")
+            if move.get("to") != "home" and self.ref((*path, "move", "to"), move.get("to"),
+                                                     self.sites, "site (or 'home')"):
+                self.failover_target((*path, "move", "to"), move["to"], book)
+        restore = _dict(eff.get("restore"))
+        if restore:
+            if self.ref((*path, "restore", "service"), restore.get("service"), self.services,
+                        "service"):
+                svc = _dict(self.services[restore["service"]])
+                if not svc.get("replication") or not svc.get("data_size"):
+                    self.issues.append(self.raw.issue(
+                        (*path, "restore", "service"), f"service '{restore['service']}' has no "
+                        "replication and data_size to restore from; add both"))
+            self.ref((*path, "restore", "to"), restore.get("to"), self.sites, "site")
+        rebuild = _dict(eff.get("rebuild"))
+        if rebuild and self.ref((*path, "rebuild", "site"), rebuild.get("site"), self.sites,
+                                "site") and rebuild.get("component") is not None:
+            comps = _dict(_dict(self.sites[rebuild["site"]]).get("components"))
+            self.ref((*path, "rebuild", "component"), rebuild["component"], comps,
+                     f"component at site '{rebuild['site']}'")
+
+    def failover_target(self, path: PathKey, site: str, book: dict[str, Any]) -> None:
+        """A failover (not a failback) must not send service to a site a disruption takes down."""
+        if isinstance(book.get("trigger"), dict):
+            return  # runs after another runbook: a failback may go home
+        for i, dis in enumerate(_list(self.d.get("disruptions"))):
+            for tgt in _list(_dict(dis).get("targets")):
+                if _dict(tgt).get("site") == site:
+                    self.issues.append(self.raw.issue(
+                        path, f"failover target '{site}' is the site disruption "
+                        f"'{_dict(dis).get('id', i)}' takes down; fail over to a standby site"))
+
+    def check_disruptions(self) -> None:
+        seen: set[str] = set()
+        for i, dis in enumerate(_list(self.d.get("disruptions"))):
+            dis = _dict(dis)
+            path: PathKey = ("disruptions", i)
+            if dis.get("id") in seen:
+                self.issues.append(self.raw.issue((*path, "id"), f"disruption id '{dis['id']}' "
+                                                  "is used twice; rename one"))
+            seen.add(str(dis.get("id")))
+            for j, tgt in enumerate(_list(dis.get("targets"))):
+                self.check_target((*path, "targets", j), _dict(tgt), dis)
+
+    def check_target(self, path: PathKey, tgt: dict[str, Any], dis: dict[str, Any]) -> None:
+        repaired = dis.get("until") == "repaired" and dis.get("repair") is None
+        if "site" in tgt and self.ref((*path, "site"), tgt["site"], self.sites, "site"):
+            if repaired and _dict(self.sites[tgt["site"]]).get("ttr") is None:
+                self.issues.append(self.raw.issue((*path, "site"), "until: repaired needs a "
+                                   "restore time: give the site ttr or the disruption repair"))
+        if "link" in tgt and self.ref((*path, "link"), tgt["link"], self.links, "link"):
+            if repaired and _dict(self.links[tgt["link"]]).get("ttr") is None:
+                self.issues.append(self.raw.issue((*path, "link"), "until: repaired needs a "
+                                   "restore time: give the link ttr or the disruption repair"))
+        comp = tgt.get("component")
+        if isinstance(comp, str):
+            site, _, cid = comp.partition(".")
+            if not cid:
+                self.issues.append(self.raw.issue((*path, "component"), f"'{comp}' names no "
+                                   "component; write 'site.component', e.g. 'nyc.core-switch'"))
+            elif self.ref((*path, "component"), site, self.sites, "site"):
+                comps = _dict(_dict(self.sites[site]).get("components"))
+                if self.ref((*path, "component"), cid, comps, f"component at site '{site}'"):
+                    c = _dict(comps[cid])
+                    units = tgt.get("units")
+                    count = c.get("count", 1)
+                    if isinstance(units, int) and isinstance(count, int) and units > count:
+                        self.issues.append(self.raw.issue((*path, "units"), f"{units} units hit "
+                                           f"but '{comp}' has only {count}; lower units"))
+                    if dis.get("until") == "repaired" and c.get("ttr") is None:
+                        self.issues.append(self.raw.issue((*path, "component"), f"'{comp}' has "
+                                           "no ttr, so it cannot be repaired; add ttr"))
+
+    def check_objectives(self) -> None:
+        seen: set[str] = set()
+        for i, obj in enumerate(_list(self.d.get("objectives"))):
+            obj = _dict(obj)
+            if obj.get("id") in seen:
+                self.issues.append(self.raw.issue(("objectives", i, "id"), f"objective id "
+                                                  f"'{obj['id']}' is used twice; rename one"))
+            seen.add(str(obj.get("id")))
+            if obj.get("service") is not None:
+                self.ref(("objectives", i, "service"), obj["service"], self.services, "service")
+            if obj.get("group") is not None:
+                self.ref(("objectives", i, "group"), obj["group"], self.customers,
+                         "customer group")

@@ -1,0 +1,172 @@
+"""Runbook executor: steps as a DAG, each waiting for its predecessors, preconditions and
+staff, then attempting its work with retries, a fallback step, and effects on the world."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime
+
+import simpy
+
+from drsim.recorder import StepRecord
+from drsim.scenario.schema import Effect, Runbook, Scenario, Step
+from drsim.sim.staff import Staff
+from drsim.sim.streams import Streams
+from drsim.sim.world import World
+
+Proc = Generator[simpy.Event, object, bool]
+
+
+class RunbookExecutor:
+    """Starts runbooks on their triggers and carries out their steps."""
+
+    def __init__(self, env: simpy.Environment, world: World, staff: Staff, scenario: Scenario,
+                 streams: Streams, origin: datetime,
+                 rebuild: Callable[[str, str | None, str], None]) -> None:
+        self.env, self.world, self.staff, self.sc = env, world, staff, scenario
+        self.streams, self.origin, self.rebuild = streams, origin, rebuild
+        self.running: set[str] = set()
+        self.windows = {w: cal.in_zone(scenario.simulation.timezone)
+                        for w, cal in scenario.maintenance_windows.items()}
+
+    def trigger(self, on: str) -> None:
+        """Start every idle runbook whose trigger is `on` ('detected', 'declared')."""
+        for rid in sorted(self.sc.runbooks):
+            if self.sc.runbooks[rid].trigger == on:
+                self.launch(rid)
+
+    def launch(self, rid: str) -> None:
+        if rid not in self.running:
+            self.running.add(rid)
+            self.world.runbooks_running += 1
+            self.env.process(self.execute_runbook(rid))
+
+    def execute_runbook(self, rid: str) -> Generator[simpy.Event, object, None]:
+        book: Runbook = self.sc.runbooks[rid]
+        self.world.rec.event(self.env.now, "runbook_start", rid)
+        done = {s.id: self.env.event() for s in book.steps}
+        fallbacks = {s.fallback for s in book.steps if s.fallback}
+        steps = {s.id: s for s in book.steps}
+        for step in book.steps:
+            if step.id not in fallbacks:
+                self.env.process(self.run_step(rid, step, steps, done))
+        yield simpy.AllOf(self.env, [done[s] for s in done if s not in fallbacks])
+        ok = all(done[s].value for s in done if s not in fallbacks)
+        self.world.rec.event(self.env.now, "runbook_end", rid, "completed" if ok else "failed")
+        self.running.discard(rid)
+        self.world.runbooks_running -= 1
+        self.world.touch()
+        if ok:
+            for other in sorted(self.sc.runbooks):
+                trig = self.sc.runbooks[other].trigger
+                if not isinstance(trig, str) and trig.after == rid:
+                    self.launch(other)
+
+    def run_step(self, rid: str, step: Step, steps: dict[str, Step],
+                 done: dict[str, simpy.Event]) -> Generator[simpy.Event, object, None]:
+        if step.after:
+            yield simpy.AllOf(self.env, [done[a] for a in step.after])
+        if not all(done[a].value for a in step.after):
+            now = self.env.now
+            self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), "skipped", 0, 0.0))
+            done[step.id].succeed(False)
+            return
+        ok = yield from self.perform(rid, step)
+        if not ok and step.fallback:
+            ok = yield from self.perform(rid, steps[step.fallback], role="fallback")
+        if step.fallback and not done[step.fallback].triggered:
+            done[step.fallback].succeed(ok)  # steps after a fallback follow the pair's outcome
+        done[step.id].succeed(ok)
+
+    def perform(self, rid: str, step: Step, role: str = "") -> Proc:
+        rng = self.streams(f"step:{rid}.{step.id}")
+        ready_s = self.env.now
+        yield from self.await_preconditions(step)
+        held = yield from self.staff.acquire(step.roles)
+        start_s, attempts, ok = self.env.now, 0, False
+        self.world.rec.event(start_s, "step_start", f"{rid}.{step.id}",
+                             ", ".join(p for _, p in held))
+        try:
+            while not ok and attempts <= step.retries:
+                attempts += 1
+                transfer_s = yield from self.transfer_time(step)
+                yield self.env.timeout(step.duration.sample(rng) + transfer_s)
+                ok = step.success >= 1.0 or bool(rng.random() < step.success)
+                if not ok:
+                    self.world.rec.event(self.env.now, "step_attempt_failed", f"{rid}.{step.id}",
+                                         f"attempt {attempts} of {step.retries + 1}")
+        finally:
+            who = tuple(p for _, p in held)
+            self.staff.release(held)
+        if ok:
+            for effect in step.effects:
+                self.apply(effect, f"{rid}.{step.id}")
+        outcome = ("ok" if ok else "failed") if not role else (f"{role} ok" if ok else
+                                                               f"{role} failed")
+        self.world.rec.steps.append(StepRecord(rid, step.id, start_s, self.env.now, who, outcome,
+                                               attempts, start_s - ready_s))
+        self.world.rec.event(self.env.now, "step_end", f"{rid}.{step.id}", outcome)
+        return ok
+
+    def await_preconditions(self, step: Step) -> Generator[simpy.Event, object, None]:
+        req = step.requires
+        window = self.windows[req.window] if req.window else None
+        while True:
+            wait_s = window.wait_s(self.origin, self.env.now) if window else 0.0
+            if wait_s > 0:
+                yield self.env.timeout(wait_s)
+                continue
+            if all(self.world.link_up(link) for link in req.link_up) and all(
+                    self.world.site_fully_healthy(s) for s in req.site_healthy):
+                return
+            yield self.world.change
+
+    def transfer_time(self, step: Step) -> Generator[simpy.Event, object, float]:
+        """Seconds to copy the data of every restore effect: size ÷ bottleneck bandwidth."""
+        total = 0.0
+        for effect in step.effects:
+            if effect.restore is None:
+                continue
+            svc = self.sc.services[effect.restore.service]
+            target = effect.restore.to
+            while True:
+                source = self.data_source(effect.restore.service, target)
+                bps = self.world.topo.bottleneck_bps(source, target, self.world.down_set())
+                if bps is not None:
+                    break
+                yield self.world.change  # no path yet: wait for the network to change
+            assert svc.data_size is not None
+            total += 0.0 if source == target else svc.data_size * 8.0 / bps
+        return total
+
+    def data_source(self, service: str, target: str) -> str:
+        """The freshest reachable copy: a healthy active site, else the replica."""
+        healthy = sorted(s for s in self.world.active[service]
+                         if s != target and self.world.healthy_at.get((service, s), False))
+        if healthy:
+            return healthy[0]
+        repl = self.sc.services[service].replication
+        assert repl is not None
+        return repl.to
+
+    def apply(self, effect: Effect, by: str) -> None:
+        now, rec, world = self.env.now, self.world.rec, self.world
+        if effect.activate:
+            world.active[effect.activate.service].add(effect.activate.site)
+            rec.event(now, "activated", effect.activate.service, f"at {effect.activate.site}")
+        elif effect.deactivate:
+            world.active[effect.deactivate.service].discard(effect.deactivate.site)
+            rec.event(now, "deactivated", effect.deactivate.service,
+                      f"at {effect.deactivate.site}")
+        elif effect.move:
+            groups = (sorted(self.sc.customers) if effect.move.groups == "all"
+                      else effect.move.groups)
+            for g in groups:
+                world.assigned[g] = (self.sc.customers[g].home if effect.move.to == "home"
+                                     else effect.move.to)
+            rec.event(now, "moved", ", ".join(groups), f"to {effect.move.to}")
+        elif effect.restore:
+            rec.event(now, "restored", effect.restore.service, f"data at {effect.restore.to}")
+        elif effect.rebuild:
+            self.rebuild(effect.rebuild.site, effect.rebuild.component, by)
+        world.touch()

@@ -1,0 +1,257 @@
+"""The mutable state of one trial and the rule that decides who has service.
+
+A customer group has a service when a path exists from its access point to a site where the
+service is active and healthy (site up, required components k-of-n up, dependencies served
+there), within the latency budget, and the site has capacity left. Groups are placed in
+priority order, so when a site is short of capacity the lowest-priority groups stay down.
+Every change marks the world dirty; one refresh per instant recomputes service and records
+what changed, so simultaneous changes never produce zero-length outages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+
+import simpy
+
+from drsim.recorder import DataLoss, Recorder
+from drsim.scenario.schema import Scenario
+from drsim.sim.replication import data_lost_s
+from drsim.sim.streams import Streams
+from drsim.topology import Topology
+
+
+@dataclass
+class Incident:
+    """One customer-visible incident: from the first outage until everything is back home."""
+
+    number: int
+    start_s: float
+    detected_s: float | None = None
+    acknowledged_s: float | None = None
+    declared_s: float | None = None
+    end_s: float | None = None
+    groups: set[str] = field(default_factory=set)
+
+
+class World:
+    """State of sites, components, links, service placement and customer assignment."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, topology: Topology,
+                 recorder: Recorder, streams: Streams) -> None:
+        self.env, self.sc, self.topo, self.rec, self.streams = (env, scenario, topology,
+                                                                 recorder, streams)
+        self.units_down: Counter[tuple[str, str]] = Counter()
+        self.down: Counter[str] = Counter()  # sites and links currently hit (overlapping hits)
+        self.active = {s: set(svc.active) for s, svc in scenario.services.items()}
+        self.any_route = {s: len(svc.active) > 1 or bool(svc.standby and svc.standby.mode == "hot")
+                          for s, svc in scenario.services.items()}
+        self.assigned = {g: grp.home for g, grp in scenario.customers.items()}
+        self.serving: dict[tuple[str, str], str | None] = {}
+        self.last_site = {(g, s): grp.home for g, grp in scenario.customers.items()
+                          for s in grp.services}
+        self.healthy_at: dict[tuple[str, str], bool] = {}
+        self.unhealthy_since: dict[tuple[str, str], float] = {}
+        self.losses_seen: set[tuple[str, str, float]] = set()
+        self.groups_by_priority = sorted(scenario.customers,
+                                         key=lambda g: (scenario.customers[g].priority, g))
+        self.runbooks_running = 0
+        self.incident: Incident | None = None
+        self.incidents: list[Incident] = []
+        self.change = env.event()
+        self._dirty = False
+        self.on_incident: Callable[[Incident], None] | None = None
+
+    # ---- changes ------------------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Mark the state changed; one refresh runs at the end of this instant."""
+        if not self._dirty:
+            self._dirty = True
+            self.env.timeout(0).callbacks.append(lambda _: self.refresh())
+
+    def hit(self, element: str, kind: str) -> None:
+        self.down[element] += 1
+        if self.down[element] == 1:
+            self.rec.event(self.env.now, f"{kind}_down", element)
+        self.touch()
+
+    def heal(self, element: str, kind: str) -> None:
+        self.down[element] -= 1
+        if self.down[element] == 0:
+            del self.down[element]
+            self.rec.event(self.env.now, f"{kind}_up", element)
+        self.touch()
+
+    def unit_down(self, site: str, comp: str, cause: str) -> None:
+        self.units_down[site, comp] += 1
+        self.rec.event(self.env.now, "component_down", f"{site}.{comp}",
+                       f"{self.units_down[site, comp]} of {self.sc.sites[site].components[comp].count}"
+                       f" units down ({cause})")
+        self.touch()
+
+    def unit_up(self, site: str, comp: str, how: str) -> None:
+        self.units_down[site, comp] -= 1
+        left = self.units_down[site, comp]
+        if left == 0:
+            del self.units_down[site, comp]
+        self.rec.event(self.env.now, "component_up", f"{site}.{comp}",
+                       f"{how}; {left} units still down" if left else how)
+        self.touch()
+
+    def wait_until(self, ready: Callable[[], bool]) -> Generator[simpy.Event, object, None]:
+        """Process helper: resume once `ready()` holds after some refresh."""
+        while not ready():
+            yield self.change
+
+    # ---- questions -----------------------------------------------------------------------
+
+    def site_up(self, site: str) -> bool:
+        return site not in self.down
+
+    def site_fully_healthy(self, site: str) -> bool:
+        return site not in self.down and not any(s == site for s, _ in self.units_down)
+
+    def link_up(self, link: str) -> bool:
+        return link not in self.down
+
+    def all_elements_up(self) -> bool:
+        return not self.down and not self.units_down
+
+    def component_ok(self, site: str, comp: str) -> bool:
+        c = self.sc.sites[site].components[comp]
+        return c.count - self.units_down.get((site, comp), 0) >= c.k
+
+    def down_set(self) -> frozenset[str]:
+        return frozenset(self.down)
+
+    # ---- the service rule ------------------------------------------------------------------
+
+    def _healthy(self, svc: str, site: str, memo: dict[tuple[str, str], bool]) -> bool:
+        key = (svc, site)
+        if key not in memo:
+            s = self.sc.services[svc]
+            memo[key] = (site in self.active[svc] and self.site_up(site)
+                         and all(self.component_ok(site, c) for c in s.requires)
+                         and all(self._healthy(d, site, memo) for d in s.depends_on))
+        return memo[key]
+
+    def _candidates(self, group: str, svc: str, down: frozenset[str]) -> list[str]:
+        first = self.assigned[group]
+        if not self.any_route[svc]:
+            return [first]
+        access = self.sc.customers[group].access
+        others = sorted((s for s in self.active[svc] if s != first),
+                        key=lambda s: (self.topo.latency(access, s, down) or float("inf"), s))
+        return [first, *others]
+
+    def compute_serving(self) -> tuple[dict[tuple[str, str], str | None], dict]:
+        memo: dict[tuple[str, str], bool] = {}
+        down = self.down_set()
+        load: Counter[str] = Counter()
+        serving: dict[tuple[str, str], str | None] = {}
+        for g in self.groups_by_priority:
+            grp = self.sc.customers[g]
+            hosts: set[str] = set()
+            for svc in grp.services:
+                budget = self.sc.services[svc].latency_budget
+                serving[g, svc] = None
+                for site in self._candidates(g, svc, down):
+                    if not self._healthy(svc, site, memo):
+                        continue
+                    lat = self.topo.latency(grp.access, site, down)
+                    if lat is None or (budget is not None and lat > budget):
+                        continue
+                    cap = self.sc.sites[site].capacity
+                    if site not in hosts and cap is not None and load[site] + grp.count > cap:
+                        continue
+                    if site not in hosts:
+                        hosts.add(site)
+                        load[site] += grp.count
+                    serving[g, svc] = site
+                    break
+        return serving, memo
+
+    def refresh(self) -> None:
+        """Recompute who is served; record outages, data losses, incidents; wake waiters."""
+        self._dirty = False
+        now = self.env.now
+        serving, memo = self.compute_serving()
+        self._track_health(memo)
+        for (g, svc), site in serving.items():
+            was = self.serving.get((g, svc), self.last_site[g, svc])
+            if site is not None:
+                self._check_data_loss(g, svc, site)
+                self.last_site[g, svc] = site
+            if self.rec.status(now, g, svc, site is not None):
+                self.rec.event(now, "service_restored" if site else "service_lost", g,
+                               f"{svc} at {site}" if site else f"{svc} (was at {was})")
+        self.serving = serving
+        self._track_groups()
+        self._track_incident()
+        old, self.change = self.change, self.env.event()
+        old.succeed()
+
+    def _track_health(self, memo: dict[tuple[str, str], bool]) -> None:
+        now = self.env.now
+        for svc, svc_def in self.sc.services.items():
+            places = sorted(set(svc_def.active) | set(svc_def.standby.sites
+                                                      if svc_def.standby else ()))
+            for site in places:
+                ok = self._healthy(svc, site, memo)
+                was = self.healthy_at.get((svc, site), site in svc_def.active)
+                if ok != was:
+                    self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}")
+                    if not ok:
+                        self.unhealthy_since[svc, site] = now
+                self.healthy_at[svc, site] = ok
+
+    def _check_data_loss(self, group: str, svc: str, site: str) -> None:
+        prev = self.last_site[group, svc]
+        if prev == site or self.healthy_at.get((svc, prev), False):
+            return  # same site, or a planned move from a healthy site (resynced first)
+        failed_at = self.unhealthy_since.get((svc, prev), self.env.now)
+        key = (svc, prev, failed_at)
+        if key in self.losses_seen:
+            return
+        self.losses_seen.add(key)
+        rng = self.streams(f"replication:{svc}")
+        lost = data_lost_s(self.sc.services[svc].replication, failed_at, rng)
+        self.rec.losses.append(DataLoss(svc, prev, site, failed_at, lost))
+        self.rec.event(self.env.now, "data_loss", svc,
+                       f"failover {prev}→{site} lost {lost:.0f}s of writes")
+
+    def _track_groups(self) -> None:
+        now = self.env.now
+        for g, grp in self.sc.customers.items():
+            essential = [s for s in grp.services if self.sc.services[s].essential] or grp.services
+            self.rec.status(now, g, "basic", all(self.serving[g, s] for s in essential))
+            home = grp.home
+            full = (self.assigned[g] == home and self.site_fully_healthy(home)
+                    and all(self.serving[g, s] == home for s in grp.services))
+            self.rec.status(now, g, "full", full)
+
+    def impacted(self) -> bool:
+        return any(site is None for site in self.serving.values())
+
+    def all_clear(self) -> bool:
+        return (not self.impacted() and self.runbooks_running == 0 and self.all_elements_up()
+                and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items()))
+
+    def _track_incident(self) -> None:
+        now = self.env.now
+        if self.incident is None and self.impacted():
+            self.incident = Incident(len(self.incidents) + 1, now)
+            self.incidents.append(self.incident)
+            self.rec.event(now, "incident_start", f"incident {self.incident.number}")
+            if self.on_incident:
+                self.on_incident(self.incident)
+        if self.incident is not None:
+            self.incident.groups.update(g for (g, _), site in self.serving.items() if site is None)
+            if self.all_clear():
+                self.incident.end_s = now
+                self.rec.event(now, "incident_end", f"incident {self.incident.number}",
+                               "all groups home with full redundancy")
+                self.incident = None
