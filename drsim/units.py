@@ -99,7 +99,7 @@ def format_duration(seconds: float | None) -> str:
     if d:
         return f"{d}d {h:02d}h {m:02d}m"
     if h:
-        return f"{h}h {m:02d}m {s:02d}s"
+        return f"{h}h {m:02d}m {s:02d}s" if s else f"{h}h {m:02d}m"
     if m:
-        return f"{m}m {s:02d}s"
+        return f"{m}m {s:02d}s" if s else f"{m}m"
     return f"{s}s"

@@ -76,22 +76,24 @@ class Monitor:
                                          f"hot standby at {', '.join(sorted(new))}")
         self.world.touch()
 
+    def first_person(self, role: str) -> str:
+        """Who answers for a role: the first person of its rota (busy or not: pages reach
+        people at work too)."""
+        return f"{role}#1"
+
     def page_and_declare(self, incident: Incident) -> Proc:
+        delay = self.det.ack_delay.sample(self.rng)
         if self.det.page:
-            crew = self.staff.crews[self.det.page]
-            person = crew.pool.items[0] if crew.pool.items else f"{self.det.page}#1"
+            person = self.first_person(self.det.page)
             self.world.rec.event(self.env.now, "paged", person)
-            yield self.env.timeout(self.det.ack_delay.sample(self.rng)
-                                   + crew.arrival_delay_s(person))
-            incident.acknowledged_s = self.env.now
-            self.world.rec.event(self.env.now, "acknowledged", person)
-        else:
-            incident.acknowledged_s = self.env.now
+            delay += self.staff.crews[self.det.page].arrival_delay_s(person)
+        yield self.env.timeout(delay)
+        incident.acknowledged_s = self.env.now
+        self.world.rec.event(self.env.now, "acknowledged", f"incident {incident.number}")
         delay = self.det.declare_delay.sample(self.rng)
         if self.det.declare_role:
-            crew = self.staff.crews[self.det.declare_role]
-            person = crew.pool.items[0] if crew.pool.items else f"{self.det.declare_role}#1"
-            delay += crew.arrival_delay_s(person)
+            person = self.first_person(self.det.declare_role)
+            delay += self.staff.crews[self.det.declare_role].arrival_delay_s(person)
         yield self.env.timeout(delay)
         if incident.end_s is not None or not self.world.impacted():
             self.world.rec.event(self.env.now, "stood_down", f"incident {incident.number}",

@@ -1,0 +1,16 @@
+"""The example drills shipped with drsim (the repository's scenarios/ folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled_scenarios"
+DEFAULT_SCENARIO = "nyc-chicago-drill.yaml"
+
+
+def bundled_scenarios() -> list[Path]:
+    return sorted(BUNDLED_DIR.glob("*.yaml"))
+
+
+def default_scenario() -> Path:
+    return BUNDLED_DIR / DEFAULT_SCENARIO

@@ -1,0 +1,25 @@
+"""The drsim command line: one module per command group, wired into one typer app."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from drsim.cli import catalogue, run, validate
+from drsim.cli.common import handle_errors
+
+app = typer.Typer(
+    name="drsim", no_args_is_help=True, add_completion=False,
+    help="Disaster-recovery drill simulator: recovery times, data loss and downtime of "
+         "failover and failback, by discrete-event simulation.")
+app.command("run")(run.run)
+app.command("validate")(validate.validate)
+app.command("schema")(catalogue.schema)
+app.command("scenarios")(catalogue.scenarios)
+
+
+def main() -> None:
+    """Entry point: drsim errors become one line per problem and exit status 2."""
+    with handle_errors("--debug" in sys.argv):
+        app()

@@ -1,0 +1,34 @@
+"""drsim schema and drsim scenarios: what the format is, and which drills ship with drsim."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from drsim.bundled import bundled_scenarios, default_scenario
+from drsim.errors import ScenarioError
+from drsim.scenario import json_schema, load_scenario
+
+
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editor validation and completion)."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+def scenarios() -> None:
+    """List the bundled example drills, one line each."""
+    table = Table(title="Bundled drills (run one with: drsim run <path>)")
+    table.add_column("path")
+    table.add_column("drill")
+    default = default_scenario().resolve()
+    for path in bundled_scenarios():
+        try:
+            title = load_scenario(path).name
+        except ScenarioError:
+            title = "(does not validate)"
+        mark = "  [default]" if path.resolve() == default else ""
+        table.add_row(f"scenarios/{path.name}", title + mark)
+    Console(highlight=False).print(table)

@@ -1,0 +1,31 @@
+"""drsim validate: check scenario files, reporting every problem in every file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from drsim.cli.common import err_console
+from drsim.errors import ScenarioError
+from drsim.scenario import load_scenario
+
+
+def validate(files: list[Path] = typer.Argument(..., help="Scenario files to check.")) -> None:
+    """Check scenario files: prints 'ok' per good file, every problem of the others (exit 2)."""
+    console = Console(highlight=False)
+    problems = 0
+    for path in files:
+        try:
+            load_scenario(path)
+        except ScenarioError as e:
+            problems += len(e.issues)
+            for issue in e.issues:
+                err_console.print(str(issue), markup=False)
+        else:
+            console.print(f"{path}: ok", markup=False)
+    if problems:
+        err_console.print(f"{problems} problem{'s' if problems != 1 else ''} found.",
+                          markup=False)
+        raise typer.Exit(2)

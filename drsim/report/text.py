@@ -1,0 +1,76 @@
+"""A readable terminal summary of one drill (rich tables), from a RunResult."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from drsim.report.story import clock, incident_story
+from drsim.result import RunResult
+from drsim.units import format_duration
+
+_MARK = {True: "[green]met[/green]", False: "[red]BREACHED[/red]"}
+
+
+def _fmt(kind: str, value: float | None) -> str:
+    if value is None:
+        return "not reached"
+    if kind == "availability":
+        return f"{value * 100:.3f}%"
+    return format_duration(value)
+
+
+def render_run(result: RunResult, console: Console, timeline: bool = True) -> None:
+    m = result.metrics
+    console.print(f"[bold]{result.scenario}[/bold]  seed {result.seed}, starts "
+                  f"{result.origin:%a %d %b %Y %H:%M %Z}, horizon {format_duration(result.horizon_s)}")
+    console.print()
+    for paragraph in incident_story(result):
+        console.print(paragraph)
+        console.print()
+    summary = Table(title="Recovery", show_header=False)
+    summary.add_row("incidents", str(m.incidents))
+    summary.add_row("time to detect", format_duration(m.ttd_s))
+    summary.add_row("time to declare", format_duration(m.declared_after_s))
+    summary.add_row("time to basic service (worst group)",
+                    format_duration(m.rto_basic_s) if m.all_restored else "not reached")
+    summary.add_row("time to full recovery (worst group)",
+                    format_duration(m.rto_full_s) if m.all_recovered else "not reached")
+    summary.add_row("customer-minutes lost", f"{m.customer_minutes_lost:,.0f}")
+    for svc, lost in m.data_lost_s.items():
+        if lost > 0:
+            summary.add_row(f"data lost: {svc}", format_duration(lost))
+    console.print(summary)
+    groups = Table(title="Customer groups")
+    for col in ("group", "customers", "basic back after", "fully recovered after", "downtime",
+                "availability"):
+        groups.add_column(col, justify="left" if col == "group" else "right")
+    for g in m.groups.values():
+        groups.add_row(g.group, f"{g.customers:,}",
+                       format_duration(g.rto_basic_s) if g.restored else "not reached",
+                       format_duration(g.rto_full_s) if g.recovered else "not reached",
+                       format_duration(g.downtime_s), f"{g.availability * 100:.3f}%")
+    console.print(groups)
+    if m.objectives:
+        obj = Table(title="Objectives")
+        for col in ("objective", "kind", "applies to", "target", "achieved", ""):
+            obj.add_column(col)
+        for o in m.objectives:
+            obj.add_row(o.id, o.kind, o.subject, _fmt(o.kind, o.target),
+                        _fmt(o.kind, o.achieved), _MARK[o.met])
+        console.print(obj)
+    if timeline:
+        render_timeline(result, console)
+
+
+def render_timeline(result: RunResult, console: Console) -> None:
+    table = Table(title="Incident timeline")
+    for col in ("when", "+", "what", "subject", "detail"):
+        table.add_column(col)
+    start = result.incidents[0].start_s if result.incidents else 0.0
+    for e in result.timeline:
+        rel = e.time_s - start
+        table.add_row(clock(result, e.time_s) + result.wall(e.time_s).strftime(":%S"),
+                      ("-" if rel < 0 else "") + format_duration(abs(rel)),
+                      e.kind.replace("_", " "), e.subject, e.detail)
+    console.print(table)
