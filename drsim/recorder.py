@@ -71,7 +71,9 @@ class Recorder:
         """Record that `subject` has (ok) or lacks `what`; True when this changed anything."""
         key = (subject, what)
         if ok and key in self._open:
-            self.intervals.append(Interval(subject, what, self._open.pop(key), time_s))
+            start = self._open.pop(key)
+            if start < time_s:  # lost and regained in one instant: no interval, no downtime
+                self.intervals.append(Interval(subject, what, start, time_s))
             return True
         if not ok and key not in self._open:
             self._open[key] = time_s
