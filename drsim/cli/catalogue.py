@@ -29,6 +29,6 @@ def scenarios() -> None:
             title = load_scenario(path).name
         except ScenarioError:
             title = "(does not validate)"
-        mark = "  [default]" if path.resolve() == default else ""
+        mark = "  (default)" if path.resolve() == default else ""
         table.add_row(f"scenarios/{path.name}", title + mark)
     Console(highlight=False).print(table)
