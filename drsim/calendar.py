@@ -105,7 +105,8 @@ def parse_days(text: str) -> frozenset[int]:
     for part in text.split(","):
         ends = [p.strip()[:3] for p in part.split("-")]
         if any(e not in DAY_NAMES for e in ends) or len(ends) > 2:
-            raise ValueError(f"'{text}' is not a set of days; write e.g. 'mon-fri', 'sat,sun', 'all'")
+            raise ValueError(f"'{text}' is not a set of days; write e.g. 'mon-fri', 'sat,sun', "
+                             "'all'")
         a, b = DAY_NAMES.index(ends[0]), DAY_NAMES.index(ends[-1])
         days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
     return frozenset(days)

@@ -7,14 +7,16 @@ Sampling uses numpy directly (fast, on the hot path); summaries use scipy (exact
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
+from drsim.errors import FieldValueError
 from drsim.units import format_duration, parse_duration
 
 Z90 = float(stats.norm.ppf(0.9))
@@ -62,6 +64,13 @@ def _truncnorm(mean: float, sd: float) -> Any:
     return stats.truncnorm((0.0 - mean) / sd, math.inf, loc=mean, scale=sd)
 
 
+def _truncnorm_ppf(mean: float, sd: float, u: float) -> float:
+    """Quantile u of normal(mean, sd) cut at 0, in closed form: one uniform per draw, like
+    scipy's truncnorm.ppf but without building a frozen distribution on the hot path."""
+    lo = special.ndtr(-mean / sd)
+    return max(0.0, float(mean + sd * special.ndtri(lo + u * (1.0 - lo))))
+
+
 _SAMPLERS: dict[str, Callable[..., float]] = {
     "fixed": lambda rng, v: v,
     "uniform": lambda rng, lo, hi: float(rng.uniform(lo, hi)),
@@ -69,7 +78,7 @@ _SAMPLERS: dict[str, Callable[..., float]] = {
     "exponential": lambda rng, mean: float(rng.exponential(mean)),
     "lognormal": lambda rng, mu, sigma: float(rng.lognormal(mu, sigma)),
     "weibull": lambda rng, shape, scale: float(scale * rng.weibull(shape)),
-    "normal": lambda rng, mean, sd: float(_truncnorm(mean, sd).ppf(rng.random())),
+    "normal": lambda rng, mean, sd: _truncnorm_ppf(mean, sd, rng.random()),
     "empirical": lambda rng, *values: float(values[int(rng.integers(len(values)))]),
 }
 _FROZEN: dict[str, Callable[..., Any]] = {
@@ -110,28 +119,47 @@ def parse_distribution(value: object, allow_zero: bool = False) -> Distribution:
                          f"families: {', '.join(FAMILIES)}")
     family, args = next(iter(value.items()))
     if family not in FAMILIES:
-        raise ValueError(f"unknown distribution '{family}'{did_you_mean(str(family), FAMILIES)}; "
-                         f"families: {', '.join(FAMILIES)}")
-    return _BUILDERS[family](args, allow_zero)
+        raise FieldValueError(f"unknown distribution '{family}'"
+                              f"{did_you_mean(str(family), FAMILIES)}; families: "
+                              f"{', '.join(FAMILIES)}", str(family))
+    try:
+        return _BUILDERS[family](args, allow_zero)
+    except FieldValueError as e:
+        raise FieldValueError(str(e), family, *e.key) from None
+    except ValueError as e:
+        raise FieldValueError(str(e), family) from None
 
 
 def _check_positive(seconds: float, what: str, allow_zero: bool) -> None:
     if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise ValueError(f"{what} must be {'≥' if allow_zero else '>'} 0, got {seconds:g}s")
+        raise ValueError(f"{what} must be {'≥' if allow_zero else '>'} 0, got {seconds:g}s; "
+                         "write a positive duration like '15m'")
 
 
 def _keys(args: object, family: str, names: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(args, dict) or set(args) != set(names):
-        got = sorted(args) if isinstance(args, dict) else repr(args)
-        raise ValueError(f"{family} takes {{{', '.join(names)}}}, got {got}")
+        got = sorted(map(str, args)) if isinstance(args, dict) else repr(args)
+        raise ValueError(f"{family} takes {{{', '.join(names)}}}, got {got}"
+                         f"{_misspelt(args, names)}")
     return args
+
+
+def _misspelt(args: object, names: tuple[str, ...]) -> str:
+    unknown = sorted(str(k) for k in args if k not in names) if isinstance(args, dict) else []
+    return did_you_mean(unknown[0], names) if unknown else ""
 
 
 def _durations(args: dict[str, Any], names: tuple[str, ...], allow_zero: bool) -> list[float]:
     out = []
     for n in names:
-        s = parse_duration(args[n])
-        _check_positive(s, n, allow_zero)
+        try:
+            s = parse_duration(args[n])
+        except ValueError as e:
+            raise FieldValueError(f"{n}: {e}", n) from None
+        try:
+            _check_positive(s, n, allow_zero)
+        except ValueError as e:
+            raise FieldValueError(str(e), n) from None
         out.append(s)
     return out
 
@@ -145,7 +173,7 @@ def _build_fixed(args: object, allow_zero: bool) -> Distribution:
 def _build_uniform(args: object, allow_zero: bool) -> Distribution:
     lo, hi = _durations(_keys(args, "uniform", _PARAMS["uniform"]), _PARAMS["uniform"], True)
     if not lo < hi:
-        raise ValueError("uniform needs low < high")
+        raise FieldValueError("uniform needs low < high; swap or fix them", "high")
     return Distribution("uniform", (lo, hi))
 
 
@@ -166,22 +194,24 @@ def _build_lognormal(args: object, allow_zero: bool) -> Distribution:
     if isinstance(args, dict) and set(args) == {"median", "p90"}:
         median, p90 = _durations(args, ("median", "p90"), False)
         if not p90 > median:
-            raise ValueError("lognormal needs p90 > median")
+            raise FieldValueError("lognormal needs p90 > median; raise p90", "p90")
         mu = math.log(median)
         return Distribution("lognormal", (mu, (math.log(p90) - mu) / Z90))
     if isinstance(args, dict) and set(args) == {"mean", "sd"}:
         mean, sd = _durations(args, ("mean", "sd"), False)
         sigma2 = math.log1p((sd / mean) ** 2)
         return Distribution("lognormal", (math.log(mean) - sigma2 / 2, math.sqrt(sigma2)))
-    got = sorted(args) if isinstance(args, dict) else repr(args)
-    raise ValueError(f"lognormal takes {{median, p90}} or {{mean, sd}}, got {got}")
+    got = sorted(map(str, args)) if isinstance(args, dict) else repr(args)
+    raise ValueError(f"lognormal takes {{median, p90}} or {{mean, sd}}, got {got}"
+                     f"{_misspelt(args, ('median', 'p90', 'mean', 'sd'))}")
 
 
 def _build_weibull(args: object, allow_zero: bool) -> Distribution:
     a = _keys(args, "weibull", _PARAMS["weibull"])
     shape = a["shape"]
     if isinstance(shape, bool) or not isinstance(shape, int | float) or not shape > 0:
-        raise ValueError(f"weibull shape must be a number > 0, got {shape!r}")
+        raise FieldValueError(f"weibull shape must be a number > 0 (no unit), got {shape!r}",
+                              "shape")
     (scale,) = _durations(a, ("scale",), False)
     return Distribution("weibull", (float(shape), scale))
 
@@ -194,9 +224,13 @@ def _build_normal(args: object, allow_zero: bool) -> Distribution:
 def _build_empirical(args: object, allow_zero: bool) -> Distribution:
     if not isinstance(args, list) or not args:
         raise ValueError("empirical takes a non-empty list of observed durations, e.g. [20m, 35m]")
-    values = [parse_duration(v) for v in args]
-    for v in values:
-        _check_positive(v, "observed duration", allow_zero)
+    values = []
+    for i, v in enumerate(args):
+        try:
+            values.append(parse_duration(v))
+            _check_positive(values[-1], "observed duration", allow_zero)
+        except ValueError as e:
+            raise FieldValueError(str(e), i) from None
     return Distribution("empirical", tuple(values))
 
 
@@ -207,9 +241,21 @@ _BUILDERS: dict[str, Callable[[object, bool], Distribution]] = {
 }
 
 
-def did_you_mean(word: str, known: object) -> str:
-    """' (did you mean 'x'?)' for the closest known name, or ''."""
-    import difflib
+def did_you_mean(word: str, known: Iterable[object]) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or ''.
 
-    match = difflib.get_close_matches(word, [str(k) for k in known], n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    Tries, in order: the same name in another case; the one name that `word` begins; the
+    closest spelling; the one name sharing the first two letters ('chcago' → 'chi').
+    """
+    folded = {str(k).casefold(): str(k) for k in sorted(known, key=str)}
+    w = word.casefold()
+    match = [w] if w in folded else []
+    if not match and len(w) >= 2:
+        match = [k for k in folded if k.startswith(w)][:2]
+        match = match if len(match) == 1 else []
+    if not match:
+        match = difflib.get_close_matches(w, list(folded), n=1, cutoff=0.6)
+    if not match and len(w) >= 2:
+        match = [k for k in folded if k[:2] == w[:2]][:2]
+        match = match if len(match) == 1 else []
+    return f" (did you mean '{folded[match[0]]}'?)" if match else ""

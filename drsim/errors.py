@@ -20,6 +20,16 @@ class Issue:
         return f"{where}: {self.path or '<top>'}: {self.message}"
 
 
+class FieldValueError(ValueError):
+    """A ValueError about one part of a value: `key` is the path below the value being parsed
+    (('hours',) in a calendar, ('lognormal', 'p90') in a distribution), so the issue can point
+    at that part's own line instead of the start of the whole value."""
+
+    def __init__(self, message: str, *key: str | int) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 class DrsimError(Exception):
     """Base of every error drsim reports to a user without a traceback."""
 

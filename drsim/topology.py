@@ -8,6 +8,7 @@ frozen set: a trial with a handful of distinct failure states computes each once
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
 
 import networkx as nx
 
@@ -66,4 +67,4 @@ class Topology:
         nodes = self.path(a, b, down)
         if nodes is None:
             return None
-        return min(self.graph.edges[u, v]["bandwidth"] for u, v in zip(nodes, nodes[1:]))
+        return min(self.graph.edges[u, v]["bandwidth"] for u, v in pairwise(nodes))

@@ -25,6 +25,8 @@ _TERM = re.compile(rf"\s*({_NUMBER})\s*([a-zA-Z]+)\s*")
 
 
 def _number_unit(text: object, units: dict[str, float], what: str, example: str) -> float:
+    if text is None:
+        raise ValueError(f"no {what} given; write it like '{example}'")
     if isinstance(text, bool) or not isinstance(text, str):
         raise ValueError(f"{what} {text!r} has no unit; write it like '{example}'"
                          f" (units: {', '.join(units)})")
@@ -34,8 +36,11 @@ def _number_unit(text: object, units: dict[str, float], what: str, example: str)
     unit = m.group(3).lower()
     if unit not in units:
         raise ValueError(f"unknown {what} unit '{m.group(3)}' in '{text}'; "
-                         f"known units: {', '.join(units)}")
+                         f"known units: {', '.join(units)} (any case)")
     return float(m.group(1)) * units[unit]
+
+
+_CLOCK = re.compile(r"\s*(\d+):([0-5]\d)(?::([0-5]\d))?\s*")
 
 
 def parse_duration(text: object) -> float:
@@ -43,12 +48,16 @@ def parse_duration(text: object) -> float:
     if isinstance(text, bool) or not isinstance(text, str):
         if isinstance(text, int | float) and text == 0:
             return 0.0
+        if text is None:
+            raise ValueError("no duration given; write it like '90s', '15m', '4h' or '2d'")
         raise ValueError(f"duration {text!r} has no unit; write it like '90s', '15m', '4h' or '2d'")
+    _refuse_look_alikes(text)
     pos, total, parts = 0, 0.0, 0
     while pos < len(text):
         m = _TERM.match(text, pos)
         if not m:
-            raise ValueError(f"'{text}' is not a duration; write it like '90s', '15m', '1h30m' or '2d'")
+            raise ValueError(f"'{text}' is not a duration; write it like '90s', '15m', '1h30m' "
+                             "or '2d'")
         unit = m.group(3).lower()
         if unit not in DURATION_UNITS:
             raise ValueError(f"unknown duration unit '{m.group(3)}' in '{text}'; "
@@ -60,6 +69,19 @@ def parse_duration(text: object) -> float:
     if not math.isfinite(total):
         raise ValueError(f"duration '{text}' is not finite")
     return total
+
+
+def _refuse_look_alikes(text: str) -> None:
+    """Negative values and clock times ('1:30', which YAML 1.1 reads as 90) get their own hint."""
+    if text.strip().startswith("-"):
+        raise ValueError(f"'{text}' is negative; a duration is a positive amount like '15m'")
+    clock = _CLOCK.fullmatch(text)
+    if clock:
+        a, b, c = clock.groups()
+        secs = f"{int(c)}s" if c and int(c) else ""
+        guess = f"'{int(a)}h{int(b)}m{secs}'" if c else f"'{int(a)}h{b}m' or '{int(a)}m{b}s'"
+        raise ValueError(f"'{text}' looks like a clock time, not a duration; write units, "
+                         f"e.g. {guess}")
 
 
 def parse_bandwidth(text: object) -> float:

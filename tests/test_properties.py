@@ -3,6 +3,8 @@ customer-minutes, ordering of recovery milestones, and reproducibility by seed."
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +25,7 @@ def scenarios(draw):
                   "services": ["voice"], "priority": draw(st.integers(1, 3))}
         for i in range(n_groups)}
     targets = st.sampled_from([{"site": "a"}, {"component": "a.box"}, {"link": "pop-a"},
-                               {"link": "a-b"}, {"link": "pop-b"}])
+                               {"component": "b.box"}, {"link": "a-b"}, {"link": "pop-b"}])
     disruptions = [
         {"id": f"d{i}", "at": draw(minutes),
          "targets": draw(st.lists(targets, min_size=1, max_size=2, unique_by=str)),
@@ -93,7 +95,7 @@ def test_invariants(sc):
         by_key.setdefault((i.subject, i.what), []).append(i)
     for spells in by_key.values():  # the outages of one group and service never overlap
         spells.sort(key=lambda i: i.start_s)
-        for a, b in zip(spells, spells[1:]):
+        for a, b in pairwise(spells):
             assert a.end_s is not None and a.end_s <= b.start_s
     m = r.metrics
     for g in m.groups.values():
@@ -103,7 +105,7 @@ def test_invariants(sc):
             assert g.rto_full_s >= g.rto_basic_s
     expected = sum(g.customers * g.downtime_s / 60 for g in m.groups.values())
     assert abs(m.customer_minutes_lost - expected) <= 1e-6 * max(1.0, expected)
-    for a, b in zip(r.incidents, r.incidents[1:]):
+    for a, b in pairwise(r.incidents):
         assert a.end_s is not None and a.end_s <= b.start_s
     for inc in r.incidents:
         for t in (inc.detected_s, inc.acknowledged_s, inc.declared_s):

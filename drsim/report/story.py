@@ -35,13 +35,7 @@ def incident_story(result: RunResult) -> list[str]:
             if t0 <= e.time_s <= end and e.kind in ("runbook_start", "runbook_end"):
                 verb = "started" if e.kind == "runbook_start" else e.detail
                 lines.append(f"Runbook '{e.subject}' {verb} at {clock(result, e.time_s)}.")
-        for g in inc.groups:
-            m = result.metrics.groups[g]
-            if m.rto_basic_s is not None:
-                lines.append(f"{g} ({m.customers} customers) had basic service back after "
-                             f"{format_duration(m.rto_basic_s)}.")
-            elif not m.restored:
-                lines.append(f"{g} ({m.customers} customers) was still down at the horizon.")
+        lines.extend(_recoveries(result, inc.groups))
         if inc.end_s is not None:
             lines.append(f"Everything was home with full redundancy at {clock(result, inc.end_s)}"
                          f" ({format_duration(inc.end_s - t0)} after the start).")
@@ -49,3 +43,25 @@ def incident_story(result: RunResult) -> list[str]:
             lines.append("Full recovery was not reached within the horizon.")
         paragraphs.append(" ".join(lines))
     return paragraphs
+
+
+def _recoveries(result: RunResult, groups: tuple[str, ...]) -> list[str]:
+    """'a and b (4,500 customers) had basic service back after 2h 57m.' — groups that
+    recovered together are told together, earliest first."""
+    by_time: dict[float | None, list[str]] = {}
+    for g in groups:
+        m = result.metrics.groups[g]
+        if m.rto_basic_s is not None or not m.restored:
+            by_time.setdefault(m.rto_basic_s, []).append(g)
+    lines = []
+    for rto in sorted(by_time, key=lambda t: (t is None, t or 0.0)):
+        names = by_time[rto]
+        who = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        count = sum(result.metrics.groups[g].customers for g in names)
+        if rto is None:
+            lines.append(f"{who} ({count:,} customers) still had no basic service at the "
+                         "horizon.")
+        else:
+            lines.append(f"{who} ({count:,} customers) had basic service back after "
+                         f"{format_duration(rto)}.")
+    return lines

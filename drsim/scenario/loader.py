@@ -48,16 +48,38 @@ class RawDoc:
         return Issue(line, col, format_path(path), message, self.file)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def format_path(path: PathKey) -> str:
-    """('runbooks', 'failover', 'steps', 2, 'after') → 'runbooks.failover.steps[2].after'."""
+    """('runbooks', 'failover', 'steps', 2, 'after') → 'runbooks.failover.steps[2].after'.
+
+    A key that is not a plain name is quoted, so the path stays one word: staff['on call'].
+    """
     out = ""
     for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif not _PLAIN_KEY.match(p):
+            out += f"[{p!r}]"
+        else:
+            out += f".{p}" if out else p
     return out
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader resolving only the YAML scalars a scenario means."""
+    """SafeLoader resolving only the YAML scalars a scenario means, counting alias uses."""
+
+    aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _TooBig(self.peek_event().start_mark,
+                              f"more than {MAX_ALIASES} aliases (*name); write the values out "
+                              "or use fewer anchors")
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
 _Loader.yaml_implicit_resolvers = {}
@@ -80,7 +102,6 @@ class _Builder:
     def __init__(self, loader: _Loader, doc: RawDoc) -> None:
         self.loader, self.doc, self.issues = loader, doc, []  # type: list[Issue]
         self.nodes = 0
-        self.seen: dict[int, int] = {}
 
     def problem(self, node: yaml.Node, path: PathKey, message: str) -> None:
         m = node.start_mark
@@ -90,16 +111,15 @@ class _Builder:
     def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise _TooBig(node, f"more than {MAX_NODES} values (after aliases); split the file")
+            raise _TooBig(node.start_mark, f"more than {MAX_NODES} values once aliases are "
+                          "expanded; split the file or use fewer aliases")
         if depth > MAX_DEPTH:
-            raise _TooBig(node, f"nested deeper than {MAX_DEPTH} levels")
-        if id(node) in self.seen:
-            self.seen[id(node)] += 1
-            if sum(self.seen.values()) - len(self.seen) > MAX_ALIASES:
-                raise _TooBig(node, f"more than {MAX_ALIASES} alias uses")
-        else:
-            self.seen[id(node)] = 1
+            raise _TooBig(node.start_mark, f"nested deeper than {MAX_DEPTH} levels; "
+                          "a scenario needs far fewer")
         self.doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _COLLECTION_TAGS:
+            self.problem(node, path, f"unsupported YAML tag {_short(node.tag)}; remove the tag")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -107,9 +127,8 @@ class _Builder:
         return self.scalar(node, path)
 
     def mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)
         out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in self.merged_pairs(node, path):
             key = self.scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int) or isinstance(key, bool):
                 self.problem(key_node, path, "a key must be a plain name; quote it or rename it")
@@ -124,11 +143,25 @@ class _Builder:
             out[key] = self.build(value_node, (*path, key), depth + 1)
         return out
 
+    def merged_pairs(self, node: yaml.MappingNode,
+                     path: PathKey) -> list[tuple[yaml.Node, yaml.Node]]:
+        """The mapping's own pairs after any merged (`<<: *base`) pairs they do not override."""
+        own = [(k, v) for k, v in node.value if k.tag != _MERGE_TAG]
+        self.loader.flatten_mapping(node)
+        own_ids = {id(k) for k, _ in own}
+        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        merged: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for k, v in node.value:
+            if id(k) not in own_ids and isinstance(k, yaml.ScalarNode) \
+                    and k.value not in own_keys:
+                merged[k.value] = (k, v)  # flattened last-first: the earliest mapping wins
+        return [*merged.values(), *own]
+
     def scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
         if node.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
                             "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
                             "tag:yaml.org,2002:null"):
-            self.problem(node, path, f"unsupported YAML tag {node.tag}; remove the tag")
+            self.problem(node, path, f"unsupported YAML tag {_short(node.tag)}; remove the tag")
             return None
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, float) and not math.isfinite(value):
@@ -137,10 +170,43 @@ class _Builder:
         return value
 
 
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 class _TooBig(Exception):
-    def __init__(self, node: yaml.Node, message: str) -> None:
+    def __init__(self, mark: yaml.Mark, message: str) -> None:
         super().__init__(message)
-        self.node, self.message = node, message
+        self.mark, self.message = mark, message
+
+
+def _yaml_message(e: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem, with the place its context began when that is another line."""
+    if e.context == "expected a single document in the stream":
+        return "the file holds more than one YAML document ('---'); a scenario is one document"
+    text = f"YAML syntax error: {e.problem or e.context}"
+    cm, pm = e.context_mark, e.problem_mark
+    if isinstance(e, yaml.scanner.ScannerError) and e.context:
+        text += f" {e.context}"
+        if pm and cm and pm.line != cm.line:
+            text += f" (noticed at line {pm.line + 1})"
+    elif e.context and e.problem and cm and (pm is None or cm.line != pm.line):
+        text += f" ({e.context} at line {cm.line + 1})"
+    if "'\\t'" in text:
+        return text + "; indent with spaces, not tabs"
+    return text + "; check indentation, colons, brackets and quotes"
+
+
+def _reader_issue(text: str, e: yaml.reader.ReaderError, file: str) -> Issue:
+    """A character YAML refuses (control characters, NUL): place it by line and column."""
+    before = text[:e.position] if isinstance(e.position, int) else ""
+    line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    return Issue(line, col, "", f"character #x{e.character:04x} is not allowed in YAML; "
+                 "delete it or write it as an escape in a double-quoted string", file)
 
 
 def load_text(text: str, file: str = "<scenario>") -> RawDoc:
@@ -149,35 +215,52 @@ def load_text(text: str, file: str = "<scenario>") -> RawDoc:
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise ScenarioError([Issue(1, 1, "", f"file is larger than {MAX_BYTES // 1_000_000} MB; "
                                    "a scenario should be far smaller — split it", file)])
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as e:
+        raise ScenarioError([_reader_issue(text, e, file)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
-            raise ScenarioError([Issue(1, 1, "", "the file is empty; a scenario starts with "
-                                       "'drsim: 1' and has sites, services and customers", file)])
+            raise ScenarioError([_empty(file)])
         builder = _Builder(loader, doc)
         doc.data = builder.build(node, (), 0)
+    except yaml.reader.ReaderError as e:
+        raise ScenarioError([_reader_issue(text, e, file)]) from None
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
+        if isinstance(e, yaml.scanner.ScannerError) and e.context_mark:
+            m = e.context_mark  # where the token with the problem began: the line to fix
         line, col = (m.line + 1, m.column + 1) if m else (1, 1)
-        raise ScenarioError([Issue(line, col, "", f"YAML syntax error: {e.problem or e.context}; "
-                                   "check indentation, colons and quotes", file)]) from None
+        raise ScenarioError([Issue(line, col, "", _yaml_message(e), file)]) from None
     except yaml.YAMLError as e:
         raise ScenarioError([Issue(1, 1, "", f"YAML error: {e}", file)]) from None
     except _TooBig as e:
-        m = e.node.start_mark
+        m = e.mark
         raise ScenarioError([Issue(m.line + 1, m.column + 1, "", e.message, file)]) from None
     except RecursionError:
-        raise ScenarioError([Issue(1, 1, "", f"nested deeper than {MAX_DEPTH} levels",
-                                   file)]) from None
+        raise ScenarioError([Issue(1, 1, "", f"nested deeper than {MAX_DEPTH} levels; "
+                                   "a scenario needs far fewer", file)]) from None
     finally:
         loader.dispose()
     if builder.issues:
         raise ScenarioError(builder.issues)
+    if doc.data is None:
+        raise ScenarioError([_empty(file)])
     if not isinstance(doc.data, dict):
-        raise ScenarioError([Issue(1, 1, "", "the top level must be a mapping of sections "
-                                   "(drsim, name, simulation, sites, ...)", file)])
+        raise ScenarioError([Issue(1, 1, "", f"the top level is {_what(doc.data)}, but must be "
+                                   "a mapping of sections (drsim: 1, name, simulation, sites, "
+                                   "...)", file)])
     return doc
+
+
+def _empty(file: str) -> Issue:
+    return Issue(1, 1, "", "the file is empty; a scenario starts with 'drsim: 1' and has "
+                 "name, simulation, sites, services and customers", file)
+
+
+def _what(value: Any) -> str:
+    return "a list" if isinstance(value, list) else f"a single value {value!r}"
 
 
 def load(path: str | Path) -> RawDoc:
@@ -191,7 +274,8 @@ def load(path: str | Path) -> RawDoc:
     except FileNotFoundError:
         raise ScenarioError([Issue(0, 0, "", "no such file; check the path", str(p))]) from None
     except IsADirectoryError:
-        raise ScenarioError([Issue(0, 0, "", "is a directory, not a scenario file", str(p))]) from None
+        raise ScenarioError([Issue(0, 0, "", "is a directory, not a scenario file; name a "
+                                   ".yaml file", str(p))]) from None
     except UnicodeDecodeError as e:
         raise ScenarioError([Issue(1, 1, "", f"not UTF-8 text ({e.reason}); save it as UTF-8",
                                    str(p))]) from None

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -25,6 +26,7 @@ from pydantic import (
 
 from drsim.calendar import ALWAYS, Calendar, parse_days, parse_hours
 from drsim.distributions import FAMILIES, Distribution, did_you_mean, parse_distribution
+from drsim.errors import FieldValueError
 from drsim.units import parse_bandwidth, parse_duration, parse_fraction, parse_size
 
 # ---- value types -------------------------------------------------------------------------
@@ -40,7 +42,7 @@ def _positive(parse: Any, what: str) -> Any:
     def check(value: object) -> float:
         x = parse(value)
         if not x > 0:
-            raise ValueError(f"{what} must be > 0, got {value!r}")
+            raise ValueError(f"{what} must be > 0, got {value!r}; write a positive amount")
         return x
     return check
 
@@ -84,17 +86,28 @@ def _parse_calendar(value: object) -> Calendar:
     if not isinstance(value, dict):
         raise ValueError(f"{value!r} is not a calendar; write '24x7', 'business_hours' or "
                          "{days: mon-fri, hours: '09:00-17:00', timezone: America/New_York}")
-    unknown = set(value) - {"days", "hours", "timezone"}
+    unknown = sorted(map(str, set(value) - {"days", "hours", "timezone"}))
     if unknown:
-        bad = sorted(unknown)[0]
-        raise ValueError(f"unknown key '{bad}' in calendar{did_you_mean(bad, ['days', 'hours'])}; "
-                         "known: days, hours, timezone")
+        bad = unknown[0]
+        raise FieldValueError(f"unknown key '{bad}' in calendar"
+                              f"{did_you_mean(bad, ['days', 'hours', 'timezone'])}; "
+                              "known: days, hours, timezone", bad)
     if "hours" not in value:
         raise ValueError("a calendar needs hours, e.g. hours: '09:00-17:00'")
-    days = parse_days(str(value.get("days", "all")))
-    start, end = parse_hours(str(value["hours"]))
-    tz = _check_timezone(str(value["timezone"])) if "timezone" in value else ""
+    days = _part(parse_days, value, "days", "all")
+    start, end = _part(parse_hours, value, "hours")
+    tz = _part(_check_timezone, value, "timezone", "")
     return Calendar(days, start, end, tz)
+
+
+def _part(parse: Any, value: dict[str, Any], key: str, default: Any = None) -> Any:
+    """parse(value[key]) (or the default when absent), blaming `key` for a ValueError."""
+    if key not in value:
+        return default
+    try:
+        return parse(str(value[key]))
+    except ValueError as e:
+        raise FieldValueError(str(e), key) from None
 
 
 CalendarSpec = Annotated[
@@ -181,12 +194,14 @@ class Component(Model):
     repair_role: Id | None = Field(None, description="Staff role that repairs it")
     spare: Spare | None = None
 
-    @model_validator(mode="after")
-    def _k_of_n(self) -> Component:
-        if self.needed is not None and self.needed > self.count:
-            raise ValueError(f"needed ({self.needed}) is more than count ({self.count}); "
-                             "k-of-n needs k ≤ n")
-        return self
+    @field_validator("needed")
+    @classmethod
+    def _k_of_n(cls, needed: int | None, info: ValidationInfo) -> int | None:
+        count = info.data.get("count")
+        if needed is not None and isinstance(count, int) and needed > count:
+            raise ValueError(f"needed ({needed}) is more than count ({count}); k-of-n needs "
+                             "k ≤ n: lower needed or raise count")
+        return needed
 
     @property
     def k(self) -> int:
@@ -238,9 +253,11 @@ class Replication(Model):
         if self.mode == "backup" and self.interval is None:
             raise ValueError("backup replication needs interval, e.g. interval: 24h")
         if self.mode != "async" and self.lag is not None:
-            raise ValueError(f"lag applies to async replication only, not {self.mode}")
+            raise FieldValueError(f"lag applies to async replication only, not {self.mode}; "
+                                  "remove lag or set mode: async", "lag")
         if self.mode != "backup" and self.interval is not None:
-            raise ValueError(f"interval applies to backup replication only, not {self.mode}")
+            raise FieldValueError(f"interval applies to backup replication only, not "
+                                  f"{self.mode}; remove interval or set mode: backup", "interval")
         return self
 
 
@@ -335,8 +352,10 @@ class Effect(Model):
     def _one(self) -> Effect:
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("an effect has exactly one of: "
-                             + ", ".join(type(self).model_fields) + f"; got {given or 'none'}")
+            raise FieldValueError("an effect has exactly one of: "
+                                  + ", ".join(type(self).model_fields)
+                                  + f"; got {given or 'none'}: make each a separate effect",
+                                  *given[1:2])
         return self
 
     @property
@@ -377,9 +396,11 @@ class Target(Model):
     def _one(self) -> Target:
         given = [k for k in ("site", "component", "link") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"a target names exactly one of site, component, link; got {given}")
+            raise FieldValueError(f"a target names exactly one of site, component, link; got "
+                                  f"{given}: make each a separate target", *given[1:2])
         if self.units is not None and self.component is None:
-            raise ValueError("units applies to a component target only")
+            raise FieldValueError("units applies to a component target only; remove units",
+                                  "units")
         return self
 
 
@@ -401,17 +422,23 @@ class Disruption(Model):
     def _at(cls, v: object) -> object:
         if isinstance(v, str) and "T" in v or isinstance(v, str) and v[:1].isdigit() and "-" in v:
             try:
-                datetime.fromisoformat(v)
+                when = datetime.fromisoformat(v)
             except ValueError:
                 raise ValueError(f"'{v}' is neither an offset ('1h42m') nor a date-time "
                                  "('2026-03-10T10:42')") from None
+            if when.tzinfo is not None:
+                raise ValueError(f"write '{v}' without a UTC offset; it is local time in "
+                                 "simulation.timezone")
             return v
         return parse_distribution(v, True)
 
     @model_validator(mode="after")
     def _end(self) -> Disruption:
-        if (self.duration is None) == (self.until is None):
-            raise ValueError("say how the fault ends: either duration: 4h or until: repaired")
+        if self.duration is not None and self.until is not None:
+            raise FieldValueError("give duration or until: repaired, not both; remove one",
+                                  "until")
+        if self.duration is None and self.until is None:
+            raise ValueError("say how the fault ends: add duration: 4h or until: repaired")
         return self
 
 
@@ -428,7 +455,8 @@ class Objective(Model):
         if self.rto is None and self.rpo is None and self.availability is None:
             raise ValueError("an objective sets at least one of rto, rpo, availability")
         if self.service is not None and self.group is not None:
-            raise ValueError("an objective applies to a service or a group, not both")
+            raise FieldValueError("an objective applies to a service or a group, not both; "
+                                  "remove one or write two objectives", "group")
         return self
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import types
 import typing
+from datetime import datetime
 from typing import Any
 
 import networkx as nx
 from pydantic import BaseModel, ValidationError
 
 from drsim.distributions import did_you_mean
-from drsim.errors import Issue, ScenarioError
+from drsim.errors import FieldValueError, Issue, ScenarioError
 from drsim.scenario.loader import PathKey, RawDoc
 from drsim.scenario.schema import Scenario
+from drsim.units import parse_duration
 
 
 def validate(raw: RawDoc) -> Scenario:
@@ -90,6 +92,19 @@ def _real_path(data: Any, loc: tuple[Any, ...]) -> tuple[PathKey, bool]:
     return tuple(path), False
 
 
+def _deepest(data: Any, path: PathKey, below: tuple[str | int, ...]) -> PathKey:
+    """`path` extended by as much of `below` as exists in the data (to blame the right line)."""
+    node, out = _get(data, path), list(path)
+    for part in below:
+        if isinstance(node, dict) and part in node or (
+                isinstance(node, list) and isinstance(part, int) and part < len(node)):
+            out.append(part)
+            node = node[part]
+        else:
+            break
+    return tuple(out)
+
+
 def _get(data: Any, path: PathKey) -> Any:
     for p in path:
         data = data[p]
@@ -98,6 +113,9 @@ def _get(data: Any, path: PathKey) -> Any:
 
 def _one_issue(raw: RawDoc, path: PathKey, err: dict[str, Any]) -> Issue:
     kind, msg, value = err["type"], err["msg"], err.get("input")
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, FieldValueError):
+        path = _deepest(raw.data, path, cause.key)
     if kind == "extra_forbidden":
         known = _known_fields(path[:-1])
         return raw.issue(path, f"unknown key '{path[-1]}'{did_you_mean(str(path[-1]), known)}; "
@@ -199,6 +217,14 @@ def _describe(path: PathKey) -> str:
 # ---- cross-references ----------------------------------------------------------------------
 
 
+def _try(parse: Any, value: Any) -> Any:
+    """parse(value), or None when the value is missing or malformed (reported elsewhere)."""
+    try:
+        return parse(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -239,14 +265,15 @@ class References:
         return self.issues
 
     def ref(self, path: PathKey, value: Any, known: dict[str, Any] | list[str], what: str,
-            hint: str = "") -> bool:
-        """Report `value` at `path` unless it names one of `known`."""
+            where: str = "") -> bool:
+        """Report `value` at `path` unless it names one of `known` (`where` places the list)."""
         if not isinstance(value, str) or value in known:
             return isinstance(value, str)
         names = sorted(known)
         listing = ", ".join(names) if names else "none defined"
         self.issues.append(self.raw.issue(
-            path, f"unknown {what} '{value}'; known: {listing}{did_you_mean(value, names)}{hint}"))
+            path, f"unknown {what} '{value}'{where}; known: {listing}"
+                  f"{did_you_mean(value, names)}"))
         return False
 
     def refs(self, path: PathKey, container: dict[str, Any], key: str,
@@ -292,13 +319,18 @@ class References:
                         "site; a failover target must be a different site"))
             for i, cid in enumerate(_ids(svc.get("requires"))):
                 for s in sorted(set(active + spare)):
-                    comps = _dict(_dict(self.sites.get(s)).get("components"))
-                    self.ref((*path, "requires", i), cid, comps, f"component at site '{s}'")
+                    if isinstance(self.sites.get(s), dict):  # else already reported
+                        comps = _dict(self.sites[s].get("components"))
+                        self.ref((*path, "requires", i), cid, comps, "component",
+                                 f" at site '{s}'")
             for dep in self.refs(path, svc, "depends_on", self.services, "service"):
                 graph.add_edge(sv, dep)
             repl = _dict(svc.get("replication"))
-            if "to" in repl:
-                self.ref((*path, "replication", "to"), repl["to"], self.sites, "site")
+            if "to" in repl and self.ref((*path, "replication", "to"), repl["to"], self.sites,
+                                         "site") and active == [repl["to"]]:
+                self.issues.append(self.raw.issue(
+                    (*path, "replication", "to"), f"replication to '{repl['to']}', the only "
+                    "site where the service runs, protects no data; replicate to a standby site"))
         self.cycle(graph, lambda n: ("services", n, "depends_on"), "service dependencies")
 
     def cycle(self, graph: nx.DiGraph, path_of: Any, what: str) -> None:
@@ -318,9 +350,11 @@ class References:
             self.ref((*path, "access"), grp.get("access"), places, "access point or site")
             home_ok = self.ref((*path, "home"), grp.get("home"), self.sites, "site")
             for i, sv in enumerate(_ids(grp.get("services"))):
-                if not self.ref((*path, "services", i), sv, self.services, "service") or not home_ok:
+                known = self.ref((*path, "services", i), sv, self.services, "service")
+                if not known or not home_ok:
                     continue
-                active = _ids(_dict(self.services[sv]).get("active"))
+                active = [s for s in _ids(_dict(self.services[sv]).get("active"))
+                          if s in self.sites]  # unknown sites are reported on their own
                 if active and grp["home"] not in active:
                     self.issues.append(self.raw.issue(
                         (*path, "home"), f"home site '{grp['home']}' does not run service "
@@ -350,7 +384,8 @@ class References:
                     self.issues.append(self.raw.issue((*path, "id"), f"step id '{step.get('id')}'"
                                                       " is used twice in this runbook; rename one"))
                 for dep in self.refs(path, step, "after", [str(x) for x in ids], "step"):
-                    graph.add_edge(step.get("id"), dep)
+                    if ids.index(step.get("id")) == i:  # a repeated id is reported above
+                        graph.add_edge(step.get("id"), dep)
                 if step.get("fallback") is not None:
                     if self.ref((*path, "fallback"), step["fallback"], [str(x) for x in ids],
                                 "step") and step["fallback"] == step.get("id"):
@@ -380,20 +415,26 @@ class References:
             ok_sv = self.ref((*p, "service"), body.get("service"), self.services, "service")
             if self.ref((*p, "site"), body.get("site"), self.sites, "site") and ok_sv:
                 svc = _dict(self.services[body["service"]])
-                places = _ids(svc.get("active")) + _ids(_dict(svc.get("standby")).get("sites"))
+                places = list(dict.fromkeys(
+                    _ids(svc.get("active")) + _ids(_dict(svc.get("standby")).get("sites"))))
                 if body["site"] not in places:
                     self.issues.append(self.raw.issue(
                         (*p, "site"), f"service '{body['service']}' has no placement at "
                         f"'{body['site']}' (active or standby: {', '.join(places)}); add it to "
                         "the service's standby sites"))
-                self.failover_target((*p, "site"), body["site"], book)
+                if kind == "activate" and body["site"] in _ids(svc.get("active")):
+                    self.failover_target((*p, "site"), body["site"], book)
         move = _dict(eff.get("move"))
         if move:
             if move.get("groups") != "all":
                 self.refs((*path, "move"), move, "groups", self.customers, "customer group")
             if move.get("to") != "home" and self.ref((*path, "move", "to"), move.get("to"),
                                                      self.sites, "site (or 'home')"):
-                self.failover_target((*path, "move", "to"), move["to"], book)
+                moved = (list(self.customers) if move.get("groups", "all") == "all"
+                         else _ids(move.get("groups")))
+                homes = {_dict(self.customers.get(g)).get("home") for g in moved}
+                if move["to"] in homes:
+                    self.failover_target((*path, "move", "to"), move["to"], book)
         restore = _dict(eff.get("restore"))
         if restore:
             if self.ref((*path, "restore", "service"), restore.get("service"), self.services,
@@ -408,19 +449,32 @@ class References:
         if rebuild and self.ref((*path, "rebuild", "site"), rebuild.get("site"), self.sites,
                                 "site") and rebuild.get("component") is not None:
             comps = _dict(_dict(self.sites[rebuild["site"]]).get("components"))
-            self.ref((*path, "rebuild", "component"), rebuild["component"], comps,
-                     f"component at site '{rebuild['site']}'")
+            self.ref((*path, "rebuild", "component"), rebuild["component"], comps, "component",
+                     f" at site '{rebuild['site']}'")
 
     def failover_target(self, path: PathKey, site: str, book: dict[str, Any]) -> None:
-        """A failover (not a failback) must not send service to a site a disruption takes down."""
+        """A failover (not a failback) must not go to the primary site a disruption strikes.
+
+        Called for targets that are a service's active site or a moved group's home. A
+        disruption strikes a site when it targets the site itself or one of its components;
+        striking a standby site is allowed (a correlated fault, a second failure).
+        """
         if isinstance(book.get("trigger"), dict):
             return  # runs after another runbook: a failback may go home
         for i, dis in enumerate(_list(self.d.get("disruptions"))):
             for tgt in _list(_dict(dis).get("targets")):
-                if _dict(tgt).get("site") == site:
+                tgt = _dict(tgt)
+                comp = tgt.get("component")
+                hit = tgt.get("site") == site or (
+                    isinstance(comp, str) and comp.partition(".")[0] == site)
+                if hit:
+                    what = f"component '{comp}'" if tgt.get("site") != site else "the whole site"
+                    others = sorted(s for s in self.sites if s != site)
                     self.issues.append(self.raw.issue(
-                        path, f"failover target '{site}' is the site disruption "
-                        f"'{_dict(dis).get('id', i)}' takes down; fail over to a standby site"))
+                        path, f"failover target '{site}' is the failed site: disruption "
+                        f"'{_dict(dis).get('id', i)}' takes down {what}; fail over to another "
+                        f"site ({', '.join(others) or 'none defined'})"))
+                    return
 
     def check_disruptions(self) -> None:
         seen: set[str] = set()
@@ -431,8 +485,30 @@ class References:
                 self.issues.append(self.raw.issue((*path, "id"), f"disruption id '{dis['id']}' "
                                                   "is used twice; rename one"))
             seen.add(str(dis.get("id")))
+            self.check_when((*path, "at"), dis.get("at"))
             for j, tgt in enumerate(_list(dis.get("targets"))):
                 self.check_target((*path, "targets", j), _dict(tgt), dis)
+
+    def check_when(self, path: PathKey, at: Any) -> None:
+        """A disruption must strike inside the simulated span [start, start + horizon)."""
+        sim = _dict(self.d.get("simulation"))
+        start, horizon_s = _try(datetime.fromisoformat, sim.get("start")), _try(
+            parse_duration, sim.get("horizon"))
+        if start is None or start.tzinfo or not horizon_s or not isinstance(at, str):
+            return  # a bad start or horizon is reported by the schema
+        when = _try(datetime.fromisoformat, at) if "T" in at or "-" in at[1:] else None
+        if when is not None and when.tzinfo:
+            return  # reported by the schema
+        offset_s = (when - start).total_seconds() if when else _try(parse_duration, at)
+        if offset_s is None:
+            return
+        if offset_s < 0:
+            self.issues.append(self.raw.issue(path, f"'{at}' is before the simulation starts "
+                               f"({sim['start']}); pick a later time or an offset like '1h42m'"))
+        elif offset_s >= horizon_s:
+            self.issues.append(self.raw.issue(path, f"'{at}' is at or after the end of the "
+                               f"simulation (start + horizon {sim['horizon']}); pick an earlier "
+                               "time or lengthen simulation.horizon"))
 
     def check_target(self, path: PathKey, tgt: dict[str, Any], dis: dict[str, Any]) -> None:
         repaired = dis.get("until") == "repaired" and dis.get("repair") is None
@@ -452,7 +528,7 @@ class References:
                                    "component; write 'site.component', e.g. 'nyc.core-switch'"))
             elif self.ref((*path, "component"), site, self.sites, "site"):
                 comps = _dict(_dict(self.sites[site]).get("components"))
-                if self.ref((*path, "component"), cid, comps, f"component at site '{site}'"):
+                if self.ref((*path, "component"), cid, comps, "component", f" at site '{site}'"):
                     c = _dict(comps[cid])
                     units = tgt.get("units")
                     count = c.get("count", 1)

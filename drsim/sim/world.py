@@ -87,9 +87,9 @@ class World:
 
     def unit_down(self, site: str, comp: str, cause: str) -> None:
         self.units_down[site, comp] += 1
+        count = self.sc.sites[site].components[comp].count
         self.rec.event(self.env.now, "component_down", f"{site}.{comp}",
-                       f"{self.units_down[site, comp]} of {self.sc.sites[site].components[comp].count}"
-                       f" units down ({cause})")
+                       f"{self.units_down[site, comp]} of {count} units down ({cause})")
         self.touch()
 
     def unit_up(self, site: str, comp: str, how: str) -> None:
