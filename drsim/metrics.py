@@ -91,6 +91,15 @@ def _total(intervals: list[Interval], group: str, what: str, horizon_s: float) -
     return sum(i.length_s(horizon_s) for i in intervals if i.subject == group and i.what == what)
 
 
+def recovery_in(intervals: list[Interval], group: str, what: str, inc: IncidentRecord,
+                horizon_s: float) -> tuple[bool, float | None]:
+    """(hit, time to recover) of `group` lacking `what` ('basic', 'full' or a service) in
+    incident `inc`; the time is None when it never recovered within the horizon."""
+    end = inc.end_s if inc.end_s is not None else horizon_s
+    spells = _overlapping(intervals, group, what, inc.start_s, end)
+    return (True, _recovery_s(spells, inc.start_s)) if spells else (False, None)
+
+
 def group_metrics(sc: Scenario, intervals: list[Interval], incidents: list[IncidentRecord],
                   horizon_s: float) -> dict[str, GroupMetrics]:
     out = {}
@@ -99,14 +108,13 @@ def group_metrics(sc: Scenario, intervals: list[Interval], incidents: list[Incid
         rto_b: list[float | None] = []
         rto_f: list[float | None] = []
         for inc in incidents:
-            end = inc.end_s if inc.end_s is not None else horizon_s
-            basic = _overlapping(intervals, g, "basic", inc.start_s, end)
-            if basic:
-                rto_b.append(_recovery_s(basic, inc.start_s))
-            lost_any = any(_overlapping(intervals, g, s, inc.start_s, end) for s in grp.services)
-            full = _overlapping(intervals, g, "full", inc.start_s, end)
-            if lost_any and full:
-                rto_f.append(_recovery_s(full, inc.start_s))
+            hit, value = recovery_in(intervals, g, "basic", inc, horizon_s)
+            if hit:
+                rto_b.append(value)
+            lost_any = any(recovery_in(intervals, g, s, inc, horizon_s)[0] for s in grp.services)
+            hit, value = recovery_in(intervals, g, "full", inc, horizon_s)
+            if lost_any and hit:
+                rto_f.append(value)
         down = _total(intervals, g, "basic", horizon_s)
         out[g] = GroupMetrics(
             group=g, customers=grp.count,
@@ -187,13 +195,8 @@ def evaluate(o: Objective, sc: Scenario, groups: dict[str, GroupMetrics],
 
 def _service_rto(svc: str, members: list[str], intervals: list[Interval],
                  incidents: list[IncidentRecord], horizon_s: float) -> float | None:
-    values: list[float | None] = []
-    for inc in incidents:
-        end = inc.end_s if inc.end_s is not None else horizon_s
-        for g in members:
-            spells = _overlapping(intervals, g, svc, inc.start_s, end)
-            if spells:
-                values.append(_recovery_s(spells, inc.start_s))
+    values = [value for inc in incidents for g in members
+              for hit, value in [recovery_in(intervals, g, svc, inc, horizon_s)] if hit]
     return _worst(values)
 
 

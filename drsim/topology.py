@@ -19,25 +19,21 @@ class Topology:
     """The network of sites and access points joined by links."""
 
     def __init__(self, scenario: Scenario) -> None:
-        g = nx.Graph()
+        g = nx.MultiGraph()  # parallel links between two places are redundancy, keep them all
         g.add_nodes_from(sorted(scenario.sites))
         g.add_nodes_from(sorted(scenario.access_points))
         for lid in sorted(scenario.links):
             link = scenario.links[lid]
-            prev = g.get_edge_data(link.a, link.b)
-            if prev is None or link.latency < prev["latency"]:
-                g.add_edge(link.a, link.b, id=lid, latency=link.latency,
-                           bandwidth=link.bandwidth)
+            g.add_edge(link.a, link.b, key=lid, latency=link.latency, bandwidth=link.bandwidth)
         self.graph = g
         self._latency = lru_cache(maxsize=4096)(self._latencies_from)
         self._path = lru_cache(maxsize=4096)(self._shortest_path)
 
-    def _view(self, down: frozenset[str]) -> nx.Graph:
+    def _view(self, down: frozenset[str]) -> nx.MultiGraph:
         if not down:
             return self.graph
-        return nx.subgraph_view(
-            self.graph, filter_node=lambda n: n not in down,
-            filter_edge=lambda a, b: self.graph.edges[a, b]["id"] not in down)
+        return nx.subgraph_view(self.graph, filter_node=lambda n: n not in down,
+                                filter_edge=lambda a, b, key: key not in down)
 
     def _latencies_from(self, source: str, down: frozenset[str]) -> dict[str, float]:
         if source in down:
@@ -67,4 +63,9 @@ class Topology:
         nodes = self.path(a, b, down)
         if nodes is None:
             return None
-        return min(self.graph.edges[u, v]["bandwidth"] for u, v in pairwise(nodes))
+        return min(self._hop(u, v, down)["bandwidth"] for u, v in pairwise(nodes))
+
+    def _hop(self, u: str, v: str, down: frozenset[str]) -> dict:
+        """The link a hop takes: the lowest-latency one of the parallel links that are up."""
+        links = [(d["latency"], k, d) for k, d in self.graph[u][v].items() if k not in down]
+        return min(links, key=lambda x: (x[0], x[1]))[2]

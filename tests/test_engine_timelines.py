@@ -300,3 +300,50 @@ def test_restore_takes_size_over_bottleneck_bandwidth_and_backup_rpo():
 def test_replication_modes_decide_data_lost(repl, lost):
     r = simulate(parse(RESTORE.replace("REPLICATION", repl)))
     assert r.metrics.data_lost_s["svc"] == lost
+
+
+HOT = """
+drsim: 1
+name: hot
+simulation: {start: "2026-03-10T09:00", timezone: UTC, horizon: 1d}
+sites:
+  a: {components: {box: {count: 1, ttr: 1h}}}
+  b: {components: {box: {count: 1, ttr: 1h}}}
+access_points: {pop: {}}
+links:
+  pop-a: {a: pop, b: a}
+  pop-b: {a: pop, b: b}
+services:
+  svc: {requires: [box], active: [a], standby: {sites: [b], mode: hot}}
+customers:
+  g: {count: 10, access: pop, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 3}
+disruptions:
+  - {id: first, at: 1h, targets: [{component: a.box}], duration: 1h}
+  - {id: second, at: 6h, targets: [{component: a.box}], duration: 1h}
+"""
+
+
+def test_hot_standby_takes_over_at_the_alert_and_stands_by_again():
+    r = simulate(parse(HOT))
+    # each fault: checks at +0, +1m, +2m → alert at +2m, when b takes the traffic; once a is
+    # back the incident ends and b returns to standby, so the second fault costs 2m again.
+    assert [(i.start_s, i.detected_s) for i in r.incidents] == [
+        (1 * H, 1 * H + 2 * M), (6 * H, 6 * H + 2 * M)]
+    assert [(i.start_s, i.end_s) for i in r.outages] == [
+        (1 * H, 1 * H + 2 * M), (6 * H, 6 * H + 2 * M)]
+    assert r.metrics.customer_minutes_lost == pytest.approx(10 * 4)
+
+
+def test_cancellable_failover_is_called_off_when_the_primary_returns_first():
+    text = BASE.format(name="t", cap_a="null", cap_b="null", ttr="20m", shift="24x7",
+                       roles="[]", window="", at="1h2m").replace(
+        "    trigger: declared\n", "    trigger: declared\n    cancel_if_recovered: true\n")
+    r = simulate(parse(text))
+    # fault 10:02, declared 10:20; 'prepare' runs 10:20-10:30 (no effects); the box is
+    # repaired at 10:22, so 'switch' is called off and no failback follows.
+    assert [(s.step, s.outcome) for s in r.steps] == [("prepare", "ok"), ("switch", "cancelled")]
+    ends = [e.detail for e in r.timeline if e.kind == "runbook_end"]
+    assert ends == ["cancelled"]
+    assert r.metrics.rto_basic_s == 20 * M
+    assert r.incidents[0].end_s == 1 * H + 30 * M  # ends when the runbook stops

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drsim.metrics import IncidentRecord, recovery_in
 from drsim.result import RunResult
 from drsim.units import format_duration
 
@@ -35,7 +36,7 @@ def incident_story(result: RunResult) -> list[str]:
             if t0 <= e.time_s <= end and e.kind in ("runbook_start", "runbook_end"):
                 verb = "started" if e.kind == "runbook_start" else e.detail
                 lines.append(f"Runbook '{e.subject}' {verb} at {clock(result, e.time_s)}.")
-        lines.extend(_recoveries(result, inc.groups))
+        lines.extend(_recoveries(result, inc))
         if inc.end_s is not None:
             lines.append(f"Everything was home with full redundancy at {clock(result, inc.end_s)}"
                          f" ({format_duration(inc.end_s - t0)} after the start).")
@@ -45,14 +46,14 @@ def incident_story(result: RunResult) -> list[str]:
     return paragraphs
 
 
-def _recoveries(result: RunResult, groups: tuple[str, ...]) -> list[str]:
+def _recoveries(result: RunResult, inc: IncidentRecord) -> list[str]:
     """'a and b (4,500 customers) had basic service back after 2h 57m.' — groups that
-    recovered together are told together, earliest first."""
+    recovered together in this incident are told together, earliest first."""
     by_time: dict[float | None, list[str]] = {}
-    for g in groups:
-        m = result.metrics.groups[g]
-        if m.rto_basic_s is not None or not m.restored:
-            by_time.setdefault(m.rto_basic_s, []).append(g)
+    for g in inc.groups:
+        hit, rto = recovery_in(list(result.intervals), g, "basic", inc, result.horizon_s)
+        if hit:
+            by_time.setdefault(rto, []).append(g)
     lines = []
     for rto in sorted(by_time, key=lambda t: (t is None, t or 0.0)):
         names = by_time[rto]

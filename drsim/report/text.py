@@ -66,12 +66,12 @@ def render_run(result: RunResult, console: Console, timeline: bool = True) -> No
 
 def render_timeline(result: RunResult, console: Console) -> None:
     table = Table(title="Incident timeline")
-    for col in ("when", "+", "what", "subject", "detail"):
+    for col in ("when", "since incident 1", "what", "subject", "detail"):
         table.add_column(col)
     start = result.incidents[0].start_s if result.incidents else 0.0
     for e in result.timeline:
         rel = e.time_s - start
         table.add_row(clock(result, e.time_s) + result.wall(e.time_s).strftime(":%S"),
-                      ("-" if rel < 0 else "") + format_duration(abs(rel)),
+                      format_duration(rel) if rel >= 0 else "",
                       e.kind.replace("_", " "), e.subject, e.detail)
     console.print(table)

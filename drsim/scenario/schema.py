@@ -383,6 +383,9 @@ class AfterRunbook(Model):
 class Runbook(Model):
     description: str | None = None
     trigger: Literal["detected", "declared"] | AfterRunbook = "declared"
+    cancel_if_recovered: bool = Field(
+        False, description="Call the runbook off when customers have service again before any "
+                           "of its steps has changed anything (the primary came back first)")
     steps: list[Step] = Field(min_length=1)
 
 

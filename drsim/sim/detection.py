@@ -31,9 +31,11 @@ class Monitor:
                                                                      staff, runbooks)
         self.det = scenario.detection
         self.rng = streams("detection")
+        self.hot: set[tuple[str, str]] = set()  # (service, site) taken over automatically
 
     def start(self) -> None:
         self.world.on_incident = lambda incident: self.env.process(self.handle(incident))
+        self.world.on_incident_end = lambda incident: self.return_hot_standbys()
 
     def handle(self, incident: Incident) -> Proc:
         detected = yield from self.detect_outage(incident)
@@ -72,9 +74,20 @@ class Monitor:
                 new = set(svc.standby.sites) - self.world.active[sid]
                 if new:
                     self.world.active[sid] |= new
+                    self.hot.update((sid, site) for site in new)
                     self.world.rec.event(self.env.now, "activated", sid,
                                          f"hot standby at {', '.join(sorted(new))}")
         self.world.touch()
+
+    def return_hot_standbys(self) -> None:
+        """Once everything is home again, hot standbys go back to standing by."""
+        for sid, site in sorted(self.hot):
+            self.world.active[sid].discard(site)
+            self.world.rec.event(self.env.now, "deactivated", sid, f"hot standby at {site} "
+                                 "back to standby")
+        if self.hot:
+            self.hot.clear()
+            self.world.touch()
 
     def first_person(self, role: str) -> str:
         """Who answers for a role: the first person of its rota (busy or not: pages reach
@@ -88,6 +101,8 @@ class Monitor:
             self.world.rec.event(self.env.now, "paged", person)
             delay += self.staff.crews[self.det.page].arrival_delay_s(person)
         yield self.env.timeout(delay)
+        if incident.end_s is not None:
+            return  # over before anyone answered
         incident.acknowledged_s = self.env.now
         self.world.rec.event(self.env.now, "acknowledged", f"incident {incident.number}")
         delay = self.det.declare_delay.sample(self.rng)
@@ -95,7 +110,9 @@ class Monitor:
             person = self.first_person(self.det.declare_role)
             delay += self.staff.crews[self.det.declare_role].arrival_delay_s(person)
         yield self.env.timeout(delay)
-        if incident.end_s is not None or not self.world.impacted():
+        if incident.end_s is not None:
+            return
+        if not self.world.impacted():
             self.world.rec.event(self.env.now, "stood_down", f"incident {incident.number}",
                                  "service back before a disaster was declared")
             return

@@ -26,6 +26,7 @@ class RunbookExecutor:
         self.env, self.world, self.staff, self.sc = env, world, staff, scenario
         self.streams, self.origin, self.rebuild = streams, origin, rebuild
         self.running: set[str] = set()
+        self.changed: set[str] = set()  # runbooks whose steps have applied an effect
         self.windows = {w: cal.in_zone(scenario.simulation.timezone)
                         for w, cal in scenario.maintenance_windows.items()}
 
@@ -51,9 +52,12 @@ class RunbookExecutor:
             if step.id not in fallbacks:
                 self.env.process(self.run_step(rid, step, steps, done))
         yield simpy.AllOf(self.env, [done[s] for s in done if s not in fallbacks])
-        ok = all(done[s].value for s in done if s not in fallbacks)
-        self.world.rec.event(self.env.now, "runbook_end", rid, "completed" if ok else "failed")
+        outcomes = [done[s].value for s in done if s not in fallbacks]
+        ok = all(v is True for v in outcomes)
+        verdict = "completed" if ok else ("cancelled" if "cancelled" in outcomes else "failed")
+        self.world.rec.event(self.env.now, "runbook_end", rid, verdict)
         self.running.discard(rid)
+        self.changed.discard(rid)
         self.world.runbooks_running -= 1
         self.world.touch()
         if ok:
@@ -66,10 +70,13 @@ class RunbookExecutor:
                  done: dict[str, simpy.Event]) -> Generator[simpy.Event, object, None]:
         if step.after:
             yield simpy.AllOf(self.env, [done[a] for a in step.after])
-        if not all(done[a].value for a in step.after):
+        upstream = [done[a].value for a in step.after]
+        if not all(v is True for v in upstream) or self.called_off(rid):
             now = self.env.now
-            self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), "skipped", 0, 0.0))
-            done[step.id].succeed(False)
+            cancelled = "cancelled" in upstream or self.called_off(rid)
+            outcome = "cancelled" if cancelled else "skipped"
+            self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), outcome, 0, 0.0))
+            done[step.id].succeed(outcome)
             return
         ok = yield from self.perform(rid, step)
         if not ok and step.fallback:
@@ -77,6 +84,12 @@ class RunbookExecutor:
         if step.fallback and not done[step.fallback].triggered:
             done[step.fallback].succeed(ok)  # steps after a fallback follow the pair's outcome
         done[step.id].succeed(ok)
+
+    def called_off(self, rid: str) -> bool:
+        """A cancellable runbook that has changed nothing yet is called off once customers
+        have service again (say, the primary came back before the failover got going)."""
+        return (self.sc.runbooks[rid].cancel_if_recovered and rid not in self.changed
+                and not self.world.impacted())
 
     def perform(self, rid: str, step: Step, role: str = "") -> Proc:
         rng = self.streams(f"step:{rid}.{step.id}")
@@ -98,7 +111,8 @@ class RunbookExecutor:
         finally:
             who = tuple(p for _, p in held)
             self.staff.release(held)
-        if ok:
+        if ok and step.effects:
+            self.changed.add(rid)
             for effect in step.effects:
                 self.apply(effect, f"{rid}.{step.id}")
         outcome = ("ok" if ok else "failed") if not role else (f"{role} ok" if ok else

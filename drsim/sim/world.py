@@ -63,6 +63,7 @@ class World:
         self.change = env.event()
         self._dirty = False
         self.on_incident: Callable[[Incident], None] | None = None
+        self.on_incident_end: Callable[[Incident], None] | None = None
 
     # ---- changes ------------------------------------------------------------------------
 
@@ -254,4 +255,6 @@ class World:
                 self.incident.end_s = now
                 self.rec.event(now, "incident_end", f"incident {self.incident.number}",
                                "all groups home with full redundancy")
-                self.incident = None
+                ended, self.incident = self.incident, None
+                if self.on_incident_end:
+                    self.on_incident_end(ended)
