@@ -73,7 +73,8 @@ class Monitor:
             if svc.standby and svc.standby.mode == "hot":
                 new = set(svc.standby.sites) - self.world.active[sid]
                 if new:
-                    self.world.active[sid] |= new
+                    for site in sorted(new):
+                        self.world.place(sid, site, True)
                     self.hot.update((sid, site) for site in new)
                     self.world.rec.event(self.env.now, "activated", sid,
                                          f"hot standby at {', '.join(sorted(new))}")
@@ -82,7 +83,7 @@ class Monitor:
     def return_hot_standbys(self) -> None:
         """Once everything is home again, hot standbys go back to standing by."""
         for sid, site in sorted(self.hot):
-            self.world.active[sid].discard(site)
+            self.world.place(sid, site, False)
             self.world.rec.event(self.env.now, "deactivated", sid, f"hot standby at {site} "
                                  "back to standby")
         if self.hot:

@@ -166,18 +166,18 @@ class RunbookExecutor:
     def apply(self, effect: Effect, by: str) -> None:
         now, rec, world = self.env.now, self.world.rec, self.world
         if effect.activate:
-            world.active[effect.activate.service].add(effect.activate.site)
+            world.place(effect.activate.service, effect.activate.site, True)
             rec.event(now, "activated", effect.activate.service, f"at {effect.activate.site}")
         elif effect.deactivate:
-            world.active[effect.deactivate.service].discard(effect.deactivate.site)
+            world.place(effect.deactivate.service, effect.deactivate.site, False)
             rec.event(now, "deactivated", effect.deactivate.service,
                       f"at {effect.deactivate.site}")
         elif effect.move:
             groups = (sorted(self.sc.customers) if effect.move.groups == "all"
                       else effect.move.groups)
             for g in groups:
-                world.assigned[g] = (self.sc.customers[g].home if effect.move.to == "home"
-                                     else effect.move.to)
+                world.assign(g, self.sc.customers[g].home if effect.move.to == "home"
+                             else effect.move.to)
             rec.event(now, "moved", ", ".join(groups), f"to {effect.move.to}")
         elif effect.restore:
             rec.event(now, "restored", effect.restore.service, f"data at {effect.restore.to}")

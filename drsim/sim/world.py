@@ -62,6 +62,9 @@ class World:
         self.incidents: list[Incident] = []
         self.change = env.event()
         self._dirty = False
+        self.placement_version = 0  # bumped whenever a service placement or assignment changes
+        self._serving_cache: dict[tuple, tuple[dict, dict]] = {}
+        self._last_key: tuple | None = None
         self.on_incident: Callable[[Incident], None] | None = None
         self.on_incident_end: Callable[[Incident], None] | None = None
 
@@ -100,6 +103,18 @@ class World:
             del self.units_down[site, comp]
         self.rec.event(self.env.now, "component_up", f"{site}.{comp}",
                        f"{how}; {left} units still down" if left else how)
+        self.touch()
+
+    def place(self, svc: str, site: str, active: bool) -> None:
+        """Activate (or deactivate) `svc` at `site`."""
+        (self.active[svc].add if active else self.active[svc].discard)(site)
+        self.placement_version += 1
+        self.touch()
+
+    def assign(self, group: str, site: str) -> None:
+        """Point a customer group at the site that should serve it."""
+        self.assigned[group] = site
+        self.placement_version += 1
         self.touch()
 
     def wait_until(self, ready: Callable[[], bool]) -> Generator[simpy.Event, object, None]:
@@ -175,11 +190,36 @@ class World:
                     break
         return serving, memo
 
+    def state_key(self) -> tuple:
+        """Everything the service rule depends on: down elements, components below k, and
+        the placement version. Redundancy lost above k does not change who is served."""
+        broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
+        return (frozenset(self.down), broken, self.placement_version)
+
     def refresh(self) -> None:
         """Recompute who is served; record outages, data losses, incidents; wake waiters."""
         self._dirty = False
+        key = self.state_key()
+        if key != self._last_key:
+            self._last_key = key
+            self._apply_serving(*self._serving_for(key))
+        self._track_groups()
+        self._track_incident()
+        old, self.change = self.change, self.env.event()
+        old.succeed()
+
+    def _serving_for(self, key: tuple) -> tuple[dict, dict]:
+        """The service rule's answer, memoised on the state key (states recur: all well)."""
+        got = self._serving_cache.get(key)
+        if got is None:
+            if len(self._serving_cache) > 512:
+                self._serving_cache.clear()
+            got = self._serving_cache[key] = self.compute_serving()
+        return got
+
+    def _apply_serving(self, serving: dict[tuple[str, str], str | None],
+                       memo: dict[tuple[str, str], bool]) -> None:
         now = self.env.now
-        serving, memo = self.compute_serving()
         self._track_health(memo)
         for (g, svc), site in serving.items():
             was = self.serving.get((g, svc), self.last_site[g, svc])
@@ -190,10 +230,6 @@ class World:
                 self.rec.event(now, "service_restored" if site else "service_lost", g,
                                f"{svc} at {site}" if site else f"{svc} (was at {was})")
         self.serving = serving
-        self._track_groups()
-        self._track_incident()
-        old, self.change = self.change, self.env.event()
-        old.succeed()
 
     def _track_health(self, memo: dict[tuple[str, str], bool]) -> None:
         now = self.env.now
