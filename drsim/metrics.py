@@ -74,10 +74,21 @@ class Metrics:
         return all(o.met for o in self.objectives)
 
 
-def _overlapping(intervals: list[Interval], group: str, what: str, start_s: float,
+Spells = dict[tuple[str, str], list[Interval]]
+
+
+def index_intervals(intervals: list[Interval] | tuple[Interval, ...]) -> Spells:
+    """Intervals by (group, what), so each question reads only its own spells."""
+    out: Spells = {}
+    for i in intervals:
+        out.setdefault((i.subject, i.what), []).append(i)
+    return out
+
+
+def _overlapping(spells: Spells, group: str, what: str, start_s: float,
                  end_s: float) -> list[Interval]:
-    return [i for i in intervals if i.subject == group and i.what == what
-            and i.start_s <= end_s and (i.end_s is None or i.end_s >= start_s)
+    return [i for i in spells.get((group, what), ())
+            if i.start_s <= end_s and (i.end_s is None or i.end_s >= start_s)
             and not (i.end_s is not None and i.end_s == start_s and i.start_s < start_s)]
 
 
@@ -87,11 +98,11 @@ def _recovery_s(spells: list[Interval], start_s: float) -> float | None:
     return None if last.end_s is None else last.end_s - start_s
 
 
-def _total(intervals: list[Interval], group: str, what: str, horizon_s: float) -> float:
-    return sum(i.length_s(horizon_s) for i in intervals if i.subject == group and i.what == what)
+def _total(spells: Spells, group: str, what: str, horizon_s: float) -> float:
+    return sum(i.length_s(horizon_s) for i in spells.get((group, what), ()))
 
 
-def recovery_in(intervals: list[Interval], group: str, what: str, inc: IncidentRecord,
+def recovery_in(intervals: Spells, group: str, what: str, inc: IncidentRecord,
                 horizon_s: float) -> tuple[bool, float | None]:
     """(hit, time to recover) of `group` lacking `what` ('basic', 'full' or a service) in
     incident `inc`; the time is None when it never recovered within the horizon."""
@@ -100,7 +111,7 @@ def recovery_in(intervals: list[Interval], group: str, what: str, inc: IncidentR
     return (True, _recovery_s(spells, inc.start_s)) if spells else (False, None)
 
 
-def group_metrics(sc: Scenario, intervals: list[Interval], incidents: list[IncidentRecord],
+def group_metrics(sc: Scenario, intervals: Spells, incidents: list[IncidentRecord],
                   horizon_s: float) -> dict[str, GroupMetrics]:
     out = {}
     for g in sorted(sc.customers):
@@ -134,7 +145,8 @@ def _worst(values: list[float | None]) -> float | None:
 
 def compute(sc: Scenario, intervals: list[Interval], incidents: list[IncidentRecord],
             losses: list[DataLoss], horizon_s: float) -> Metrics:
-    groups = group_metrics(sc, intervals, incidents, horizon_s)
+    spells = index_intervals(intervals)
+    groups = group_metrics(sc, spells, incidents, horizon_s)
     impacted = [m for m in groups.values() if m.rto_basic_s is not None or not m.restored]
     hit_full = [m for m in groups.values() if m.rto_full_s is not None or not m.recovered]
     first = incidents[0] if incidents else None
@@ -152,7 +164,7 @@ def compute(sc: Scenario, intervals: list[Interval], incidents: list[IncidentRec
         downtime_s=max((m.downtime_s for m in groups.values()), default=0.0),
         data_lost_s=data_lost, groups=groups,
         objectives=tuple(r for o in sc.objectives
-                         for r in evaluate(o, sc, groups, intervals, incidents, data_lost,
+                         for r in evaluate(o, sc, groups, spells, incidents, data_lost,
                                            horizon_s)))
 
 
@@ -163,7 +175,7 @@ def _since(incident: IncidentRecord | None, attr: str) -> float | None:
 
 
 def evaluate(o: Objective, sc: Scenario, groups: dict[str, GroupMetrics],
-             intervals: list[Interval], incidents: list[IncidentRecord],
+             intervals: Spells, incidents: list[IncidentRecord],
              data_lost: dict[str, float], horizon_s: float) -> list[ObjectiveResult]:
     """Check one objective: one result per target it sets (rto, rpo, availability)."""
     results = []
@@ -193,7 +205,7 @@ def evaluate(o: Objective, sc: Scenario, groups: dict[str, GroupMetrics],
             for kind, target, achieved, met in results]
 
 
-def _service_rto(svc: str, members: list[str], intervals: list[Interval],
+def _service_rto(svc: str, members: list[str], intervals: Spells,
                  incidents: list[IncidentRecord], horizon_s: float) -> float | None:
     values = [value for inc in incidents for g in members
               for hit, value in [recovery_in(intervals, g, svc, inc, horizon_s)] if hit]
@@ -201,7 +213,7 @@ def _service_rto(svc: str, members: list[str], intervals: list[Interval],
 
 
 def _any_unrestored(svc: str | None, members: list[str], groups: dict[str, GroupMetrics],
-                    intervals: list[Interval]) -> bool:
+                    intervals: Spells) -> bool:
     if svc is None:
         return any(not groups[g].restored for g in members)
-    return any(i.end_s is None for i in intervals if i.what == svc and i.subject in members)
+    return any(i.end_s is None for g in members for i in intervals.get((g, svc), ()))

@@ -83,7 +83,9 @@ def run_trial(scenario: Scenario, seed: int, trial: int,
         return {"trial": trial, "error": f"{type(e).__name__}: {e}{where}"}
 
 
-def run_batch(scenario: Scenario, seed: int, trials: list[int]) -> list[Row]:
-    """Run the given trials in order; topology caches are shared within the batch."""
-    topology = Topology(scenario)
+def run_batch(scenario: Scenario, seed: int, trials: list[int],
+              topology: Topology | None = None) -> list[Row]:
+    """Run the given trials in order, sharing one topology (its caches only save work: they
+    never change an answer, so sharing them across trials keeps results reproducible)."""
+    topology = topology or Topology(scenario)
     return [run_trial(scenario, seed, i, topology) for i in trials]

@@ -1,40 +1,160 @@
-"""drsim run: simulate one drill, print its story and metrics, optionally write JSON."""
+"""drsim run: one drill (story, metrics, timeline) or many trials (distributions, CIs)."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from drsim.cli.common import DEBUG, handle_errors, load
+from drsim.errors import DrsimError
+from drsim.montecarlo import Terminated, Trials, run_trials
+from drsim.report import store
 from drsim.report.output import check_writable, write_json
 from drsim.report.text import render_run
+from drsim.report.trials_text import render_summary
+from drsim.scenario.schema import Scenario
 from drsim.sim.engine import simulate
+from drsim.stats import mean_ci
 
 
 def run(
     scenario: Path | None = typer.Argument(
         None, help="Scenario file; without one, the bundled New York → Chicago drill."),
-    seed: int | None = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the whole result as JSON."),
-    force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
+    seed: int | None = typer.Option(None, "--seed", min=0,
+                                    help="Root seed (default: the scenario's)."),
+    trials: int | None = typer.Option(None, "--trials", min=1,
+                                      help="Run this many Monte Carlo trials (the cap with "
+                                           "--until)."),
+    workers: int | None = typer.Option(None, "--workers", min=1,
+                                       help="Worker processes (default: all cores)."),
+    backend: str = typer.Option("local", "--backend", help="local (process pool) or dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler",
+                                         help="Dask scheduler address, e.g. tcp://host:8786."),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1,
+                                          help="Trials per batch sent to a worker."),
+    until: str | None = typer.Option(None, "--until", metavar="METRIC=PCT",
+                                     help="Stop once the 95% CI half-width of METRIC's mean is "
+                                          "within PCT of the mean, e.g. rto_full=2%."),
+    out: Path | None = typer.Option(None, "--out", help="Write trials, summary and manifest "
+                                                        "to this folder."),
+    fmt: str = typer.Option("parquet", "--format", help="Trial rows as parquet or csv."),
+    resume: bool = typer.Option(False, "--resume", help="Run only the trials missing in --out."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the result (one drill) or "
+                                                              "the summary (trials) as JSON."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
     timeline: bool = typer.Option(True, "--timeline/--no-timeline",
-                                  help="Print the incident timeline."),
+                                  help="Print the incident timeline (one drill)."),
     debug: bool = DEBUG,
 ) -> None:
-    """Run one drill and print its story, its metrics and its timeline."""
+    """Run one drill, or with --trials/--until many, and report what it costs."""
     with handle_errors(debug):
-        if seed is not None and seed < 0:
-            raise typer.BadParameter("seed must be ≥ 0", param_hint="--seed")
         sc = load(scenario)
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
         if json_out is not None:
             check_writable(json_out, force)
-        result = simulate(sc, seed=seed)
+        if trials is None and until is None and out is None:
+            result = simulate(sc, seed=seed)
+            if json_out is not None:
+                write_json(json_out, result.to_dict())
+            render_run(result, console, timeline=timeline)
+            return
+        target = parse_until(until) if until else None
+        if fmt not in store.ROWS:
+            raise DrsimError(f"--format {fmt}: use parquet or csv")
+        if out is not None:
+            store.check_out_dir(out, force, resume)
+        elif resume:
+            raise DrsimError("--resume needs --out DIR, the folder to resume")
+        root = sc.simulation.seed if seed is None else seed
+        previous = store.load_previous(out, sc, root) if resume and out else None
+        cap = trials or (100_000 if target else 1000)
+        watched = target[0] if target else "rto_full_s"
+        with sigterm_stops(), progress_bar(console, cap, watched) as tick:
+            result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
+                                target, tick, previous)
+        summary = result.summary()
+        if out is not None:
+            store.save(out, result, summary.to_dict(), fmt, backend)
         if json_out is not None:
-            write_json(json_out, result.to_dict())
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-        render_run(result, console, timeline=timeline)
-        if json_out is not None:
-            console.print(f"Result written to {json_out}")
+            write_json(json_out, summary.to_dict())
+        report_trials(result, summary, console, out)
+        if result.interrupted:
+            raise typer.Exit(result.interrupted)
+
+
+def parse_until(text: str) -> tuple[str, float]:
+    """'rto_full=2%' → ('rto_full', 0.02); the metric name is resolved against the trial
+    columns by run_trials (rto_full finds rto_full_s)."""
+    metric, sep, pct = text.partition("=")
+    try:
+        value = float(pct.strip().rstrip("%")) / (100 if pct.strip().endswith("%") else 1)
+    except ValueError:
+        value = -1.0
+    if not sep or not value > 0:
+        raise DrsimError(f"--until {text}: write METRIC=PCT, e.g. rto_full=2%")
+    return metric.strip(), value
+
+
+@contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """SIGTERM stops the run like Ctrl-C does: finished trials are kept and saved."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextmanager
+def progress_bar(console: Console, total: int, metric: str) -> Iterator[Any]:
+    """A live bar with trials/s, ETA and the watched metric's CI — on a terminal only."""
+    if not console.is_terminal:
+        yield None
+        return
+    started = time.perf_counter()
+    bar = Progress(TextColumn("{task.completed:>7,} / {task.total:,} trials"), BarColumn(),
+                   TextColumn("{task.fields[rate]:>8} trials/s"), TimeRemainingColumn(),
+                   TextColumn("{task.fields[ci]}"), console=console, transient=True)
+    task = bar.add_task("trials", total=total, rate="", ci="")
+    last = [0.0]
+
+    def tick(done: int, total_: int, rows: list[dict[str, Any]]) -> None:
+        now = time.perf_counter()
+        if now - last[0] < 0.25 and done < total_:
+            return
+        last[0] = now
+        values = np.array([r.get(metric, np.nan) for r in rows], dtype=float)
+        est = mean_ci(values)
+        ci = f"{metric} {est.value:,.1f} ± {est.half_width:,.1f}" if est.n > 1 else ""
+        bar.update(task, completed=done, rate=f"{done / (now - started):,.0f}", ci=ci)
+
+    with bar:
+        yield tick
+
+
+def report_trials(result: Trials, summary: Any, console: Console, out: Path | None) -> None:
+    sc: Scenario = result.scenario
+    state = ("complete" if result.complete else
+             f"stopped early ({'SIGTERM' if result.interrupted == 143 else 'Ctrl-C'}), "
+             "finished trials kept")
+    console.print(f"[bold]{sc.name}[/bold]  seed {result.seed}, {len(result.frame):,} of "
+                  f"{result.requested:,} trials, {state}"
+                  + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""),
+                  soft_wrap=True)
+    render_summary(summary, console, header=False)
+    if out is not None:
+        console.print(f"Trials, summary and manifest written to {out}")

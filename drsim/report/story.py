@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drsim.metrics import IncidentRecord, recovery_in
+from drsim.metrics import IncidentRecord, index_intervals, recovery_in
 from drsim.result import RunResult
 from drsim.units import format_duration
 
@@ -50,8 +50,9 @@ def _recoveries(result: RunResult, inc: IncidentRecord) -> list[str]:
     """'a and b (4,500 customers) had basic service back after 2h 57m.' — groups that
     recovered together in this incident are told together, earliest first."""
     by_time: dict[float | None, list[str]] = {}
+    spells = index_intervals(result.intervals)
     for g in inc.groups:
-        hit, rto = recovery_in(list(result.intervals), g, "basic", inc, result.horizon_s)
+        hit, rto = recovery_in(spells, g, "basic", inc, result.horizon_s)
         if hit:
             by_time.setdefault(rto, []).append(g)
     lines = []

@@ -1,0 +1,104 @@
+"""A results folder: one row per trial (Parquet, or CSV), summary.json and manifest.json.
+
+The folder is written whole into a temporary sibling and swapped in at the end, so a reader
+never sees half a folder and an interrupted run leaves either the old folder or the new one.
+An existing folder is replaced only with force, or extended with resume after its manifest
+proves it came from the same scenario, seed and versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from drsim.errors import OutputError
+from drsim.montecarlo import Trials
+from drsim.report.output import write_json
+from drsim.scenario.schema import Scenario
+
+ROWS = {"parquet": "trials.parquet", "csv": "trials.csv"}
+PINNED = ("scenario_hash", "seed", "drsim", "python", "numpy", "simpy")
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Hash of the validated scenario (units resolved), so reformatting a file keeps it."""
+    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("drsim", "numpy", "simpy", "pandas", "scipy"):
+        out[pkg] = version(pkg)
+    return out
+
+
+def manifest(trials: Trials, fmt: str, backend: str) -> dict[str, Any]:
+    return {
+        "scenario": trials.scenario.name, "scenario_hash": scenario_hash(trials.scenario),
+        "seed": trials.seed, "trials_requested": trials.requested,
+        "trials_completed": len(trials.frame), "trials_failed": trials.failed,
+        "complete": trials.complete, "stopped_by": trials.stopped_by or None,
+        "rows": ROWS[fmt], "backend": backend,
+        "written": datetime.now(UTC).isoformat(timespec="seconds"), **versions(),
+    }
+
+
+def check_out_dir(path: Path, force: bool, resume: bool) -> None:
+    """Refuse before any work: an existing folder needs --force (replace) or --resume."""
+    if path.exists() and not (force or resume):
+        raise OutputError(f"{path}: already exists; pass --force to replace it or --resume to "
+                          "run only its missing trials")
+    if resume and not (path / "manifest.json").is_file():
+        raise OutputError(f"{path}: no manifest.json there, so nothing to resume; run without "
+                          "--resume")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise OutputError(f"{path}: folder {parent} does not exist; create it first")
+
+
+def load_previous(path: Path, scenario: Scenario, seed: int) -> pd.DataFrame:
+    """The finished trials of a folder to resume; refuses when it came from another run."""
+    man = json.loads((path / "manifest.json").read_text())
+    now = {"scenario_hash": scenario_hash(scenario), "seed": seed, **versions()}
+    changed = [k for k in PINNED if man.get(k) != now[k]]
+    if changed:
+        what = "; ".join(f"{k} was {man.get(k)!r}, now {now[k]!r}" for k in changed)
+        raise OutputError(f"{path}: cannot resume, the run differs ({what}); start a new "
+                          "folder or pass --force to replace this one")
+    rows = path / man["rows"]
+    frame = pd.read_parquet(rows) if rows.suffix == ".parquet" else pd.read_csv(rows)
+    return frame[frame["error"].isna()]  # failed trials are run again
+
+
+def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parquet",
+         backend: str = "local") -> None:
+    """Write the whole folder beside `path`, then swap it in."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
+    try:
+        frame = trials.frame
+        if fmt == "parquet":
+            frame.to_parquet(tmp / ROWS[fmt], index=False)
+        else:
+            frame.to_csv(tmp / ROWS[fmt], index=False)
+        write_json(tmp / "summary.json", summary)
+        write_json(tmp / "manifest.json", manifest(trials, fmt, backend))
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
