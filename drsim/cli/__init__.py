@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from drsim.cli import catalogue, run, validate
+from drsim.cli import catalogue, run, validate, verify
 from drsim.cli.common import handle_errors
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app.command("run")(run.run)
 app.command("validate")(validate.validate)
 app.command("schema")(catalogue.schema)
 app.command("scenarios")(catalogue.scenarios)
+app.command("verify")(verify.verify)
 
 
 def main() -> None:

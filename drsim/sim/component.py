@@ -100,12 +100,13 @@ class ComponentActor:
                 yield from self.take_spare()
             held = yield from self.staff.acquire([self.comp.repair_role]
                                                  if self.comp.repair_role else [])
+            who = ", ".join(p for _, p in held)  # before release(), which empties `held`
             try:
                 assert self.comp.ttr is not None
                 yield self.env.timeout(self.comp.ttr.sample(self.rng))
             finally:
                 self.staff.release(held)
-            return "repaired by " + ", ".join(p for _, p in held) if held else "repaired"
+            return f"repaired by {who}" if who else "repaired"
         except simpy.Interrupt as stop:
             return f"rebuilt by {stop.cause.step}"
 
