@@ -14,7 +14,7 @@ from itertools import pairwise
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from drsim.scenario.schema import Scenario
 
@@ -41,6 +41,7 @@ class Topology:
         self._lat = np.array([scenario.links[k].latency for k in ids], dtype=float) + EPS
         self._matrix = lru_cache(maxsize=1024)(self._up_matrix)
         self._rows = lru_cache(maxsize=65536)(self._shortest_from)
+        self._labels = lru_cache(maxsize=4096)(self._component_labels)
 
     def _up_matrix(self, down: frozenset[str]) -> csr_matrix:
         """Adjacency of the links that are up between places that are up."""
@@ -63,6 +64,17 @@ class Topology:
         dist, pred = dijkstra(self._matrix(down), directed=False, indices=self.index[source],
                               return_predecessors=True)
         return dist, pred
+
+    def _component_labels(self, down: frozenset[str]) -> np.ndarray:
+        return connected_components(self._matrix(down), directed=False)[1]
+
+    def connected(self, a: str, b: str, down: frozenset[str]) -> bool:
+        """Is there any path from a to b avoiding `down` elements? (One labelling of the
+        network per failure state answers it for every pair.)"""
+        if a in down or b in down:
+            return False
+        labels = self._labels(down)
+        return bool(labels[self.index[a]] == labels[self.index[b]])
 
     def latency(self, source: str, target: str, down: frozenset[str]) -> float | None:
         """Lowest one-way latency from source to target avoiding `down` elements, or None."""

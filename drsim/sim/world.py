@@ -11,7 +11,7 @@ what changed, so simultaneous changes never produce zero-length outages.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 import simpy
@@ -154,14 +154,26 @@ class World:
                          and all(self._healthy(d, site, memo) for d in s.depends_on))
         return memo[key]
 
-    def _candidates(self, group: str, svc: str, down: frozenset[str]) -> list[str]:
+    def _candidates(self, group: str, svc: str, down: frozenset[str]) -> Iterator[str]:
+        """The assigned site first; then, for services routed to any active site, the other
+        active sites nearest first (ranked only when the first one cannot serve)."""
         first = self.assigned[group]
-        if not self.any_route[svc]:
-            return [first]
-        access = self.sc.customers[group].access
-        others = sorted((s for s in self.active[svc] if s != first),
-                        key=lambda s: (self.topo.latency(access, s, down) or float("inf"), s))
-        return [first, *others]
+        yield first
+        if self.any_route[svc]:
+            access = self.sc.customers[group].access
+
+            def nearness(site: str) -> tuple[float, str]:
+                lat = self.topo.latency(access, site, down)
+                return (float("inf") if lat is None else lat, site)
+
+            yield from sorted((s for s in self.active[svc] if s != first), key=nearness)
+
+    def _reaches(self, access: str, site: str, budget: float | None,
+                 down: frozenset[str]) -> bool:
+        if budget is None:
+            return self.topo.connected(access, site, down)
+        lat = self.topo.latency(access, site, down)
+        return lat is not None and lat <= budget
 
     def compute_serving(self) -> tuple[dict[tuple[str, str], str | None], dict]:
         memo: dict[tuple[str, str], bool] = {}
@@ -175,10 +187,8 @@ class World:
                 budget = self.sc.services[svc].latency_budget
                 serving[g, svc] = None
                 for site in self._candidates(g, svc, down):
-                    if not self._healthy(svc, site, memo):
-                        continue
-                    lat = self.topo.latency(grp.access, site, down)
-                    if lat is None or (budget is not None and lat > budget):
+                    if not (self._healthy(svc, site, memo)
+                            and self._reaches(grp.access, site, budget, down)):
                         continue
                     cap = self.sc.sites[site].capacity
                     if site not in hosts and cap is not None and load[site] + grp.count > cap:
