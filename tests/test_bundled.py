@@ -72,3 +72,18 @@ def test_seed_changes_random_results_but_not_fixed_ones():
     year = next(p for p in SCENARIOS if p.stem == "random-failures-year")
     ysc = load_scenario(year)
     assert simulate(ysc, seed=1).to_dict() != simulate(ysc, seed=2).to_dict()
+
+
+def test_default_drill_story_tells_the_hand_derived_recoveries():
+    from drsim.report.story import incident_story
+
+    (story,) = incident_story(simulate(load_scenario(default_scenario())))
+    assert "at Tue 10 Mar 10:42 customers lost service" in story
+    assert "Monitoring raised the alert at Tue 10 Mar 10:44 (2m after the start)" in story
+    assert "A disaster was declared at Tue 10 Mar 11:09" in story
+    assert "enterprise and smb-central (4,500 customers) had basic service back after 2h 57m" \
+        in story
+    assert "fax-legacy (400 customers) had basic service back after 14h 18m" in story
+    assert "consumer and smb-east (5,500 customers) had basic service back after 15h 29m 40s" \
+        in story
+    assert "full redundancy at Wed 11 Mar 02:21 (15h 39m 40s after the start)" in story
