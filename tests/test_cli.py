@@ -9,6 +9,8 @@ import sys
 
 import pytest
 from conftest import ROOT, SCENARIOS
+
+SCENARIOS_DIR = ROOT / "scenarios"
 from typer.testing import CliRunner
 
 from drsim.cli import app
@@ -122,3 +124,19 @@ def test_readme_commands_match_ci():
     assert "python -m pip install -e . && drsim run" in readme
     assert "python -m pip install -e '.[test]' && python -m pytest" in readme
     assert ci.strip().splitlines()[-1] == "python -m pytest"
+
+
+def test_names_that_look_like_markup_are_printed_verbatim(tmp_path):
+    text = (SCENARIOS_DIR / "nyc-chicago-drill.yaml").read_text()
+    text = text.replace("name: NYC core failure, cold standby in Chicago",
+                        'name: "NYC [/bold] core [red] failure"')
+    text = text.replace("description: Both New York core switches fail (faulty line-card firmware)",
+                        'description: "[/] [link=file://x]evil[/link]"')
+    path = tmp_path / "evil.yaml"
+    path.write_text(text)
+    for extra in ([], ["--trials", "5", "--workers", "1"]):
+        res = runner.invoke(app, ["run", str(path), *extra], env={"COLUMNS": "200"})
+        assert res.exit_code == 0, res.output
+        assert "NYC [/bold] core [red] failure" in res.output
+    assert "[link=file://x]evil[/link]" in runner.invoke(app, ["run", str(path)],
+                                                         env={"COLUMNS": "250"}).output

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from drsim.cli.common import DEBUG, handle_errors, load
@@ -151,7 +152,7 @@ def report_trials(result: Trials, summary: Any, console: Console, out: Path | No
     state = ("complete" if result.complete else
              f"stopped early ({'SIGTERM' if result.interrupted == 143 else 'Ctrl-C'}), "
              "finished trials kept")
-    console.print(f"[bold]{sc.name}[/bold]  seed {result.seed}, {len(result.frame):,} of "
+    console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {len(result.frame):,} of "
                   f"{result.requested:,} trials, {state}"
                   + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""),
                   soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from drsim.report.story import clock, incident_story
@@ -22,12 +23,12 @@ def _fmt(kind: str, value: float | None) -> str:
 
 def render_run(result: RunResult, console: Console, timeline: bool = True) -> None:
     m = result.metrics
-    console.print(f"[bold]{result.scenario}[/bold]  seed {result.seed}, starts "
+    console.print(f"[bold]{escape(result.scenario)}[/bold]  seed {result.seed}, starts "
                   f"{result.origin:%a %d %b %Y %H:%M %Z}, "
                   f"horizon {format_duration(result.horizon_s)}")
     console.print()
     for paragraph in incident_story(result):
-        console.print(paragraph)
+        console.print(escape(paragraph))
         console.print()
     summary = Table(title="Recovery", show_header=False)
     summary.add_row("incidents", str(m.incidents))
@@ -73,5 +74,5 @@ def render_timeline(result: RunResult, console: Console) -> None:
         rel = e.time_s - start
         table.add_row(clock(result, e.time_s) + result.wall(e.time_s).strftime(":%S"),
                       format_duration(rel) if rel >= 0 else "",
-                      e.kind.replace("_", " "), e.subject, e.detail)
+                      e.kind.replace("_", " "), escape(e.subject), escape(e.detail))
     console.print(table)

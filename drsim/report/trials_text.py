@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from drsim.stats import Estimate, MetricSummary, Quantile, Summary
@@ -126,13 +127,13 @@ def render_summary(summary: Summary, console: Console, quantile_intervals: bool 
     leaves out the scenario-name line for callers that print their own (failures still show)."""
     s = summary
     pct = f"{s.level * 100:g}%"
-    head = f"[bold]{s.scenario}[/bold]  {s.trials:,} trials" if header else ""
+    head = f"[bold]{escape(s.scenario)}[/bold]  {s.trials:,} trials" if header else ""
     if s.failed:
         head += f"{', ' if head else ''}[red]{s.failed:,} of {s.trials:,} trials failed[/red]"
     if head:
         console.print(head)
     for e in s.errors:
-        console.print(f"  [red]{e.count:,}×[/red] {e.message}", markup=True, highlight=False)
+        console.print(f"  [red]{e.count:,}×[/red] {escape(e.message)}", markup=True, highlight=False)
     if s.succeeded == 0:
         _print_notes(s, console)
         return
@@ -190,4 +191,4 @@ def _print_notes(s: Summary, console: Console) -> None:
         return
     console.print("[bold]Notes[/bold]")
     for note in s.notes:
-        console.print(f"• {note}", highlight=False)
+        console.print(f"• {escape(note)}", highlight=False)
