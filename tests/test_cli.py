@@ -9,13 +9,12 @@ import sys
 
 import pytest
 from conftest import ROOT, SCENARIOS
-
-SCENARIOS_DIR = ROOT / "scenarios"
 from typer.testing import CliRunner
 
 from drsim.cli import app
 
 runner = CliRunner()
+SCENARIOS_DIR = ROOT / "scenarios"
 
 TYPO = """\
 drsim: 1

@@ -133,7 +133,7 @@ def render_summary(summary: Summary, console: Console, quantile_intervals: bool 
     if head:
         console.print(head)
     for e in s.errors:
-        console.print(f"  [red]{e.count:,}×[/red] {escape(e.message)}", markup=True, highlight=False)
+        console.print(f"  [red]{e.count:,}×[/red] {escape(e.message)}", highlight=False)
     if s.succeeded == 0:
         _print_notes(s, console)
         return
