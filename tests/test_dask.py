@@ -14,6 +14,8 @@ from drsim.montecarlo import run_trials
 from drsim.scenario import load_scenario
 
 distributed = pytest.importorskip("distributed")
+# another Dask on this machine may hold the default ports; ours binds to free ones anyway
+pytestmark = pytest.mark.filterwarnings("ignore:Port .* is already in use")
 
 YEAR = ROOT / "scenarios" / "random-failures-year.yaml"
 
@@ -21,7 +23,8 @@ YEAR = ROOT / "scenarios" / "random-failures-year.yaml"
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as c:
+                                  host="127.0.0.1", scheduler_port=0,
+                                  dashboard_address=None) as c:
         yield c
 
 

@@ -112,7 +112,7 @@ def test_interrupt_keeps_finished_trials(tmp_path, sig, status):
         [sys.executable, "-m", "drsim", "run", str(YEAR), "--trials", "200000",
          "--workers", "2", "--batch-size", "20", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
+    time.sleep(10)  # long enough for workers to start and finish some batches
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == status, stderr

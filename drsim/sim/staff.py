@@ -24,12 +24,22 @@ class Crew:
         self.env, self.id, self.role, self.origin, self.rec = env, role_id, role, origin, recorder
         self.calendar = role.shift.in_zone(timezone)
         self.rng = streams(f"staff:{role_id}")
-        self.pool = simpy.Store(env)
+        self.pool = simpy.FilterStore(env)
         self.pool.items.extend(f"{role_id}#{i + 1}" for i in range(role.count))
         self.called_in_until: dict[str, float] = {}
 
     def on_shift(self, t_s: float) -> bool:
         return self.calendar.is_open(self.origin, t_s)
+
+    def request(self) -> simpy.Event:
+        """Ask for a person, preferring one who can start now (on shift or already called
+        in) over calling out someone else: extra staff must never make a drill slower."""
+        now = self.env.now
+        ready = [p for p in self.pool.items
+                 if self.on_shift(now) or self.called_in_until.get(p, -1.0) > now]
+        if ready:
+            return self.pool.get(lambda p, first=ready[0]: p == first)
+        return self.pool.get()
 
     def arrival_delay_s(self, person: str) -> float:
         """Seconds before `person` can start work now (0 on shift or already called in)."""
@@ -54,7 +64,7 @@ class Staff:
         try:
             for role in sorted(set(roles)):
                 crew = self.crews[role]
-                get = crew.pool.get()
+                get = crew.request()
                 try:
                     person = yield get
                 except simpy.Interrupt:
