@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drsim.calendar import wall_clock
 from drsim.metrics import IncidentRecord, Metrics
 from drsim.recorder import DataLoss, Event, Interval, StepRecord, to_jsonable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,32 @@ class RunResult:
     def outages(self) -> tuple[Interval, ...]:
         """Intervals when a customer group lacked one of its services."""
         return tuple(i for i in self.intervals if i.what not in ("basic", "full"))
+
+    # DataFrames (drsim/report/frames.py): wall-clock columns are tz-aware Timestamps.
+
+    def timeline_frame(self) -> pd.DataFrame:
+        """Every event: time_s, wall_clock, kind, subject, detail."""
+        from drsim.report.frames import timeline_frame
+
+        return timeline_frame(self)
+
+    def outages_frame(self) -> pd.DataFrame:
+        """Each spell a customer group lacked a service: group, service, start_s, end_s..."""
+        from drsim.report.frames import outages_frame
+
+        return outages_frame(self)
+
+    def intervals_frame(self) -> pd.DataFrame:
+        """Every status spell (a service, 'basic' or 'full'): subject, what, start_s, end_s..."""
+        from drsim.report.frames import intervals_frame
+
+        return intervals_frame(self)
+
+    def steps_frame(self) -> pd.DataFrame:
+        """Every runbook step run: runbook, step, start_s, end_s, who, outcome, attempts..."""
+        from drsim.report.frames import steps_frame
+
+        return steps_frame(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -54,8 +54,9 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> Estimate:
     return Estimate(mean, mean - t * sem, mean + t * sem, n)
 
 
-def wilson_ci(successes: int, n: int, level: float = 0.95) -> Estimate:
-    """Proportion with the Wilson score interval (good near 0 and 1, unlike Wald)."""
+def wilson_ci(successes: float, n: int, level: float = 0.95) -> Estimate:
+    """Proportion with the Wilson score interval (good near 0 and 1, unlike Wald).
+    successes may be fractional (a tie split between variants counts as a share)."""
     if n == 0:
         return Estimate(math.nan, math.nan, math.nan, 0)
     z = float(stats.norm.ppf(0.5 + level / 2))

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from drsim.cli import catalogue, run, validate, verify
+from drsim.cli import catalogue, compare, figures, invest, replay, run, validate, verify
 from drsim.cli.common import handle_errors
 
 app = typer.Typer(
@@ -18,6 +18,14 @@ app.command("validate")(validate.validate)
 app.command("schema")(catalogue.schema)
 app.command("scenarios")(catalogue.scenarios)
 app.command("verify")(verify.verify)
+app.command("show")(compare.show)
+app.command("compare")(compare.compare)
+app.command("sweep")(compare.sweep)
+app.command("invest")(invest.invest)
+app.command("sensitivity")(invest.sensitivity)
+app.command("plot")(figures.plot)
+app.command("export")(figures.export)
+app.command("replay")(replay.replay)
 
 
 def main() -> None:

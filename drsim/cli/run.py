@@ -20,7 +20,7 @@ from drsim.cli.common import DEBUG, handle_errors, load
 from drsim.errors import DrsimError
 from drsim.montecarlo import Terminated, Trials, run_trials
 from drsim.report import store
-from drsim.report.output import check_writable, write_json
+from drsim.report.output import check_writable, write_atomic, write_json
 from drsim.report.text import render_run
 from drsim.report.trials_text import render_summary
 from drsim.scenario.schema import Scenario
@@ -52,6 +52,10 @@ def run(
     resume: bool = typer.Option(False, "--resume", help="Run only the trials missing in --out."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the result (one drill) or "
                                                               "the summary (trials) as JSON."),
+    report: Path | None = typer.Option(None, "--report", metavar="FILE",
+                                       help="Write a self-contained HTML report: one drill "
+                                            "(story, timeline, status page) or the trials "
+                                            "(distributions, objectives, worst trials)."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
     timeline: bool = typer.Option(True, "--timeline/--no-timeline",
                                   help="Print the incident timeline (one drill)."),
@@ -61,13 +65,20 @@ def run(
     with handle_errors(debug):
         sc = load(scenario)
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-        if json_out is not None:
-            check_writable(json_out, force)
+        for target_file in (json_out, report):
+            if target_file is not None:
+                check_writable(target_file, force)
         if trials is None and until is None and out is None:
             result = simulate(sc, seed=seed)
             if json_out is not None:
                 write_json(json_out, result.to_dict())
+            if report is not None:
+                from drsim.report.html import render_run_report
+
+                write_atomic(report, render_run_report(result, sc))
             render_run(result, console, timeline=timeline)
+            if report is not None:
+                console.print(f"Report written to {report}")
             return
         target = parse_until(until) if until else None
         if fmt not in store.ROWS:
@@ -88,7 +99,13 @@ def run(
             store.save(out, result, summary.to_dict(), fmt, backend)
         if json_out is not None:
             write_json(json_out, summary.to_dict())
+        if report is not None:
+            from drsim.report.html import render_trials_report
+
+            write_atomic(report, render_trials_report(result, summary))
         report_trials(result, summary, console, out)
+        if report is not None:
+            console.print(f"Report written to {report}")
         if result.interrupted:
             raise typer.Exit(result.interrupted)
 

@@ -33,19 +33,26 @@ class RawDoc:
     file: str
     marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    # A merged variant (scenario/variants.py) holds values from several files: the file of
+    # each path whose marks came from another file than `file`.
+    sources: dict[PathKey, str] = field(default_factory=dict)
 
     def mark(self, path: PathKey, key: bool = False) -> tuple[int, int]:
         """Line and column of `path`, or of its nearest ancestor that has one."""
+        return self.place(path, key)[:2]  # type: ignore[return-value]
+
+    def place(self, path: PathKey, key: bool = False) -> tuple[int, int, str]:
+        """Line, column and file of `path`, or of its nearest ancestor that has one."""
         table = self.key_marks if key else self.marks
         for n in range(len(path), -1, -1):
             got = table.get(path[:n]) or self.marks.get(path[:n])
             if got:
-                return got
-        return (1, 1)
+                return (*got, self.sources.get(path[:n], self.file))
+        return (1, 1, self.file)
 
     def issue(self, path: PathKey, message: str, key: bool = False) -> Issue:
-        line, col = self.mark(path, key)
-        return Issue(line, col, format_path(path), message, self.file)
+        line, col, file = self.place(path, key)
+        return Issue(line, col, format_path(path), message, file)
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -463,6 +463,44 @@ class Objective(Model):
         return self
 
 
+class Cost(Model):
+    """What one element costs: once to buy or build, and every year to run."""
+
+    capital: float = Field(0.0, ge=0, allow_inf_nan=False, description="One-off cost")
+    operating: float = Field(0.0, ge=0, allow_inf_nan=False, description="Cost per year")
+
+
+Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Costs(Model):
+    """Money: what the setup costs to own, and what downtime and lost data cost (for invest)."""
+
+    currency: str = Field("USD", description="Label printed with every amount")
+    sites: dict[Id, Cost] = Field(default_factory=dict, description="Per site")
+    links: dict[Id, Cost] = Field(default_factory=dict, description="Per link")
+    staff: dict[Id, Cost] = Field(default_factory=dict,
+                                  description="Per head of the role (× its count)")
+    spares: dict[str, Cost] = Field(default_factory=dict,
+                                    description="Per spare unit held, keyed 'site.component' "
+                                                "(× the component's spare stock)")
+    downtime: dict[int, Price] = Field(
+        default_factory=dict, description="Cost of one customer-minute without basic service, "
+                                          "by customer priority tier (1 = highest)")
+    data_loss: Price | dict[Id, Price] = Field(
+        0.0, description="Cost of one minute of data lost: one price for every service, or "
+                         "per service id")
+    disruptions_per_year: float | None = Field(
+        None, gt=0, allow_inf_nan=False,
+        description="How often per year the scripted disruptions happen; annual loss = loss "
+                    "per trial × this. Without it, loss per trial × 365 d / horizon")
+
+    def data_loss_price(self, service: str) -> float:
+        if isinstance(self.data_loss, dict):
+            return self.data_loss.get(service, 0.0)
+        return self.data_loss
+
+
 class Scenario(Model):
     """A drsim scenario file, format version 1."""
 
@@ -481,6 +519,8 @@ class Scenario(Model):
     runbooks: dict[Id, Runbook] = Field(default_factory=dict)
     disruptions: list[Disruption] = Field(default_factory=list)
     objectives: list[Objective] = Field(default_factory=list)
+    costs: Costs | None = Field(None, description="Costs of ownership, downtime and lost data "
+                                                  "(used by drsim invest)")
 
 
 def json_schema() -> dict[str, Any]:

@@ -260,20 +260,21 @@ class References:
     def check(self) -> list[Issue]:
         for fn in (self.check_links, self.check_components, self.check_services,
                    self.check_customers, self.check_detection, self.check_runbooks,
-                   self.check_disruptions, self.check_objectives):
+                   self.check_disruptions, self.check_objectives, self.check_costs):
             fn()
         return self.issues
 
     def ref(self, path: PathKey, value: Any, known: dict[str, Any] | list[str], what: str,
-            where: str = "") -> bool:
-        """Report `value` at `path` unless it names one of `known` (`where` places the list)."""
+            where: str = "", key: bool = False) -> bool:
+        """Report `value` at `path` unless it names one of `known` (`where` places the list;
+        `key`: the value is the mapping key at `path`, so point at the key)."""
         if not isinstance(value, str) or value in known:
             return isinstance(value, str)
         names = sorted(known)
         listing = ", ".join(names) if names else "none defined"
         self.issues.append(self.raw.issue(
             path, f"unknown {what} '{value}'{where}; known: {listing}"
-                  f"{did_you_mean(value, names)}"))
+                  f"{did_you_mean(value, names)}", key=key))
         return False
 
     def refs(self, path: PathKey, container: dict[str, Any], key: str,
@@ -552,3 +553,38 @@ class References:
             if obj.get("group") is not None:
                 self.ref(("objectives", i, "group"), obj["group"], self.customers,
                          "customer group")
+
+    def check_costs(self) -> None:
+        """Every id priced in costs names an element; every priority tier in use has a price."""
+        costs = self.d.get("costs")
+        if not isinstance(costs, dict):
+            return
+        for section, known, what in (("sites", self.sites, "site"),
+                                     ("links", self.links, "link"),
+                                     ("staff", self.staff, "staff role")):
+            for key in _dict(costs.get(section)):
+                self.ref(("costs", section, key), key, known, what, key=True)
+        for key in _dict(costs.get("spares")):
+            path = ("costs", "spares", key)
+            site, _, cid = str(key).partition(".")
+            if not cid:
+                self.issues.append(self.raw.issue(path, f"'{key}' names no component; write "
+                                                        "'site.component', e.g. 'nyc.core-switch'",
+                                                  key=True))
+            elif self.ref(path, site, self.sites, "site", key=True):
+                comps = _dict(_dict(self.sites[site]).get("components"))
+                self.ref(path, cid, comps, "component", f" at site '{site}'", key=True)
+        data_loss = costs.get("data_loss")
+        for key in _dict(data_loss):
+            self.ref(("costs", "data_loss", key), key, self.services, "service", key=True)
+        prices = {_try(int, k) for k in _dict(costs.get("downtime"))} - {None}
+        if not prices:
+            return  # drsim invest says it is missing; infrastructure costs alone are fine
+        for gid, grp in self.customers.items():
+            tier = _dict(grp).get("priority", 1)
+            if isinstance(tier, int) and tier not in prices:
+                have = ", ".join(str(t) for t in sorted(prices))
+                self.issues.append(self.raw.issue(
+                    ("costs", "downtime"), f"customer group '{gid}' has priority {tier} but "
+                    f"costs.downtime prices only tier{'s' if len(prices) > 1 else ''} "
+                    f"{have or 'none'}; add {tier}: <cost per customer-minute>"))

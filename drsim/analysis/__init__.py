@@ -1,0 +1,1 @@
+"""Decisions from trials: compare, sweep, invest (costs), sensitivity."""

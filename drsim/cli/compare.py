@@ -1,0 +1,130 @@
+"""drsim compare / sweep / show: strategies side by side, parameter grids, merged variants."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from drsim.analysis.compare import compare as run_compare
+from drsim.analysis.sweep import parse_set
+from drsim.analysis.sweep import sweep as run_sweep
+from drsim.cli.common import DEBUG, handle_errors
+from drsim.errors import DrsimError
+from drsim.report.compare_text import render_comparison, render_sweep
+from drsim.report.output import check_writable, write_atomic
+from drsim.scenario import load_scenario
+from drsim.scenario.validate import validate
+from drsim.scenario.variants import base_chain, dump, load_resolved
+from drsim.stats import resolve_metric
+from drsim.trial import columns
+
+TRIALS_HELP = "Paired trials per scenario (trial i of each uses the same random numbers)."
+SEED = typer.Option(None, "--seed", min=0, help="Root seed for every scenario (default: the "
+                                                "first scenario's).")
+WORKERS = typer.Option(None, "--workers", min=1, help="Worker processes (default: all cores).")
+BACKEND = typer.Option("local", "--backend", help="local (process pool) or dask.")
+SCHEDULER = typer.Option(None, "--scheduler", help="Dask scheduler address.")
+METRIC = typer.Option(None, "--metric", help="Show only this metric (repeatable), e.g. "
+                                             "rto_basic_s or met.voice-rto.rto.")
+CSV = typer.Option(None, "--csv", help="Write the result table (one row per metric and "
+                                       "variant or cell) as CSV.")
+FORCE = typer.Option(False, "--force", help="Overwrite an existing --csv file.")
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _names(paths: list[Path]) -> list[str]:
+    """Short labels: file stems, or the paths as given when two stems are the same."""
+    stems = [p.stem for p in paths]
+    return stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
+
+
+def _check_metrics(metrics: list[str] | None, columns: list[str]) -> list[str] | None:
+    if not metrics:
+        return None
+    frame = pd.DataFrame(columns=columns)
+    try:
+        return [resolve_metric(frame, m) for m in metrics]
+    except ValueError as e:
+        raise DrsimError(f"--metric: {e}") from None
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    write_atomic(path, frame.to_csv(index=False))
+
+
+def compare(
+    scenarios: list[Path] = typer.Argument(..., help="Baseline scenario, then the variants to "
+                                                     "compare with it (scenario or variant "
+                                                     "files)."),
+    trials: int = typer.Option(1000, "--trials", min=2, help=TRIALS_HELP),
+    seed: int | None = SEED,
+    workers: int | None = WORKERS,
+    backend: str = BACKEND,
+    scheduler: str | None = SCHEDULER,
+    metric: list[str] | None = METRIC,
+    csv: Path | None = CSV,
+    force: bool = FORCE,
+    debug: bool = DEBUG,
+) -> None:
+    """Compare strategies on paired trials: estimates, differences against the first, P(best)."""
+    with handle_errors(debug):
+        scs = [load_scenario(p) for p in scenarios]  # every file validated before any run
+        cols = list(dict.fromkeys(c for sc in scs for c in columns(sc)))
+        metrics = _check_metrics(metric, cols)
+        if csv is not None:
+            check_writable(csv, force)
+        result = run_compare(scs, _names(scenarios), trials, seed, workers, backend, scheduler,
+                             metrics)
+        if csv is not None:
+            _write_csv(csv, result.frame)
+        render_comparison(result, _console(), metrics)
+
+
+def sweep(
+    scenario: Path = typer.Argument(..., help="Base scenario (or variant) file."),
+    settings: list[str] = typer.Option(..., "--set", metavar="PATH=V1,V2,...",
+                                       help="A scenario value to vary, by dotted path with "
+                                            "units, e.g. links.nyc-chi.bandwidth=1Gbps,10Gbps "
+                                            "(repeatable: the grid is every combination)."),
+    trials: int = typer.Option(200, "--trials", min=2, help=TRIALS_HELP),
+    seed: int | None = SEED,
+    workers: int | None = WORKERS,
+    backend: str = BACKEND,
+    scheduler: str | None = SCHEDULER,
+    metric: list[str] | None = METRIC,
+    csv: Path | None = CSV,
+    force: bool = FORCE,
+    debug: bool = DEBUG,
+) -> None:
+    """Run a grid of parameter values, every cell on the same paired trials."""
+    with handle_errors(debug):
+        raw = load_resolved(scenario)
+        sc = validate(raw)
+        metrics = _check_metrics(metric, columns(sc))
+        items = [parse_set(s) for s in settings]
+        if csv is not None:
+            check_writable(csv, force)
+        result = run_sweep(raw, items, trials, seed, workers, backend, scheduler, metrics)
+        if csv is not None:
+            _write_csv(csv, result.frame)
+        render_sweep(result, _console(), metrics)
+
+
+def show(
+    scenario: Path = typer.Argument(..., help="Scenario or variant file."),
+    debug: bool = DEBUG,
+) -> None:
+    """Print a scenario fully merged (a variant with its bases applied) as YAML."""
+    with handle_errors(debug):
+        raw = load_resolved(scenario)
+        validate(raw)
+        chain = base_chain(scenario)
+        head = "# drsim show: " + " ← ".join(chain) + "\n" if len(chain) > 1 else ""
+        typer.echo(head + dump(raw), nl=False)

@@ -1,0 +1,199 @@
+"""drsim plot and drsim export: any figure on its own (png, svg, pdf), and results as files.
+
+`plot` draws the distributions of a results folder (drsim run --trials N --out DIR), or the
+timeline, status strips or topology of one drill of a scenario file (simulated like drsim
+run). `export` writes a results folder's trials (and summary) as csv, json or parquet.
+Everything is checked before any work; files appear whole (temp file + rename) or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from drsim.calendar import sim_seconds
+from drsim.cli.common import DEBUG, handle_errors
+from drsim.errors import DrsimError
+from drsim.report.export import FORMATS, export_results, read_results, write_atomic_with
+from drsim.report.output import check_writable
+from drsim.scenario import load_scenario
+from drsim.scenario.schema import Scenario
+from drsim.stats import resolve_metric
+from drsim.units import parse_duration
+
+# kind → (column, 'hist' | 'cdf') for a results folder; None: the column is chosen per folder
+DISTRIBUTIONS: dict[str, tuple[str | None, str]] = {
+    "rto-cdf": ("rto_basic_s", "cdf"),
+    "rto-hist": ("rto_basic_s", "hist"),
+    "rto-full-cdf": ("rto_full_s", "cdf"),
+    "downtime-hist": ("downtime_s", "hist"),
+    "rpo-hist": (None, "hist"),
+}
+DRILL_KINDS = ("timeline", "status", "topology")
+KINDS = (*DISTRIBUTIONS, *DRILL_KINDS)
+IMAGE_FORMATS = ("png", "svg", "pdf")
+
+
+def plot(
+    source: Path = typer.Argument(..., help="A results folder (for rto-cdf, rto-hist, "
+                                            "rto-full-cdf, downtime-hist, rpo-hist) or a "
+                                            "scenario file (for timeline, status, topology)."),
+    kind: str | None = typer.Option(None, "--kind", help="One of: " + ", ".join(KINDS)
+                                    + " (default: rto-cdf for a folder, timeline for a "
+                                      "scenario)."),
+    out: Path = typer.Option(..., "--out", help="Image file; png, svg or pdf by its suffix."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file."),
+    metric: str | None = typer.Option(None, "--metric",
+                                      help="Distribution kinds: the trial column to plot "
+                                           "instead, e.g. rto_basic_s.enterprise; for rpo-hist "
+                                           "a service id."),
+    objective: str | None = typer.Option(None, "--objective",
+                                         help="Distribution kinds: draw this target (a "
+                                              "duration like 4h for times) with P(met)."),
+    seed: int | None = typer.Option(None, "--seed", min=0,
+                                    help="Scenario kinds: root seed of the drill."),
+    at: str | None = typer.Option(None, "--at", help="topology: the moment shown, as an offset "
+                                                     "('5h') or local date-time "
+                                                     "('2026-03-10T14:00'); default: when the "
+                                                     "failover finished."),
+    by_site: bool = typer.Option(False, "--by-site",
+                                 help="status: add a strip per service × site."),
+    debug: bool = DEBUG,
+) -> None:
+    """Draw one figure of a results folder or of one drill, to a png, svg or pdf file."""
+    with handle_errors(debug):
+        fmt = image_format(out)
+        folder = source.is_dir()
+        kind = kind or ("rto-cdf" if folder else "timeline")
+        check_kind(kind, source, folder)
+        target = parse_objective(objective)
+        check_writable(out, force)
+        if folder:
+            fig = distribution_figure(source, kind, metric, target)
+        else:
+            fig = drill_figure(source, kind, seed, at, by_site)
+        write_atomic_with(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150))
+        Console(highlight=False).print(f"{kind} figure written to {out}", markup=False)
+
+
+def image_format(out: Path) -> str:
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in IMAGE_FORMATS:
+        raise DrsimError(f"--out {out}: unknown image type '{out.suffix or '(none)'}'; name "
+                         "the file .png, .svg or .pdf")
+    return fmt
+
+
+def check_kind(kind: str, source: Path, folder: bool) -> None:
+    if kind not in KINDS:
+        raise DrsimError(f"--kind {kind}: unknown; use one of {', '.join(KINDS)}")
+    if not source.exists():
+        raise DrsimError(f"{source}: does not exist; give a results folder or a scenario file")
+    if folder and kind in DRILL_KINDS:
+        raise DrsimError(f"--kind {kind} draws one drill: give a scenario file, not the "
+                         f"results folder {source}")
+    if not folder and kind in DISTRIBUTIONS:
+        raise DrsimError(f"--kind {kind} needs a results folder (drsim run --trials N --out "
+                         f"DIR), not the file {source}")
+
+
+def parse_objective(text: str | None) -> float | None:
+    """'4h' → 14400.0 seconds; a plain number ('0.001') stays as it is."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise DrsimError(f"--objective {text}: {e}") from None
+
+
+def distribution_column(frame: pd.DataFrame, kind: str, metric: str | None) -> str:
+    """The trial column a distribution kind plots (--metric, else the kind's own)."""
+    column, _ = DISTRIBUTIONS[kind]
+    try:
+        if kind == "rpo-hist":
+            lost = [c for c in frame.columns if str(c).startswith("data_lost_s.")]
+            if metric is not None:
+                return resolve_metric(frame, metric if metric.startswith("data_lost_s")
+                                      else f"data_lost_s.{metric}")
+            if not lost:
+                raise DrsimError("these trials have no data_lost_s columns to plot")
+            means = {c: pd.to_numeric(frame[c], errors="coerce").mean() for c in lost}
+            return max(lost, key=lambda c: (means[c] if pd.notna(means[c]) else -1.0, c))
+        return resolve_metric(frame, metric or str(column))
+    except ValueError as e:
+        raise DrsimError(f"--metric: {e}") from None
+
+
+def distribution_figure(folder: Path, kind: str, metric: str | None,
+                        objective: float | None) -> Any:
+    from drsim.report.plots import plot_distribution
+
+    frame, _, _ = read_results(folder)
+    column = distribution_column(frame, kind, metric)
+    return plot_distribution(frame, column, DISTRIBUTIONS[kind][1], objective=objective)
+
+
+def parse_at(text: str, scenario: Scenario) -> float:
+    """An offset ('5h') or local date-time ('2026-03-10T14:00') → simulation seconds."""
+    if "T" in text:
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            raise DrsimError(f"--at {text}: not a date-time; write e.g. 2026-03-10T14:00 "
+                             "or an offset like 5h") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=ZoneInfo(scenario.simulation.timezone))
+        at_s = sim_seconds(scenario.simulation.origin, when)
+    else:
+        try:
+            at_s = parse_duration(text)
+        except ValueError as e:
+            raise DrsimError(f"--at {text}: {e}") from None
+    if not 0.0 <= at_s <= scenario.simulation.horizon:
+        raise DrsimError(f"--at {text}: outside the drill (it runs from "
+                         f"{scenario.simulation.start} for {scenario.simulation.horizon:g} s)")
+    return at_s
+
+
+def drill_figure(path: Path, kind: str, seed: int | None, at: str | None,
+                 by_site: bool) -> Any:
+    from drsim.report.plots import plot_status, plot_timeline, plot_topology
+    from drsim.sim.engine import simulate
+
+    scenario = load_scenario(path)
+    at_s = parse_at(at, scenario) if at is not None else None
+    result = simulate(scenario, seed=seed)
+    if kind == "timeline":
+        return plot_timeline(result, scenario)
+    if kind == "status":
+        return plot_status(result, scenario, by_site=by_site)
+    return plot_topology(scenario, result, at_s=at_s)
+
+
+def export(
+    results: Path = typer.Argument(..., help="A results folder (drsim run --trials N --out "
+                                             "DIR)."),
+    fmt: str = typer.Option("csv", "--format", help="csv, json (strict: NaN and inf are "
+                                                    "null) or parquet."),
+    out: Path | None = typer.Option(None, "--out", help="File to write (default: beside the "
+                                                        "folder, e.g. results/x.csv)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file."),
+    debug: bool = DEBUG,
+) -> None:
+    """Write a results folder's trials (and summary) as csv, json or parquet."""
+    with handle_errors(debug):
+        if fmt not in FORMATS:
+            raise DrsimError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+        path = export_results(results, fmt, out, force)
+        Console(highlight=False).print(f"Trials of {results} written to {path}", markup=False)

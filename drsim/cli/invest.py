@@ -1,0 +1,89 @@
+"""drsim invest (cost–benefit of options against a baseline) and drsim sensitivity (what
+drives a recovery metric)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from drsim.analysis.invest import invest as run_invest
+from drsim.analysis.invest import require_costs
+from drsim.analysis.sensitivity import sensitivity as run_sensitivity
+from drsim.cli.common import DEBUG, handle_errors, load
+from drsim.report.invest_text import render_investment, render_sensitivity
+from drsim.report.output import check_writable, write_json
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+
+
+def invest(
+    baseline: Path = typer.Argument(..., help="The baseline scenario (what you have now)."),
+    option: list[Path] = typer.Option(..., "--option", help="An option's scenario (or variant) "
+                                                            "file; repeat for each option."),
+    years: float = typer.Option(5.0, "--years", min=0.01, help="Years of ownership weighed."),
+    trials: int = typer.Option(1000, "--trials", min=2, help="Paired trials per scenario."),
+    seed: int | None = typer.Option(None, "--seed", min=0,
+                                    help="Root seed for every scenario (default: the "
+                                         "baseline's)."),
+    workers: int | None = typer.Option(None, "--workers", min=1,
+                                       help="Worker processes (default: all cores)."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
+    debug: bool = DEBUG,
+) -> None:
+    """Weigh options against a baseline: expected annual loss, avoided loss, TCO, net
+    benefit, ROI, payback and the Pareto frontier, with confidence intervals."""
+    with handle_errors(debug):
+        paths = [baseline, *option]
+        scenarios = [load(p) for p in paths]
+        labels = _labels(paths)
+        for sc, label in zip(scenarios, labels, strict=True):
+            require_costs(sc, label)  # before any trial runs
+        if json_out is not None:
+            check_writable(json_out, force)
+        result = run_invest(scenarios[0], scenarios[1:], years, trials, seed, workers, labels)
+        if json_out is not None:
+            write_json(json_out, result.to_dict())
+        render_investment(result, _console())
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """File stems, or the paths themselves where two stems clash."""
+    stems = [p.stem for p in paths]
+    return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths, strict=True)]
+
+
+def sensitivity(
+    scenario: Path = typer.Argument(..., help="Scenario file."),
+    metric: str = typer.Option("rto_basic", "--metric",
+                               help="Trial metric to explain, e.g. rto_basic, rto_full, "
+                                    "downtime, customer_minutes_lost."),
+    method: str = typer.Option("morris", "--method", help="morris or sobol."),
+    trials: int = typer.Option(200, "--trials", min=1,
+                               help="Trials traced for the runbook critical path."),
+    samples: int | None = typer.Option(None, "--samples", min=1,
+                                       help="Morris trajectories (default 10) or Sobol base "
+                                            "samples, a power of two (default 64)."),
+    repeats: int = typer.Option(1, "--repeats", min=1,
+                                help="Trials averaged at each sampled point."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed."),
+    top: int = typer.Option(15, "--top", min=1, help="Inputs shown in each table."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
+    debug: bool = DEBUG,
+) -> None:
+    """What drives a recovery metric: runbook critical path, Morris/Sobol indices (SALib) and
+    a one-at-a-time tornado over the scenario's uncertain inputs."""
+    with handle_errors(debug):
+        sc = load(scenario)
+        if json_out is not None:
+            check_writable(json_out, force)
+        result = run_sensitivity(sc, metric, method.lower(), trials, samples, repeats, seed)
+        if json_out is not None:
+            write_json(json_out, result.to_dict())
+        render_sensitivity(result, _console(), top)

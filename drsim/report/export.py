@@ -1,0 +1,147 @@
+"""Exports of a results folder: its trials (and summary) as CSV, strict JSON or Parquet.
+
+- csv: the trial rows (+inf written as `inf`, NaN as an empty field).
+- json: one strict document {"manifest", "summary", "trials": [row, ...]}; NaN and ±inf are
+  null (the summary's counts say why: not applicable or never reached), so any JSON parser
+  reads it.
+- parquet: the trial rows, with the summary and manifest as JSON in the file's metadata
+  (keys `drsim.summary`, `drsim.manifest`).
+Every file is written to a temporary sibling and renamed, and an existing file is replaced
+only with force.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from drsim.errors import DrsimError
+from drsim.report.output import check_writable
+
+FORMATS = ("csv", "json", "parquet")
+SUMMARY_KEY = b"drsim.summary"
+MANIFEST_KEY = b"drsim.manifest"
+
+
+def read_results(folder: Path) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """(trials frame, summary, manifest) of a results folder written by `drsim run --out`."""
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise DrsimError(f"{folder}: {what}; give a results folder written by "
+                         "drsim run --trials N --out DIR")
+    docs = {}
+    for name in ("manifest.json", "summary.json"):
+        try:
+            docs[name] = json.loads((folder / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DrsimError(f"{folder}: no {name} there, so not a results folder; write one "
+                             "with drsim run --trials N --out DIR") from None
+        except (OSError, ValueError) as e:
+            raise DrsimError(f"{folder / name}: cannot be read ({e}); write the folder "
+                             "again with drsim run --out DIR --force") from None
+    rows_name = docs["manifest.json"].get("rows") if isinstance(docs["manifest.json"],
+                                                                 dict) else None
+    if rows_name not in ("trials.parquet", "trials.csv"):
+        raise DrsimError(f"{folder / 'manifest.json'}: 'rows' is {rows_name!r}, expected "
+                         "trials.parquet or trials.csv")
+    rows = folder / rows_name
+    try:
+        frame = pd.read_parquet(rows) if rows.suffix == ".parquet" else pd.read_csv(rows)
+    except FileNotFoundError:
+        raise DrsimError(f"{rows}: missing, though manifest.json names it; write the folder "
+                         "again with drsim run --out DIR --force") from None
+    except Exception as e:  # pyarrow and the csv parser raise many kinds; all mean unreadable
+        raise DrsimError(f"{rows}: cannot be read ({type(e).__name__}: {e})") from None
+    return frame, docs["summary.json"], docs["manifest.json"]
+
+
+def write_atomic_with(path: Path, write: Callable[[Path], None]) -> None:
+    """Call write(temporary path) in path's folder, then rename it to path: readers never see
+    half a file, and a failure leaves any old file untouched."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a strict-JSON value: numpy scalars → Python, NaN/±inf/NA → None."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The frame's rows as strict-JSON-ready dicts (NaN and ±inf → None)."""
+    cols = [frame[c].tolist() for c in frame.columns]
+    names = [str(c) for c in frame.columns]
+    return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in zip(*cols,
+                                                                                   strict=True)]
+
+
+def to_json_text(frame: pd.DataFrame, summary: Any = None, manifest: Any = None) -> str:
+    """Strict JSON (json.dumps with allow_nan=False) of the manifest, summary and trials."""
+    doc = {"manifest": manifest, "summary": summary, "trials": records(frame)}
+    return json.dumps(doc, indent=1, allow_nan=False) + "\n"
+
+
+def write_frame(frame: pd.DataFrame, path: Path, fmt: str, summary: Any = None,
+                manifest: Any = None, force: bool = False) -> None:
+    """Write a frame of trials (with the summary and manifest where the format has room) to
+    `path` as csv, json or parquet; atomically, refusing an existing file without force."""
+    if fmt not in FORMATS:
+        raise DrsimError(f"format '{fmt}': use one of {', '.join(FORMATS)}")
+    check_writable(path, force)
+    if fmt == "csv":
+        write_atomic_with(path, lambda tmp: frame.to_csv(tmp, index=False))
+    elif fmt == "json":
+        text = to_json_text(frame, summary, manifest)
+        write_atomic_with(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        for key, doc in ((SUMMARY_KEY, summary), (MANIFEST_KEY, manifest)):
+            if doc is not None:
+                meta[key] = json.dumps(doc, allow_nan=False).encode()
+        table = table.replace_schema_metadata(meta)
+        write_atomic_with(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def default_export_path(folder: Path, fmt: str) -> Path:
+    """results/x → results/x.csv (beside the folder)."""
+    folder = folder.resolve()
+    return folder.with_name(f"{folder.name}.{fmt}")
+
+
+def export_results(folder: Path, fmt: str, out: Path | None = None,
+                   force: bool = False) -> Path:
+    """Export a results folder's trials (and summary) to `out` (default: beside the folder,
+    named after it); returns the path written."""
+    if fmt not in FORMATS:
+        raise DrsimError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+    path = out if out is not None else default_export_path(folder, fmt)
+    check_writable(path, force)
+    frame, summary, manifest = read_results(folder)
+    write_frame(frame, path, fmt, summary, manifest, force=True)
+    return path
