@@ -161,3 +161,18 @@ def test_compare_and_sweep_commands(tmp_path):
                                      "--trials", "2", "--workers", "1"])
     assert res.exit_code == 0, res.output
     assert "staff.dba.count" in res.output
+
+
+def test_more_network_engineers_never_make_the_year_worse():
+    # Regression: the staff pool handed work to an off-shift engineer who then had to be
+    # called out while an engineer already called in sat idle, so 3 engineers did worse than 2.
+    from conftest import ROOT
+
+    from drsim.analysis.sweep import sweep
+
+    result = sweep(ROOT / "scenarios" / "random-failures-year.yaml",
+                   [("staff.network_engineer.count", ["1", "2", "3"])], trials=80, seed=3,
+                   workers=1, metrics=["customer_minutes_lost", "rto_basic_s"])
+    for metric in ("customer_minutes_lost", "rto_basic_s"):
+        means = list(result.table(metric))
+        assert means[0] > means[1] >= means[2], (metric, means)
