@@ -263,3 +263,16 @@ def test_export_command_not_a_results_folder(cli, tmp_path):
     res = CliRunner().invoke(cli, ["export", str(DRILL), "--out", str(tmp_path / "x.csv")])
     assert res.exit_code == 2 and "is not a folder" in res.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    from drsim.report.output import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "r.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.txt").stat().st_mode & 0o777 == 0o644

@@ -20,8 +20,8 @@ from rich.console import Console
 from drsim.calendar import sim_seconds
 from drsim.cli.common import DEBUG, handle_errors
 from drsim.errors import DrsimError
-from drsim.report.export import FORMATS, export_results, read_results, write_atomic_with
-from drsim.report.output import check_writable
+from drsim.report.export import FORMATS, export_results, read_results
+from drsim.report.output import check_writable, write_atomic_with
 from drsim.scenario import load_scenario
 from drsim.scenario.schema import Scenario
 from drsim.stats import resolve_metric

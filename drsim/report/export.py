@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from drsim.errors import DrsimError
-from drsim.report.output import check_writable
+from drsim.report.output import check_writable, write_atomic_with
 
 FORMATS = ("csv", "json", "parquet")
 SUMMARY_KEY = b"drsim.summary"
@@ -60,20 +57,6 @@ def read_results(folder: Path) -> tuple[pd.DataFrame, dict[str, Any], dict[str, 
     except Exception as e:  # pyarrow and the csv parser raise many kinds; all mean unreadable
         raise DrsimError(f"{rows}: cannot be read ({type(e).__name__}: {e})") from None
     return frame, docs["summary.json"], docs["manifest.json"]
-
-
-def write_atomic_with(path: Path, write: Callable[[Path], None]) -> None:
-    """Call write(temporary path) in path's folder, then rename it to path: readers never see
-    half a file, and a failure leaves any old file untouched."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _plain(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +23,36 @@ def check_writable(path: Path, force: bool) -> None:
         raise OutputError(f"{path}: folder {parent} does not exist; create it first")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and rename, so readers never see half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
-                               prefix=f".{path.name}.", suffix=".tmp")
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic_with(path: Path, write: Callable[[Path], None]) -> None:
+    """Call write(temporary path) in path's folder, then rename it to path: readers never see
+    half a file, and a failure leaves any old file untouched. The file gets the usual
+    permissions (0666 less the umask), not the private ones of a temporary file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text atomically (see write_atomic_with)."""
+    write_atomic_with(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def make_folder_like_mkdir(folder: Path) -> None:
+    """Give a folder made by tempfile.mkdtemp the permissions mkdir would (0777 less umask)."""
+    os.chmod(folder, 0o777 & ~_umask())
 
 
 def write_json(path: Path, data: Any) -> None:

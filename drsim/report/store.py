@@ -22,7 +22,7 @@ import pandas as pd
 
 from drsim.errors import OutputError
 from drsim.montecarlo import Trials
-from drsim.report.output import write_json
+from drsim.report.output import make_folder_like_mkdir, write_json
 from drsim.scenario.schema import Scenario
 
 ROWS = {"parquet": "trials.parquet", "csv": "trials.csv"}
@@ -83,6 +83,7 @@ def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parque
          backend: str = "local") -> None:
     """Write the whole folder beside `path`, then swap it in."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
+    make_folder_like_mkdir(tmp)
     try:
         frame = trials.frame
         if fmt == "parquet":
