@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 
 import nbformat
 import pytest
 from conftest import ROOT
 from nbclient import NotebookClient
 
+PLOT_CALL = re.compile(r"\bplot_\w+\(")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_there_are_notebooks():
-    assert {p.name for p in NOTEBOOKS} >= {"01-first-drill.ipynb", "02-compare-strategies.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= {"01-first-drill.ipynb", "02-compare-strategies.ipynb",
+                                           "03-invest.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -37,4 +40,9 @@ def test_notebook_runs(path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
+    # a cell that draws a figure shows it (drsim's plot functions return Figures without
+    # pyplot: the cell must end with the figure, and %matplotlib inline must be on)
+    drawing = [c for c in nb.cells if c.cell_type == "code" and PLOT_CALL.search(c.source)]
+    for cell in drawing:
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
     assert os.environ.get("MPLBACKEND") == "Agg"

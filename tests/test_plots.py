@@ -356,3 +356,195 @@ def test_scenario_helpers():
         figures.parse_at("2d", sc)
     assert figures.parse_objective("4h") == 14400.0
     assert figures.parse_objective("0.5") == 0.5
+
+
+# ---- decisions: comparison, sweep, investment, tornado ---------------------------------------
+
+
+def _trial_frame(values: dict) -> pd.DataFrame:
+    n = len(next(iter(values.values())))
+    return pd.DataFrame({"trial": range(n), "error": [None] * n, **values})
+
+
+def _segment(eb) -> tuple[float, float]:
+    """(low end, high end) along the error bar of a one-point ErrorbarContainer."""
+    (seg,) = eb.lines[2][0].get_segments()
+    return float(seg[0][0]), float(seg[1][0])
+
+
+def test_comparison_one_error_bar_per_variant_and_the_zero_line():
+    from drsim.analysis.compare import compare_frames
+
+    sc = load_scenario(DRILL)
+    base = np.array([3600.0, 7200.0, 5400.0, 9000.0])
+    frames = [_trial_frame({"rto_basic_s": list(base)}),
+              _trial_frame({"rto_basic_s": list(base - 1800)}),  # exactly 30 min faster
+              _trial_frame({"rto_basic_s": list(base + [600, 1200, 0, 300])}),
+              _trial_frame({"rto_basic_s": list(base)})]
+    c = compare_frames(frames, [sc] * 4, ["base", "fast", "slow", "same"],
+                       metrics=["rto_basic_s"])
+    fig = plots.plot_comparison(c, "rto_basic")  # the metric's short name is accepted
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert len(ax.containers) == 3  # one per variant; the baseline is the zero line
+    points = {a.get_gid(): float(a.get_xdata()[0]) for a in gids(ax, "diff:", ax.lines)}
+    assert points == {"diff:fast": -30.0, "diff:slow": pytest.approx(525 / 60),
+                      "diff:same": 0.0}
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["fast", "slow", "same"]
+    (zero,) = gids(ax, "zero", ax.lines)
+    assert list(zero.get_xdata()) == [0, 0]
+    eb = {c_.lines[0].get_gid(): c_ for c_ in ax.containers}
+    assert _segment(eb["diff:fast"]) == (-30.0, -30.0)  # the same in every trial
+    row = c.row("rto_basic_s", "slow")
+    assert _segment(eb["diff:slow"]) == pytest.approx((row["diff_low"] / 60,
+                                                       row["diff_high"] / 60))
+    assert row["diff_low"] < 0 < row["diff_high"]
+    assert eb["diff:fast"].lines[0].get_color() == plots._BETTER  # significant, lower is better
+    assert eb["diff:slow"].lines[0].get_color() == plots._NEUTRAL
+    assert ax.get_xlabel() == ("Time to basic service (RTO basic, worst group): "
+                               "variant − base (minutes)")
+    assert ax.get_ylabel() == "Variant"
+    with pytest.raises(ValueError, match="did you mean"):
+        plots.plot_comparison(c, "rto_bsic_s")
+
+
+def test_sweep_one_point_per_cell_one_line_per_second_parameter():
+    from drsim.analysis.sweep import sweep
+
+    s = sweep(DRILL, [("staff.network_engineer.count", ["1", "2"]),
+                      ("runbooks.failover.steps.verify-chicago.duration", ["10m", "20m", "40m"])],
+              trials=2, workers=1, metrics=["rto_basic_s.enterprise"])
+    ax = plots.plot_sweep(s, "rto_basic_s.enterprise").axes[0]
+    lines = gids(ax, "line:", ax.lines)
+    assert [a.get_gid() for a in lines] == ["line:10m", "line:20m", "line:40m"]
+    assert sum(len(a.get_xdata()) for a in lines) == len(s.cells) == 6
+    assert len(ax.containers) == 3
+    for a in lines:
+        assert list(a.get_xdata()) == [1.0, 2.0]  # numbers: spaced by value
+    assert ax.get_xlabel() == "staff.network_engineer.count"
+    ylabel = ax.get_ylabel()
+    assert ylabel.startswith("Time to basic service") and ylabel.endswith("(hours)")
+    table = s.table("rto_basic_s.enterprise")
+    for a, dur in zip(lines, ["10m", "20m", "40m"], strict=True):
+        assert list(a.get_ydata()) == pytest.approx([table[(n, dur)] / 3600 for n in "12"])
+    # the verify step's duration adds to the RTO minute for minute
+    at_one = [float(a.get_ydata()[0]) * 3600 for a in lines]
+    assert list(np.diff(at_one)) == pytest.approx([600.0, 1200.0])
+    assert ax.get_legend().get_title().get_text() == \
+        "runbooks.failover.steps.verify-chicago.duration"
+
+
+def _option(label: str, tco: float, downtime_h: float, pareto: bool):
+    from drsim.analysis.invest import Option
+    from drsim.stats import Estimate
+
+    zero = Estimate(0.0, 0.0, 0.0, 10)
+    d = downtime_h * 3600
+    return Option(label=label, scenario=label, trials=10, capital=tco, operating=0.0,
+                  tco=tco, scale=1.0, annual_loss=zero, annual_downtime_cost=zero,
+                  annual_data_loss_cost=zero, annual_downtime_s=Estimate(d, d - 600, d + 600, 10),
+                  annual_customer_minutes=zero, pareto=pareto)
+
+
+def test_pareto_points_labels_and_frontier_of_the_non_dominated_options():
+    from drsim.analysis.invest import Investment, pareto_flags
+
+    points = {"a": (100.0, 10.0), "b": (200.0, 4.0), "c": (250.0, 6.0),  # c: b is cheaper, less
+              "d": (300.0, 4.0), "e": (400.0, 1.0), "f": (100.0, 12.0)}  # d: as b, dearer; f: a
+    by_hand = {"a", "b", "e"}
+    flags = pareto_flags(list(points.values()))
+    assert {k for k, f in zip(points, flags, strict=True) if f} == by_hand
+    inv = Investment(5, "USD", 7, 0.95, tuple(_option(k, t, h, f) for (k, (t, h)), f
+                                              in zip(points.items(), flags, strict=True)))
+    ax = plots.plot_pareto(inv).axes[0]
+    dots = gids(ax, "option:", ax.lines)
+    assert len(dots) == len(points) == len(ax.containers)
+    assert {a.get_gid(): (float(a.get_xdata()[0]), float(a.get_ydata()[0])) for a in dots} == \
+        {f"option:{k}": v for k, v in points.items()}
+    assert sorted(t.get_text() for t in gids(ax, "label:", ax.texts)) == sorted(points)
+    (front,) = gids(ax, "frontier", ax.lines)
+    assert front.get_drawstyle() == "steps-post"
+    assert list(front.get_xdata()) == [100.0, 200.0, 400.0]  # a, b, e: cheapest first
+    assert list(front.get_ydata()) == [10.0, 4.0, 1.0]
+    filled = {a.get_gid()[7:] for a in dots if a.get_markerfacecolor() != "white"}
+    assert filled == by_hand
+    assert ax.get_xlabel() == "Total cost of ownership over 5 years (USD)"
+    assert ax.get_ylabel() == "Expected downtime per year, worst group (hours)"
+
+
+def test_tornado_bars_sorted_by_swing_around_the_baseline():
+    from drsim.analysis.sensitivity import Sensitivity, TornadoBar
+
+    bars = (TornadoBar("small", 1, 2, 3500.0, 3700.0),  # swing 200 s
+            TornadoBar("big", 1, 2, 1800.0, 9000.0),  # 7200
+            TornadoBar("one-sided", 1, 2, 3600.0, 5400.0),  # 1800
+            TornadoBar("flat", 1, 2, 3600.0, 3600.0))  # 0
+    sens = Sensitivity("s", "rto_basic_s", "morris", 1, (), (), (), bars, 3600.0, 9)
+    ax = plots.plot_tornado(sens).axes[0]
+    order = ["big", "one-sided", "small", "flat"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == order
+    low = {b.get_gid()[4:]: b for b in gids(ax, "low:", ax.patches)}
+    high = {b.get_gid()[5:]: b for b in gids(ax, "high:", ax.patches)}
+    assert set(low) == set(high) == set(order)
+    for y, name in enumerate(order):  # top to bottom: largest swing first
+        assert low[name].get_y() + low[name].get_height() / 2 == pytest.approx(y)
+    assert (low["big"].get_x(), low["big"].get_width()) == (1.0, -0.5)  # hours from 1 h
+    assert (high["big"].get_x(), high["big"].get_width()) == (1.0, 1.5)
+    assert high["one-sided"].get_width() == 0.5 and low["one-sided"].get_width() == 0
+    (base,) = gids(ax, "baseline", ax.lines)
+    assert list(base.get_xdata()) == [1.0, 1.0]
+    assert ax.get_xlabel() == "Time to basic service (RTO basic, worst group) (hours)"
+    assert ax.get_ylabel() == "Uncertain input"
+    # the plain pair from tornado(), cut to the largest two
+    ax = plots.plot_tornado((bars, 3600.0), top=2).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["big", "one-sided"]
+
+
+def test_tornado_without_inputs_says_so():
+    ax = plots.plot_tornado(((), math.nan)).axes[0]
+    assert gids(ax, "note", ax.texts)[0].get_text() == "no uncertain input: nothing to rank"
+
+
+COLD = ROOT / "scenarios" / "costed" / "cold-standby.yaml"
+DECISIONS = {
+    "compare": (["compare", str(DRILL), str(ROOT / "scenarios" / "warm-standby.yaml"),
+                 "--trials", "2", "--workers", "1"], "diff:warm-standby"),
+    "sweep": (["sweep", str(DRILL), "--set", "links.nyc-chi.bandwidth=1Gbps,10Gbps",
+               "--trials", "2", "--workers", "1"], "line:rto_basic_s"),
+    "invest": (["invest", str(COLD), "--option",
+                str(ROOT / "scenarios" / "options" / "warm-standby.yaml"), "--trials", "2",
+                "--workers", "1"], "frontier"),
+    "sensitivity": (["sensitivity", str(DRILL), "--trials", "2"], "note"),
+}
+
+
+@pytest.fixture(scope="module")
+def drsim_app():
+    from drsim.cli import app
+
+    return app
+
+
+@pytest.mark.parametrize("command", list(DECISIONS))
+def test_decision_commands_write_a_plot_and_refuse_to_overwrite(drsim_app, tmp_path, command):
+    args, gid = DECISIONS[command]
+    out = tmp_path / "fig.svg"
+    res = CliRunner().invoke(drsim_app, [*args, "--plot", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"Figure written to {out}" in res.output
+    assert f'id="{gid}' in out.read_text()
+    out.write_text("old")
+    res = CliRunner().invoke(drsim_app, [*args, "--plot", str(out)])
+    assert res.exit_code == 2 and "--force" in res.output
+    assert out.read_text() == "old" and list(tmp_path.iterdir()) == [out]
+    res = CliRunner().invoke(drsim_app, [*args, "--plot", str(out), "--force"])
+    assert res.exit_code == 0, res.output
+    assert out.read_text().startswith("<?xml")
+
+
+def test_decision_plot_of_unknown_type_is_refused_before_running(drsim_app, tmp_path):
+    args, _ = DECISIONS["compare"]
+    res = CliRunner().invoke(drsim_app, [*args, "--plot", str(tmp_path / "fig.gif")])
+    assert res.exit_code == 2
+    assert "--plot" in res.output and "name the file .png, .svg or .pdf" in res.output
+    assert "Paired" not in res.output and list(tmp_path.iterdir()) == []

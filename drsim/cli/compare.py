@@ -13,6 +13,7 @@ from drsim.analysis.compare import compare as run_compare
 from drsim.analysis.sweep import parse_set
 from drsim.analysis.sweep import sweep as run_sweep
 from drsim.cli.common import DEBUG, handle_errors
+from drsim.cli.figures import PLOT_HELP, check_plot, per_metric, write_plot
 from drsim.errors import DrsimError
 from drsim.report.compare_text import render_comparison, render_sweep
 from drsim.report.output import check_writable, write_atomic
@@ -32,7 +33,7 @@ METRIC = typer.Option(None, "--metric", help="Show only this metric (repeatable)
                                              "rto_basic_s or met.voice-rto.rto.")
 CSV = typer.Option(None, "--csv", help="Write the result table (one row per metric and "
                                        "variant or cell) as CSV.")
-FORCE = typer.Option(False, "--force", help="Overwrite an existing --csv file.")
+FORCE = typer.Option(False, "--force", help="Overwrite an existing --csv or --plot file.")
 
 
 def _console() -> Console:
@@ -70,6 +71,9 @@ def compare(
     scheduler: str | None = SCHEDULER,
     metric: list[str] | None = METRIC,
     csv: Path | None = CSV,
+    plot: Path | None = typer.Option(None, "--plot", help=PLOT_HELP.format(
+        what="the paired differences against the first scenario, with CIs (one panel per "
+             "--metric; default: the first metric)")),
     force: bool = FORCE,
     debug: bool = DEBUG,
 ) -> None:
@@ -80,11 +84,19 @@ def compare(
         metrics = _check_metrics(metric, cols)
         if csv is not None:
             check_writable(csv, force)
+        fmt = check_plot(plot, force)
         result = run_compare(scs, _names(scenarios), trials, seed, workers, backend, scheduler,
                              metrics)
         if csv is not None:
             _write_csv(csv, result.frame)
         render_comparison(result, _console(), metrics)
+        if plot is not None and fmt is not None:
+            from drsim.report.plots import plot_comparison
+
+            fig = per_metric(metrics or [result.frame.metric.iloc[0]],
+                             lambda m, ax: plot_comparison(result, m, ax=ax),
+                             1.8 + 0.5 * len(scs))
+            write_plot(plot, fmt, fig, _console())
 
 
 def sweep(
@@ -100,6 +112,9 @@ def sweep(
     scheduler: str | None = SCHEDULER,
     metric: list[str] | None = METRIC,
     csv: Path | None = CSV,
+    plot: Path | None = typer.Option(None, "--plot", help=PLOT_HELP.format(
+        what="each cell's estimate with its CI against the first --set parameter (one panel "
+             "per --metric; default: the first metric)")),
     force: bool = FORCE,
     debug: bool = DEBUG,
 ) -> None:
@@ -111,10 +126,17 @@ def sweep(
         items = [parse_set(s) for s in settings]
         if csv is not None:
             check_writable(csv, force)
+        fmt = check_plot(plot, force)
         result = run_sweep(raw, items, trials, seed, workers, backend, scheduler, metrics)
         if csv is not None:
             _write_csv(csv, result.frame)
         render_sweep(result, _console(), metrics)
+        if plot is not None and fmt is not None:
+            from drsim.report.plots import plot_sweep
+
+            fig = per_metric(metrics or [result.frame.metric.iloc[0]],
+                             lambda m, ax: plot_sweep(result, m, ax=ax), 4.5)
+            write_plot(plot, fmt, fig, _console())
 
 
 def show(

@@ -8,6 +8,7 @@ Everything is checked before any work; files appear whole (temp file + rename) o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,44 @@ def plot(
         Console(highlight=False).print(f"{kind} figure written to {out}", markup=False)
 
 
-def image_format(out: Path) -> str:
+def image_format(out: Path, option: str = "--out") -> str:
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in IMAGE_FORMATS:
-        raise DrsimError(f"--out {out}: unknown image type '{out.suffix or '(none)'}'; name "
+        raise DrsimError(f"{option} {out}: unknown image type '{out.suffix or '(none)'}'; name "
                          "the file .png, .svg or .pdf")
     return fmt
+
+
+# ---- --plot FILE on compare, sweep, invest and sensitivity ----------------------------------
+
+PLOT_HELP = "Also draw {what} to this image file (png, svg or pdf by its suffix)."
+
+
+def check_plot(out: Path | None, force: bool) -> str | None:
+    """--plot FILE: its image format, checked (an existing file refused without --force)
+    before any trial runs; None without --plot."""
+    if out is None:
+        return None
+    fmt = image_format(out, "--plot")
+    check_writable(out, force)
+    return fmt
+
+
+def per_metric(metrics: list[str], draw: Callable[[str, Any], Any], height: float) -> Any:
+    """One metric's figure, or one panel per metric stacked in one figure."""
+    if len(metrics) == 1:
+        return draw(metrics[0], None)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, height * len(metrics)), layout="constrained")
+    for ax, m in zip(fig.subplots(len(metrics), 1, squeeze=False)[:, 0], metrics, strict=True):
+        draw(m, ax)
+    return fig
+
+
+def write_plot(out: Path, fmt: str, fig: Any, console: Console) -> None:
+    write_atomic_with(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150))
+    console.print(f"Figure written to {out}", markup=False)
 
 
 def check_kind(kind: str, source: Path, folder: bool) -> None:

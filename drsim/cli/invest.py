@@ -13,6 +13,7 @@ from drsim.analysis.invest import invest as run_invest
 from drsim.analysis.invest import require_costs
 from drsim.analysis.sensitivity import sensitivity as run_sensitivity
 from drsim.cli.common import DEBUG, handle_errors, load
+from drsim.cli.figures import PLOT_HELP, check_plot, write_plot
 from drsim.report.invest_text import render_investment, render_sensitivity
 from drsim.report.output import check_writable, write_json
 
@@ -33,7 +34,10 @@ def invest(
     workers: int | None = typer.Option(None, "--workers", min=1,
                                        help="Worker processes (default: all cores)."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
+    plot: Path | None = typer.Option(None, "--plot", help=PLOT_HELP.format(
+        what="cost of ownership against expected downtime, with the Pareto frontier,")),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --json or --plot "
+                                                      "file."),
     debug: bool = DEBUG,
 ) -> None:
     """Weigh options against a baseline: expected annual loss, avoided loss, TCO, net
@@ -46,10 +50,15 @@ def invest(
             require_costs(sc, label)  # before any trial runs
         if json_out is not None:
             check_writable(json_out, force)
+        fmt = check_plot(plot, force)
         result = run_invest(scenarios[0], scenarios[1:], years, trials, seed, workers, labels)
         if json_out is not None:
             write_json(json_out, result.to_dict())
         render_investment(result, _console())
+        if plot is not None and fmt is not None:
+            from drsim.report.plots import plot_pareto
+
+            write_plot(plot, fmt, plot_pareto(result), _console())
 
 
 def _labels(paths: list[Path]) -> list[str]:
@@ -74,7 +83,10 @@ def sensitivity(
     seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed."),
     top: int = typer.Option(15, "--top", min=1, help="Inputs shown in each table."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing --json file."),
+    plot: Path | None = typer.Option(None, "--plot", help=PLOT_HELP.format(
+        what="the tornado (the --top inputs)")),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --json or --plot "
+                                                      "file."),
     debug: bool = DEBUG,
 ) -> None:
     """What drives a recovery metric: runbook critical path, Morris/Sobol indices (SALib) and
@@ -83,7 +95,12 @@ def sensitivity(
         sc = load(scenario)
         if json_out is not None:
             check_writable(json_out, force)
+        fmt = check_plot(plot, force)
         result = run_sensitivity(sc, metric, method.lower(), trials, samples, repeats, seed)
         if json_out is not None:
             write_json(json_out, result.to_dict())
         render_sensitivity(result, _console(), top)
+        if plot is not None and fmt is not None:
+            from drsim.report.plots import plot_tornado
+
+            write_plot(plot, fmt, plot_tornado(result, top=top), _console())
