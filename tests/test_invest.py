@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import typer
@@ -155,3 +156,19 @@ def test_costed_example_scenarios_validate(path):
     from drsim.scenario import load_scenario
 
     assert not missing_costs(load_scenario(path))
+
+
+def test_option_glob_expands_into_several_options():
+    # `--option scenarios/options/*.yaml` reaches drsim as --option a.yaml b.yaml c.yaml
+    from typer.testing import CliRunner
+
+    from drsim.cli import app
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    options = sorted(str(p) for p in (root / "options").glob("*.yaml"))
+    res = CliRunner().invoke(app, ["invest", str(root / "costed" / "cold-standby.yaml"),
+                                   "--option", *options, "--trials", "2", "--workers", "1"],
+                             env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    for name in ("active-active", "hot-standby", "warm-standby"):
+        assert name in res.output

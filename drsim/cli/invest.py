@@ -26,6 +26,9 @@ def invest(
     baseline: Path = typer.Argument(..., help="The baseline scenario (what you have now)."),
     option: list[Path] = typer.Option(..., "--option", help="An option's scenario (or variant) "
                                                             "file; repeat for each option."),
+    more: list[Path] | None = typer.Argument(
+        None, help="More option files: a shell glob after --option (--option options/*.yaml) "
+                   "expands into these."),
     years: float = typer.Option(5.0, "--years", min=0.01, help="Years of ownership weighed."),
     trials: int = typer.Option(1000, "--trials", min=2, help="Paired trials per scenario."),
     seed: int | None = typer.Option(None, "--seed", min=0,
@@ -43,7 +46,7 @@ def invest(
     """Weigh options against a baseline: expected annual loss, avoided loss, TCO, net
     benefit, ROI, payback and the Pareto frontier, with confidence intervals."""
     with handle_errors(debug):
-        paths = [baseline, *option]
+        paths = [baseline, *option, *(more or [])]
         scenarios = [load(p) for p in paths]
         labels = _labels(paths)
         for sc, label in zip(scenarios, labels, strict=True):
