@@ -166,8 +166,8 @@ def _literal_options(msg: str) -> list[str]:
             .split(",")]
 
 
-def _model_at(path: PathKey) -> type[BaseModel] | None:
-    """The pydantic model that describes the mapping at `path`, if any."""
+def schema_type_at(path: PathKey) -> Any:
+    """The (unwrapped) schema type of the value at `path`, or None outside the schema."""
     tp: Any = Scenario
     for part in path:
         tp = _unwrap(tp)
@@ -176,12 +176,16 @@ def _model_at(path: PathKey) -> type[BaseModel] | None:
             if field is None:
                 return None
             tp = field.annotation
+        elif typing.get_origin(tp) in (dict, list):
+            tp = typing.get_args(tp)[-1]  # dict[str, X] or list[X] → X
         else:
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if not args:
-                return None
-            tp = args[-1]  # dict[str, X] or list[X] → X
-    tp = _unwrap(tp)
+            return None
+    return _unwrap(tp)
+
+
+def _model_at(path: PathKey) -> type[BaseModel] | None:
+    """The pydantic model that describes the mapping at `path`, if any."""
+    tp = schema_type_at(path)
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 

@@ -49,8 +49,7 @@ from pydantic import BaseModel
 from drsim.distributions import did_you_mean
 from drsim.errors import DrsimError, Issue, ScenarioError
 from drsim.scenario.loader import PathKey, RawDoc, _Loader, format_path, load
-from drsim.scenario.schema import Scenario
-from drsim.scenario.validate import _unwrap
+from drsim.scenario.validate import _unwrap, schema_type_at
 
 MAX_CHAIN = 16
 BASE_KEY = "base"
@@ -59,27 +58,10 @@ BASE_KEY = "base"
 # ---- where the schema puts what -----------------------------------------------------------
 
 
-def _type_at(path: PathKey) -> Any:
-    """The (unwrapped) schema type of the value at `path`, or None outside the schema."""
-    tp: Any = Scenario
-    for part in path:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(str(part))
-            if field is None:
-                return None
-            tp = field.annotation
-        elif typing.get_origin(tp) in (dict, list):
-            tp = typing.get_args(tp)[-1]
-        else:
-            return None
-    return _unwrap(tp)
-
-
 def _kind(path: PathKey) -> str:
     """'model' (a mapping of fixed fields), 'idmap' (a mapping keyed by ids), 'idlist' (a list
     of mappings with an `id`), or 'value' (anything replaced whole)."""
-    tp = _type_at(path)
+    tp = schema_type_at(path)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return "model"
     origin = typing.get_origin(tp)
@@ -93,7 +75,7 @@ def _kind(path: PathKey) -> str:
 
 
 def _fields(path: PathKey) -> list[str]:
-    tp = _type_at(path)
+    tp = schema_type_at(path)
     return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
 
 
