@@ -140,6 +140,10 @@ class Model(BaseModel):
 # ---- sections ----------------------------------------------------------------------------
 
 
+MAX_HORIZON_Y = 1000
+MAX_HORIZON_S = MAX_HORIZON_Y * 31_536_000.0
+
+
 class Simulation(Model):
     """When the drill starts, how long it runs, and its root seed."""
 
@@ -149,6 +153,14 @@ class Simulation(Model):
     seed: int = Field(0, ge=0, description="Root seed; same seed, same result")
     random_failures: bool = Field(
         False, description="Draw component, site and link failures from their ttf distributions")
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, v: float) -> float:
+        if v > MAX_HORIZON_S:
+            raise ValueError(f"{v / 31_536_000:.3g} years is beyond the {MAX_HORIZON_Y}-year limit "
+                             "(a typo?); simulate a shorter horizon and annualise")
+        return v
 
     @field_validator("timezone")
     @classmethod
