@@ -11,7 +11,7 @@ what changed, so simultaneous changes never produce zero-length outages.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import simpy
@@ -44,6 +44,9 @@ class World:
         self.env, self.sc, self.topo, self.rec, self.streams = (env, scenario, topology,
                                                                  recorder, streams)
         self.units_down: Counter[tuple[str, str]] = Counter()
+        self.site_units_down: Counter[str] = Counter()  # the same, summed per site
+        self._touched_sites: set[str] = set()  # sites (and links) changed since last refresh
+        self._reassigned: set[str] = set()  # groups pointed elsewhere since last refresh
         self.down: Counter[str] = Counter()  # sites and links currently hit (overlapping hits)
         self.active = {s: set(svc.active) for s, svc in scenario.services.items()}
         self.any_route = {s: len(svc.active) > 1 or bool(svc.standby and svc.standby.mode == "hot")
@@ -55,6 +58,8 @@ class World:
         self.healthy_at: dict[tuple[str, str], bool] = {}
         self.unhealthy_since: dict[tuple[str, str], float] = {}
         self.losses_seen: set[tuple[str, str, float]] = set()
+        self.essential = {g: [s for s in grp.services if scenario.services[s].essential]
+                          or grp.services for g, grp in scenario.customers.items()}
         self.groups_by_priority = sorted(scenario.customers,
                                          key=lambda g: (scenario.customers[g].priority, g))
         self.runbooks_running = 0
@@ -65,6 +70,9 @@ class World:
         self.placement_version = 0  # bumped whenever a service placement or assignment changes
         self._serving_cache: dict[tuple, tuple[dict, dict]] = {}
         self._last_key: tuple | None = None
+        self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
+        self.places = {s: sorted(set(svc.active) | set(svc.standby.sites if svc.standby else ()))
+                       for s, svc in scenario.services.items()}
         self.on_incident: Callable[[Incident], None] | None = None
         self.on_incident_end: Callable[[Incident], None] | None = None
 
@@ -78,12 +86,14 @@ class World:
 
     def hit(self, element: str, kind: str) -> None:
         self.down[element] += 1
+        self._touched_sites.add(element)
         if self.down[element] == 1:
             self.rec.event(self.env.now, f"{kind}_down", element)
         self.touch()
 
     def heal(self, element: str, kind: str) -> None:
         self.down[element] -= 1
+        self._touched_sites.add(element)
         if self.down[element] == 0:
             del self.down[element]
             self.rec.event(self.env.now, f"{kind}_up", element)
@@ -91,6 +101,8 @@ class World:
 
     def unit_down(self, site: str, comp: str, cause: str) -> None:
         self.units_down[site, comp] += 1
+        self.site_units_down[site] += 1
+        self._touched_sites.add(site)
         count = self.sc.sites[site].components[comp].count
         self.rec.event(self.env.now, "component_down", f"{site}.{comp}",
                        f"{self.units_down[site, comp]} of {count} units down ({cause})")
@@ -98,6 +110,8 @@ class World:
 
     def unit_up(self, site: str, comp: str, how: str) -> None:
         self.units_down[site, comp] -= 1
+        self.site_units_down[site] -= 1
+        self._touched_sites.add(site)
         left = self.units_down[site, comp]
         if left == 0:
             del self.units_down[site, comp]
@@ -114,6 +128,7 @@ class World:
     def assign(self, group: str, site: str) -> None:
         """Point a customer group at the site that should serve it."""
         self.assigned[group] = site
+        self._reassigned.add(group)
         self.placement_version += 1
         self.touch()
 
@@ -128,7 +143,7 @@ class World:
         return site not in self.down
 
     def site_fully_healthy(self, site: str) -> bool:
-        return site not in self.down and not any(s == site for s, _ in self.units_down)
+        return site not in self.down and self.site_units_down[site] == 0
 
     def link_up(self, link: str) -> bool:
         return link not in self.down
@@ -150,7 +165,7 @@ class World:
         if key not in memo:
             s = self.sc.services[svc]
             memo[key] = (site in self.active[svc] and self.site_up(site)
-                         and all(self.component_ok(site, c) for c in s.requires)
+                         and all((site, c) not in self._broken for c in s.requires)
                          and all(self._healthy(d, site, memo) for d in s.depends_on))
         return memo[key]
 
@@ -203,17 +218,27 @@ class World:
     def state_key(self) -> tuple:
         """Everything the service rule depends on: down elements, components below k, and
         the placement version. Redundancy lost above k does not change who is served."""
-        broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
-        return (frozenset(self.down), broken, self.placement_version)
+        self._broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
+        return (frozenset(self.down), self._broken, self.placement_version)
 
     def refresh(self) -> None:
         """Recompute who is served; record outages, data losses, incidents; wake waiters."""
         self._dirty = False
         key = self.state_key()
+        first = self._last_key is None
+        changed: set[str] = set()
         if key != self._last_key:
+            moved = first or key[2] != self._last_key[2]  # placements changed: check all
             self._last_key = key
-            self._apply_serving(*self._serving_for(key))
-        self._track_groups()
+            changed = self._apply_serving(*self._serving_for(key),
+                                          None if moved else self._touched_sites)
+        # a group's basic/full status moves only if its service, its assignment or its home
+        # site (redundancy, power) changed
+        self._track_groups(self.sc.customers if first else sorted(
+            changed | self._reassigned | {g for g, grp in self.sc.customers.items()
+                                          if grp.home in self._touched_sites}))
+        self._touched_sites.clear()
+        self._reassigned.clear()
         self._track_incident()
         old, self.change = self.change, self.env.event()
         old.succeed()
@@ -228,10 +253,15 @@ class World:
         return got
 
     def _apply_serving(self, serving: dict[tuple[str, str], str | None],
-                       memo: dict[tuple[str, str], bool]) -> None:
+                       memo: dict[tuple[str, str], bool], sites: set[str] | None) -> set[str]:
+        """Record what changed against the previous answer; return the groups it changed."""
         now = self.env.now
-        self._track_health(memo)
+        self._track_health(memo, sites)
+        changed: set[str] = set()
         for (g, svc), site in serving.items():
+            if (g, svc) in self.serving and self.serving[g, svc] == site:
+                continue
+            changed.add(g)
             was = self.serving.get((g, svc), self.last_site[g, svc])
             if site is not None:
                 self._check_data_loss(g, svc, site)
@@ -240,13 +270,17 @@ class World:
                 self.rec.event(now, "service_restored" if site else "service_lost", g,
                                f"{svc} at {site}" if site else f"{svc} (was at {was})")
         self.serving = serving
+        return changed
 
-    def _track_health(self, memo: dict[tuple[str, str], bool]) -> None:
+    def _track_health(self, memo: dict[tuple[str, str], bool],
+                      sites: set[str] | None = None) -> None:
+        """Record services going up or down at their sites (only at `sites` when given: a
+        service's health there changes only with that site's state or a placement)."""
         now = self.env.now
         for svc, svc_def in self.sc.services.items():
-            places = sorted(set(svc_def.active) | set(svc_def.standby.sites
-                                                      if svc_def.standby else ()))
-            for site in places:
+            for site in self.places[svc]:
+                if sites is not None and site not in sites:
+                    continue
                 ok = self._healthy(svc, site, memo)
                 was = self.healthy_at.get((svc, site), site in svc_def.active)
                 if ok != was:
@@ -270,10 +304,11 @@ class World:
         self.rec.event(self.env.now, "data_loss", svc,
                        f"failover {prev}→{site} lost {lost:.0f}s of writes")
 
-    def _track_groups(self) -> None:
+    def _track_groups(self, groups: Iterable[str]) -> None:
         now = self.env.now
-        for g, grp in self.sc.customers.items():
-            essential = [s for s in grp.services if self.sc.services[s].essential] or grp.services
+        for g in groups:
+            grp = self.sc.customers[g]
+            essential = self.essential[g]
             self.rec.status(now, g, "basic", all(self.serving[g, s] for s in essential))
             home = grp.home
             full = (self.assigned[g] == home and self.site_fully_healthy(home)
