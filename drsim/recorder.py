@@ -80,9 +80,6 @@ class Recorder:
             return True
         return False
 
-    def is_open(self, subject: str, what: str) -> bool:
-        return (subject, what) in self._open
-
     def close(self) -> None:
         """At the horizon: intervals still open stay open (end None)."""
         for (subject, what), start in sorted(self._open.items(), key=lambda kv: (kv[1], kv[0])):

@@ -38,12 +38,9 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         raise SystemExit(2) from None
 
 
-def scenario_path(path: Path | None) -> Path:
-    return path if path is not None else default_scenario()
-
-
 def load(path: Path | None) -> Scenario:
-    return load_scenario(scenario_path(path))
+    """The scenario at `path`, or the bundled default drill."""
+    return load_scenario(path if path is not None else default_scenario())
 
 
 DEBUG = typer.Option(False, "--debug", help="Show a traceback on errors.")
