@@ -9,11 +9,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import typer
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from drsim.cli import figures
 from drsim.errors import DrsimError, OutputError
 from drsim.report import export
 from drsim.scenario import load_scenario
@@ -230,9 +228,8 @@ def test_real_results_folder_round_trips(tmp_path):
 
 @pytest.fixture(scope="module")
 def cli():
-    app = typer.Typer()
-    app.command("plot")(figures.plot)
-    app.command("export")(figures.export)
+    from drsim.cli import app  # the real command line, wiring included
+
     return app
 
 

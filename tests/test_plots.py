@@ -10,7 +10,6 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
-import typer
 from conftest import ROOT, parse
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
@@ -272,9 +271,8 @@ def test_distribution_of_a_plain_number_and_bad_input(frame):
 
 @pytest.fixture(scope="module")
 def cli():
-    app = typer.Typer()
-    app.command("plot")(figures.plot)
-    app.command("export")(figures.export)
+    from drsim.cli import app  # the real command line, wiring included
+
     return app
 
 
