@@ -301,6 +301,10 @@ class CustomerGroup(Model):
     home: Id = Field(description="Site that serves it normally")
     services: list[Id] = Field(min_length=1)
     priority: int = Field(1, ge=1, description="1 = highest; low priorities lose capacity first")
+    requires: list[Id] = Field(
+        default_factory=list,
+        description="Components its customers live on (their servers, pod or shard): at a site "
+                    "that has such a component, the group is served only while it is up")
 
 
 class Role(Model):

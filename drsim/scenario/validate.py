@@ -354,6 +354,11 @@ class References:
             path = ("customers", gid)
             self.ref((*path, "access"), grp.get("access"), places, "access point or site")
             home_ok = self.ref((*path, "home"), grp.get("home"), self.sites, "site")
+            if home_ok:
+                comps = _dict(_dict(self.sites[grp["home"]]).get("components"))
+                for i, comp in enumerate(_ids(grp.get("requires"))):
+                    self.ref((*path, "requires", i), comp, comps, "component",
+                             f" at its home site '{grp['home']}'")
             for i, sv in enumerate(_ids(grp.get("services"))):
                 known = self.ref((*path, "services", i), sv, self.services, "service")
                 if not known or not home_ok:

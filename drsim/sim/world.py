@@ -60,6 +60,7 @@ class World:
         self.losses_seen: set[tuple[str, str, float]] = set()
         self.essential = {g: [s for s in grp.services if scenario.services[s].essential]
                           or grp.services for g, grp in scenario.customers.items()}
+        self.uses = {g: self._components_used(g) for g in scenario.customers}
         self.groups_by_priority = sorted(scenario.customers,
                                          key=lambda g: (scenario.customers[g].priority, g))
         self.runbooks_running = 0
@@ -75,6 +76,25 @@ class World:
                        for s, svc in scenario.services.items()}
         self.on_incident: Callable[[Incident], None] | None = None
         self.on_incident_end: Callable[[Incident], None] | None = None
+
+    def _components_used(self, group: str) -> frozenset[str]:
+        """Components at its home site a group's service relies on: its services' `requires`
+        (through same-site dependencies) and the servers it lives on."""
+        grp, todo, seen = self.sc.customers[group], list(self.sc.customers[group].services), set()
+        comps = set(grp.requires)
+        while todo:
+            svc = todo.pop()
+            if svc not in seen:
+                seen.add(svc)
+                comps.update(self.sc.services[svc].requires)
+                todo.extend(d for d in self.sc.services[svc].depends_on if isinstance(d, str))
+        return frozenset(c for c in comps if c in self.sc.sites[grp.home].components)
+
+    def home_healthy_for(self, group: str) -> bool:
+        """Its home site is up with every unit of every component the group uses."""
+        home = self.sc.customers[group].home
+        return home not in self.down and not any(
+            self.units_down.get((home, c)) for c in self.uses[group])
 
     # ---- changes ------------------------------------------------------------------------
 
@@ -183,6 +203,12 @@ class World:
 
             yield from sorted((s for s in self.active[svc] if s != first), key=nearness)
 
+    def _pinned_ok(self, group: str, site: str) -> bool:
+        """The components the group's customers live on are up at `site` (where it has them)."""
+        comps = self.sc.sites[site].components
+        return all((site, c) not in self._broken for c in self.sc.customers[group].requires
+                   if c in comps)
+
     def _reaches(self, access: str, site: str, budget: float | None,
                  down: frozenset[str]) -> bool:
         if budget is None:
@@ -202,7 +228,7 @@ class World:
                 budget = self.sc.services[svc].latency_budget
                 serving[g, svc] = None
                 for site in self._candidates(g, svc, down):
-                    if not (self._healthy(svc, site, memo)
+                    if not (self._healthy(svc, site, memo) and self._pinned_ok(g, site)
                             and self._reaches(grp.access, site, budget, down)):
                         continue
                     cap = self.sc.sites[site].capacity
@@ -311,7 +337,7 @@ class World:
             essential = self.essential[g]
             self.rec.status(now, g, "basic", all(self.serving[g, s] for s in essential))
             home = grp.home
-            full = (self.assigned[g] == home and self.site_fully_healthy(home)
+            full = (self.assigned[g] == home and self.home_healthy_for(g)
                     and all(self.serving[g, s] == home for s in grp.services))
             self.rec.status(now, g, "full", full)
 

@@ -1,0 +1,64 @@
+"""Customers pinned to the servers they live on: a fault takes down only the groups on the
+failed units, and a failover site without those servers serves them all."""
+
+from __future__ import annotations
+
+from conftest import parse
+
+from drsim.sim.engine import simulate
+
+H, M = 3600.0, 60.0
+
+PINNED = """
+drsim: 1
+name: pinned
+simulation: {start: "2026-03-10T09:00", timezone: UTC, horizon: 1d, seed: 1}
+sites:
+  a:
+    components:
+      core: {count: 1, ttr: 1h}
+      pod-1: {count: 2, needed: 1, ttr: 1h}
+      pod-2: {count: 2, needed: 1, ttr: 1h}
+  b: {components: {core: {count: 1, ttr: 1h}}}
+links:
+  a-b: {a: a, b: b}
+services:
+  voice: {requires: [core], active: [a], standby: {sites: [b]}}
+customers:
+  on-pod-1: {count: 100, access: a, home: a, services: [voice], requires: [pod-1]}
+  on-pod-2: {count: 300, access: a, home: a, services: [voice], requires: [pod-2]}
+  anywhere: {count: 50, access: a, home: a, services: [voice]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  failover:
+    trigger: detected
+    steps:
+      - id: move
+        duration: 30m
+        effects:
+          - activate: {service: voice, site: b}
+          - move: {groups: [on-pod-1], to: b}
+disruptions:
+  - {id: pod-fault, at: 1h, targets: [{component: a.pod-1}], duration: 5h}
+"""
+
+
+def test_only_the_groups_on_the_failed_servers_go_down_and_fail_over():
+    r = simulate(parse(PINNED))
+    down = {(i.subject, i.start_s, i.end_s) for i in r.intervals if i.what == "basic"}
+    # both pod-1 units down at 1h: only on-pod-1 loses voice; detected at the 1h check
+    # (interval 1m, 1 failed check), the 30m step moves it to b (no pods there) at 1h30m
+    assert down == {("on-pod-1", 1 * H, 1 * H + 30 * M)}
+    full = {(i.subject, i.start_s, i.end_s) for i in r.intervals if i.what == "full"}
+    # away from home until the end of the run (no failback), home site degraded until 6h
+    assert ("on-pod-1", 1 * H, None) in full
+    assert not any(g in ("on-pod-2", "anywhere") for g, _, _ in full)
+    m = r.metrics
+    assert m.customer_minutes_lost == 100 * 30
+
+
+def test_a_partial_fault_of_pinned_servers_above_k_takes_nobody_down():
+    text = PINNED.replace("targets: [{component: a.pod-1}]",
+                          "targets: [{component: a.pod-1, units: 1}]")
+    r = simulate(parse(text))
+    assert not [i for i in r.intervals if i.what == "basic"]
