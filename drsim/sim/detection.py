@@ -81,7 +81,7 @@ class Monitor:
         delay = self.det.degraded_delay.sample(self.degraded_rng)
         self.world.rec.event(self.env.now, "detection_degraded", ", ".join(down),
                              f"{', '.join(down)} down everywhere: monitoring and paging impaired;"
-                             f" word goes out by other means in {delay / 60:g} min")
+                             f" word goes out by other means in {delay / 60:.0f} min")
         yield self.env.timeout(delay)
 
     def down_everywhere(self, service: str) -> bool:
