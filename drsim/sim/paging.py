@@ -1,8 +1,8 @@
 """Paging: who is paged on an alert, escalation while nobody acknowledges, who answers.
 
 At the alert every role in `detection.page` and the first escalation level are paged at
-once. A page reaches one person of the role: the first who can start now (on shift in any of
-the role's rotas, or already called in), else the role's first person, who is called out. A
+once. A page reaches one person of the role: the first on shift in any of the role's rotas,
+else the role's first person (called out unless already called in). A
 paged person answers with probability `answers` (one draw per page, its own stream), after
 the ack-delay draw plus their call-out when off shift. The first answer is the
 acknowledgement. While nobody has acknowledged, a level's timeout pages the next level; after

@@ -58,10 +58,10 @@ class Crew:
         return self.pool.get()
 
     def first_ready(self) -> str:
-        """Whom a page reaches: the first person who can start now (on shift in any rota or
-        called in, busy or not: pages reach people at work too), else the first person."""
+        """Whom a page reaches: the first person on shift in any rota (busy or not: pages
+        reach people at work too), else the role's first person, who is called out."""
         now = self.env.now
-        return next((p for p in self.people if self.ready(p, now)), self.people[0])
+        return next((p for p in self.people if self.on_shift(p, now)), self.people[0])
 
     def arrival_delay_s(self, person: str) -> float:
         """Seconds before `person` can start work now (0 on shift or already called in)."""
