@@ -244,6 +244,22 @@ def test_alert_waits_while_paging_is_down_everywhere(host, detected_s):
         assert degraded == []
 
 
+def test_escalation_pages_wait_too_while_paging_is_down():
+    det = escalation("0%").replace("  declare_delay: 6m\n", "  declare_delay: 6m\n"
+                                   "  requires: [paging]\n  degraded_delay: 25m\n")
+    r = simulate(scenario(services=PAGING_SVC % "a", detection=det,
+                          staff=ESCALATION_STAFF % "08:00-20:00",
+                          disruptions="  - {id: fault, at: 1h30s, targets: [{site: a}], "
+                                      "duration: 3h}"))
+    # alert due 1h1m, paging down → out at 1h26m, on_call paged (never answers); level 1
+    # times out at 1h41m, paging still down → secondary paged 25m later, at 2h6m; answers
+    # after the 2m ack delay → 2h8m
+    assert times(r, "detection_degraded") == [1 * H + 1 * M, 1 * H + 41 * M]
+    assert [(t, s) for t, s, _ in events(r, "paged")] == [
+        (1 * H + 26 * M, "on_call#1"), (2 * H + 6 * M, "secondary#1")]
+    assert r.incidents[0].acknowledged_s == 2 * H + 8 * M
+
+
 # ---- automatic takeover that can fail ------------------------------------------------------
 
 HOT = "  svc: {requires: [box], active: [a], standby: {sites: [b], mode: hot, %s}}"
