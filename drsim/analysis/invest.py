@@ -98,7 +98,7 @@ def ownership(scenario: Scenario) -> Ownership:
             capital, operating = capital + c.capital, operating + c.operating
     for rid, c in costs.staff.items():
         if rid in scenario.staff:
-            heads = scenario.staff[rid].count
+            heads = scenario.staff[rid].headcount
             capital, operating = capital + heads * c.capital, operating + heads * c.operating
     for key, c in costs.spares.items():
         site, _, cid = key.partition(".")

@@ -276,6 +276,20 @@ class Replication(Model):
 class Standby(Model):
     sites: list[Id] = Field(min_length=1)
     mode: Literal["hot", "warm", "cold"] = "cold"
+    switchover: DelayDist | None = Field(
+        None, description="hot only: time from the alert until the automatic takeover "
+                          "completes; default instant")
+    success: Probability = Field(1.0, description="hot only: P(the automatic takeover "
+                                                  "works); a failure triggers "
+                                                  "auto_failover_failed runbooks")
+
+    @model_validator(mode="after")
+    def _hot_only(self) -> Standby:
+        for key in ("switchover", "success"):
+            if key in self.model_fields_set and self.mode != "hot":
+                raise FieldValueError(f"{key} applies to an automatic (hot) standby only, not "
+                                      f"{self.mode}; remove {key} or set mode: hot", key)
+        return self
 
 
 class Service(Model):
@@ -307,6 +321,14 @@ class CustomerGroup(Model):
                     "that has such a component, the group is served only while it is up")
 
 
+class Rotation(Model):
+    """One rota of a role (follow the sun): its people share a shift calendar and call-out."""
+
+    count: int = Field(1, ge=1, le=1000)
+    shift: CalendarSpec = Field(default=ALWAYS, description="Give it its own timezone")
+    callout: DelayDist = Field(default_factory=lambda: parse_distribution("0s", True))
+
+
 class Role(Model):
     """Staff role: headcount, shift calendar and call-out delay when off shift."""
 
@@ -316,13 +338,59 @@ class Role(Model):
     callout: DelayDist = Field(default_factory=lambda: parse_distribution("0s", True))
     callout_hold: Duration = Field(12 * 3600.0,
                                    description="How long a called-out person stays available")
+    rotations: list[Rotation] | None = Field(
+        None, min_length=1, description="Several rotas, each with its own count, shift (time "
+                                        "zone) and call-out; instead of count/shift/callout")
+
+    @model_validator(mode="after")
+    def _rotas(self) -> Role:
+        clash = sorted({"count", "shift", "callout"} & self.model_fields_set)
+        if self.rotations is not None and clash:
+            raise FieldValueError(f"give {clash[0]} inside each rotation, not beside rotations; "
+                                  f"move it into the rotations", clash[0])
+        return self
+
+    def rotas(self) -> list[Rotation]:
+        """The role's rotas: its rotations, or one rota made of count/shift/callout."""
+        if self.rotations is not None:
+            return list(self.rotations)
+        return [Rotation(count=self.count, shift=self.shift, callout=self.callout)]
+
+    @property
+    def headcount(self) -> int:
+        return sum(r.count for r in self.rotas())
+
+
+class EscalationLevel(Model):
+    """One level of an escalation policy: the role paged, and how long it has to answer."""
+
+    role: Id
+    timeout: Duration | None = Field(None, description="Next level paged if nobody has "
+                                                       "acknowledged within this; none = wait")
+    answers: Probability | None = Field(None, description="P(this level's person answers a "
+                                                          "page); default detection.answers")
 
 
 class Detection(Model):
     interval: Duration = Field(60.0, description="Monitoring check interval")
     failed_checks: int = Field(3, ge=1, le=1000, description="Failed checks before an alert")
-    page: Id | None = Field(None, description="Role paged on an alert")
+    page: Id | list[Id] | None = Field(None, description="Role (or roles) paged on an alert")
     ack_delay: DelayDist = Field(default_factory=lambda: parse_distribution("0s", True))
+    escalation: list[EscalationLevel] = Field(
+        default_factory=list, description="Levels paged in turn while nobody acknowledges")
+    answers: Probability = Field(1.0, description="P(a paged person answers at all), per page")
+    requires: list[Id] = Field(default_factory=list,
+                               description="Services monitoring and paging need")
+    degraded_delay: DelayDist = Field(
+        default_factory=lambda: parse_distribution("0s", True),
+        description="Extra delay of alerts and pages while a required service is down "
+                    "everywhere (people notice by other means)")
+
+    @property
+    def page_roles(self) -> list[str]:
+        if self.page is None:
+            return []
+        return [self.page] if isinstance(self.page, str) else list(self.page)
     declare_delay: DelayDist = Field(default_factory=lambda: parse_distribution("0s", True),
                                      description="Decision time before a disaster is declared")
     declare_role: Id | None = Field(None, description="Role that declares (incident commander)")
@@ -398,7 +466,7 @@ class AfterRunbook(Model):
 
 class Runbook(Model):
     description: str | None = None
-    trigger: Literal["detected", "declared"] | AfterRunbook = "declared"
+    trigger: Literal["detected", "declared", "auto_failover_failed"] | AfterRunbook = "declared"
     cancel_if_recovered: bool = Field(
         False, description="Call the runbook off when customers have service again before any "
                            "of its steps has changed anything (the primary came back first)")

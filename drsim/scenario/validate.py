@@ -49,7 +49,8 @@ def _dedupe(issues: list[Issue]) -> list[Issue]:
 # ---- pydantic errors → issues --------------------------------------------------------------
 
 _HINTS = {
-    "trigger": "expected 'detected', 'declared' or {after: <runbook id>}",
+    "trigger": "expected 'detected', 'declared', 'auto_failover_failed' or "
+               "{after: <runbook id>}",
     "at": "expected an offset ('1h42m', or a distribution) or a date-time '2026-03-10T10:42'",
     "groups": "expected a list of customer group ids or 'all'",
 }
@@ -372,15 +373,35 @@ class References:
 
     def check_detection(self) -> None:
         det = _dict(self.d.get("detection"))
-        for key in ("page", "declare_role"):
-            if det.get(key) is not None:
-                self.ref(("detection", key), det[key], self.staff, "staff role")
+        self.refs(("detection",), det, "page", self.staff, "staff role")
+        if det.get("declare_role") is not None:
+            self.ref(("detection", "declare_role"), det["declare_role"], self.staff, "staff role")
+        levels = [_dict(v) for v in _list(det.get("escalation"))]
+        for i, level in enumerate(levels):
+            if "role" in level:
+                self.ref(("detection", "escalation", i, "role"), level["role"], self.staff,
+                         "staff role")
+            if i < len(levels) - 1 and level.get("timeout") is None:
+                self.issues.append(self.raw.issue(
+                    ("detection", "escalation", i), f"level {i + 1} has no timeout, so the "
+                    f"levels after it are never paged; give it a timeout, e.g. timeout: 15m"))
+        self.refs(("detection",), det, "requires", self.services, "service")
+        if "degraded_delay" in det and not _ids(det.get("requires")):
+            self.issues.append(self.raw.issue(
+                ("detection", "degraded_delay"), "degraded_delay applies while a service "
+                "in detection.requires is down, but requires lists none; add requires: "
+                "[<service id>] or remove degraded_delay"))
 
     def check_runbooks(self) -> None:
         triggers = nx.DiGraph()
         for rid, book in self.runbooks.items():
             book = _dict(book)
             trig = book.get("trigger")
+            if trig == "auto_failover_failed" and not self.automatic_takeovers():
+                self.issues.append(self.raw.issue(
+                    ("runbooks", rid, "trigger"), "trigger auto_failover_failed needs a "
+                    "service with a hot standby (standby: {mode: hot}); no service has one: "
+                    "add one or use trigger: detected/declared"))
             if isinstance(trig, dict) and "after" in trig:
                 if self.ref(("runbooks", rid, "trigger", "after"), trig["after"], self.runbooks,
                             "runbook"):
@@ -408,6 +429,11 @@ class References:
             self.cycle(graph, lambda n, r=rid, ids=ids: ("runbooks", r, "steps", ids.index(n),
                                                          "after"), f"steps of runbook '{rid}'")
         self.cycle(triggers, lambda n: ("runbooks", n, "trigger"), "runbook triggers")
+
+    def automatic_takeovers(self) -> list[str]:
+        """Services whose standby takes over automatically (mode: hot)."""
+        return [sv for sv, svc in self.services.items()
+                if _dict(_dict(svc).get("standby")).get("mode") == "hot"]
 
     def check_preconditions(self, path: PathKey, req: dict[str, Any]) -> None:
         path = (*path, "requires")

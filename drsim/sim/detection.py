@@ -1,9 +1,14 @@
 """Detection and paging: monitoring checks, the alert, the page, the disaster declaration.
 
 Checks run every `interval` from the simulation start. The alert fires on the
-`failed_checks`-th consecutive failing check. Then the paged role acknowledges (ack delay,
-plus a call-out when off shift), and after the decision delay the incident commander
-declares a disaster, if customers are still down.
+`failed_checks`-th consecutive failing check. Monitoring keeps watching for the whole
+incident: when every customer has service again and someone loses it again before the
+incident ends, the same check rule raises a new alert, which re-runs `detected` runbooks and,
+after the declaration rules, `declared` ones. While a service monitoring `requires` is down
+everywhere, an alert goes out only after `degraded_delay` (people notice by other means).
+On the first alert the paged roles acknowledge (see paging.py); after the decision delay the
+incident commander declares a disaster, if customers are still down. Hot standbys take over
+automatically at an alert, after their switchover time, and may fail to.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Generator
 import simpy
 
 from drsim.scenario.schema import Scenario
+from drsim.sim.paging import Pager
 from drsim.sim.runbook import RunbookExecutor
 from drsim.sim.staff import Staff
 from drsim.sim.streams import Streams
@@ -30,20 +36,61 @@ class Monitor:
         self.env, self.world, self.sc, self.staff, self.runbooks = (env, world, scenario,
                                                                      staff, runbooks)
         self.det = scenario.detection
+        self.streams = streams
         self.rng = streams("detection")
         self.hot: set[tuple[str, str]] = set()  # (service, site) taken over automatically
+        self.switching: set[str] = set()  # services whose automatic takeover is under way
+        self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
+        self.degraded_rng = streams("detection:degraded")
+        self.pager = Pager(env, world, self.det, staff, self.rng, streams("detection:answers"),
+                           self.wait_if_degraded)
 
     def start(self) -> None:
         self.world.on_incident = lambda incident: self.env.process(self.handle(incident))
         self.world.on_incident_end = lambda incident: self.return_hot_standbys()
 
     def handle(self, incident: Incident) -> Proc:
-        detected = yield from self.detect_outage(incident)
-        if not detected:
-            return
-        yield from self.page_and_declare(incident)
+        """Watch the incident to its end: one alert per loss of service inside it."""
+        alert = 0
+        while True:
+            detected = yield from self.detect_outage(incident, alert + 1)
+            if not detected:
+                return
+            alert += 1
+            self.respond(incident, alert)
+            yield from self.world.wait_until(  # keep watching once everyone is served again
+                lambda: not self.world.impacted() or incident.end_s is not None)
 
-    def detect_outage(self, incident: Incident) -> Generator[simpy.Event, object, bool]:
+    def respond(self, incident: Incident, alert: int) -> None:
+        """Page and declare, unless the response to an earlier alert is still under way."""
+        busy = self.responding.get(incident.number)
+        if busy is not None and busy.is_alive:
+            self.world.rec.event(self.env.now, "response_under_way", f"incident {incident.number}",
+                                 f"alert {alert}: the response to the earlier alert is still "
+                                 "under way; it declares if customers are still down")
+            return
+        self.responding[incident.number] = self.env.process(
+            self.page_and_declare(incident, alert))
+
+    def wait_if_degraded(self) -> Proc:
+        """While a service monitoring or paging needs is down everywhere, alerts and pages
+        go out only after the degraded delay: someone notices by other means."""
+        down = [s for s in self.det.requires if self.down_everywhere(s)]
+        if not down:
+            return
+        delay = self.det.degraded_delay.sample(self.degraded_rng)
+        self.world.rec.event(self.env.now, "detection_degraded", ", ".join(down),
+                             f"{', '.join(down)} down everywhere: monitoring and paging impaired;"
+                             f" word goes out by other means in {delay / 60:.0f} min")
+        yield self.env.timeout(delay)
+
+    def down_everywhere(self, service: str) -> bool:
+        svc = self.sc.services[service]
+        return not any(self.world.healthy_at.get((service, site), site in svc.active)
+                       for site in self.world.places[service])
+
+    def detect_outage(self, incident: Incident,
+                      alert: int = 1) -> Generator[simpy.Event, object, bool]:
         interval, needed = self.det.interval, self.det.failed_checks
         failing = 0
         check_s = math.ceil(self.env.now / interval) * interval
@@ -59,26 +106,62 @@ class Monitor:
                 yield from self.world.wait_until(
                     lambda: self.world.impacted() or incident.end_s is not None)
                 check_s = math.ceil(self.env.now / interval) * interval
-        incident.detected_s = self.env.now
+        yield from self.wait_if_degraded()
+        if incident.end_s is not None:
+            return False
+        if incident.detected_s is None:
+            incident.detected_s = self.env.now
+        again = "" if alert == 1 else (f" (alert {alert}: customers lost service again after "
+                                       "it was restored)")
         self.world.rec.event(self.env.now, "detected", f"incident {incident.number}",
-                             f"alert after {needed} failed checks")
-        self.fail_over_hot_standbys()
+                             f"alert after {needed} failed checks{again}")
+        self.fail_over_hot_standbys(incident)
         self.runbooks.trigger("detected")
         return True
 
-    def fail_over_hot_standbys(self) -> None:
-        """Hot standbys take traffic automatically once monitoring has raised the alert."""
+    def fail_over_hot_standbys(self, incident: Incident) -> None:
+        """Hot standbys take traffic automatically once monitoring has raised the alert
+        (at once, or after their switchover time and only if the takeover works)."""
         for sid in sorted(self.sc.services):
             svc = self.sc.services[sid]
-            if svc.standby and svc.standby.mode == "hot":
-                new = set(svc.standby.sites) - self.world.active[sid]
-                if new:
-                    for site in sorted(new):
-                        self.world.place(sid, site, True)
-                    self.hot.update((sid, site) for site in new)
-                    self.world.rec.event(self.env.now, "activated", sid,
-                                         f"hot standby at {', '.join(sorted(new))}")
+            if svc.standby and svc.standby.mode == "hot" and sid not in self.switching:
+                sb = svc.standby
+                if sb.switchover is None and sb.success >= 1.0:
+                    self.take_over(sid)
+                elif set(sb.sites) - self.world.active[sid]:
+                    self.switching.add(sid)
+                    self.env.process(self.switch_over(sid, incident))
         self.world.touch()
+
+    def take_over(self, sid: str) -> None:
+        svc = self.sc.services[sid]
+        assert svc.standby is not None
+        new = set(svc.standby.sites) - self.world.active[sid]
+        if new:
+            for site in sorted(new):
+                self.world.place(sid, site, True)
+            self.hot.update((sid, site) for site in new)
+            self.world.rec.event(self.env.now, "activated", sid,
+                                 f"hot standby at {', '.join(sorted(new))}")
+
+    def switch_over(self, sid: str, incident: Incident) -> Proc:
+        """An automatic takeover that takes time and can fail; a failure is recorded and
+        starts the runbooks triggered by auto_failover_failed."""
+        sb = self.sc.services[sid].standby
+        assert sb is not None
+        rng = self.streams(f"standby:{sid}")
+        yield self.env.timeout(sb.switchover.sample(rng) if sb.switchover else 0.0)
+        self.switching.discard(sid)
+        if incident.end_s is not None:
+            return
+        if sb.success >= 1.0 or bool(rng.random() < sb.success):
+            self.take_over(sid)
+            self.world.touch()
+            return
+        self.world.rec.event(self.env.now, "auto_failover_failed", sid,
+                             f"automatic takeover by the hot standby at "
+                             f"{', '.join(sb.sites)} failed (succeeds {sb.success:.0%})")
+        self.runbooks.trigger("auto_failover_failed")
 
     def return_hot_standbys(self) -> None:
         """Once everything is home again, hot standbys go back to standing by."""
@@ -90,26 +173,22 @@ class Monitor:
             self.hot.clear()
             self.world.touch()
 
-    def first_person(self, role: str) -> str:
-        """Who answers for a role: the first person of its rota (busy or not: pages reach
-        people at work too)."""
-        return f"{role}#1"
-
-    def page_and_declare(self, incident: Incident) -> Proc:
-        delay = self.det.ack_delay.sample(self.rng)
-        if self.det.page:
-            person = self.first_person(self.det.page)
-            self.world.rec.event(self.env.now, "paged", person)
-            delay += self.staff.crews[self.det.page].arrival_delay_s(person)
-        yield self.env.timeout(delay)
-        if incident.end_s is not None:
-            return  # over before anyone answered
-        incident.acknowledged_s = self.env.now
-        self.world.rec.event(self.env.now, "acknowledged", f"incident {incident.number}")
+    def page_and_declare(self, incident: Incident, alert: int = 1) -> Proc:
+        if incident.acknowledged_s is None:
+            who = yield from self.pager.acknowledge(incident)
+            if who is None:
+                return  # over before anyone answered
+            incident.acknowledged_s = self.env.now
+            self.world.rec.event(self.env.now, "acknowledged", f"incident {incident.number}",
+                                 f"by {who}" if who else "")
+        else:
+            self.world.rec.event(self.env.now, "not_paged", f"incident {incident.number}",
+                                 f"alert {alert}: responders already engaged (acknowledged at "
+                                 f"{incident.acknowledged_s / 3600:.2f} h)")
         delay = self.det.declare_delay.sample(self.rng)
         if self.det.declare_role:
-            person = self.first_person(self.det.declare_role)
-            delay += self.staff.crews[self.det.declare_role].arrival_delay_s(person)
+            crew = self.staff.crews[self.det.declare_role]
+            delay += crew.arrival_delay_s(crew.first_ready())
         yield self.env.timeout(delay)
         if incident.end_s is not None:
             return
@@ -117,7 +196,9 @@ class Monitor:
             self.world.rec.event(self.env.now, "stood_down", f"incident {incident.number}",
                                  "service back before a disaster was declared")
             return
-        incident.declared_s = self.env.now
+        if incident.declared_s is None:
+            incident.declared_s = self.env.now
+        again = "" if alert == 1 else f" again (alert {alert})"
         self.world.rec.event(self.env.now, "declared", f"incident {incident.number}",
-                             "disaster declared")
+                             f"disaster declared{again}")
         self.runbooks.trigger("declared")

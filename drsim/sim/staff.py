@@ -1,7 +1,10 @@
 """Staff: named people per role, their shift calendar, and call-out when off shift.
 
 A person off shift is called out: they arrive after the call-out delay or at the start of
-their next shift, whichever is sooner, and then stay available for `callout_hold`.
+their next shift, whichever is sooner, and then stay available for `callout_hold`. A role may
+be made of several rotas (follow the sun): each person belongs to one rota and keeps its
+calendar (in its own time zone) and call-out delay; people are numbered across the rotas in
+order (`sre#1`, `sre#2` from the first rota, then the second's).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from datetime import datetime
 
 import simpy
 
+from drsim.calendar import Calendar
+from drsim.distributions import Distribution
 from drsim.recorder import Recorder
 from drsim.scenario.schema import Role
 from drsim.sim.streams import Streams
@@ -22,31 +27,49 @@ class Crew:
     def __init__(self, env: simpy.Environment, role_id: str, role: Role, timezone: str,
                  origin: datetime, recorder: Recorder, streams: Streams) -> None:
         self.env, self.id, self.role, self.origin, self.rec = env, role_id, role, origin, recorder
-        self.calendar = role.shift.in_zone(timezone)
         self.rng = streams(f"staff:{role_id}")
+        self.people: list[str] = []
+        self.calendars: dict[str, Calendar] = {}
+        self.callouts: dict[str, Distribution] = {}
+        for rota in role.rotas():
+            calendar = rota.shift.in_zone(timezone)
+            for _ in range(rota.count):
+                person = f"{role_id}#{len(self.people) + 1}"
+                self.people.append(person)
+                self.calendars[person], self.callouts[person] = calendar, rota.callout
         self.pool = simpy.FilterStore(env)
-        self.pool.items.extend(f"{role_id}#{i + 1}" for i in range(role.count))
+        self.pool.items.extend(self.people)
         self.called_in_until: dict[str, float] = {}
 
-    def on_shift(self, t_s: float) -> bool:
-        return self.calendar.is_open(self.origin, t_s)
+    def on_shift(self, person: str, t_s: float) -> bool:
+        return self.calendars[person].is_open(self.origin, t_s)
+
+    def ready(self, person: str, t_s: float) -> bool:
+        """Can `person` start at t_s: on their rota's shift, or already called in."""
+        return self.on_shift(person, t_s) or self.called_in_until.get(person, -1.0) > t_s
 
     def request(self) -> simpy.Event:
         """Ask for a person, preferring one who can start now (on shift or already called
         in) over calling out someone else: extra staff must never make a drill slower."""
         now = self.env.now
-        ready = [p for p in self.pool.items
-                 if self.on_shift(now) or self.called_in_until.get(p, -1.0) > now]
+        ready = [p for p in self.pool.items if self.ready(p, now)]
         if ready:
             return self.pool.get(lambda p, first=ready[0]: p == first)
         return self.pool.get()
 
+    def first_ready(self) -> str:
+        """Whom a page reaches: the first person on shift in any rota (busy or not: pages
+        reach people at work too), else the role's first person, who is called out."""
+        now = self.env.now
+        return next((p for p in self.people if self.on_shift(p, now)), self.people[0])
+
     def arrival_delay_s(self, person: str) -> float:
         """Seconds before `person` can start work now (0 on shift or already called in)."""
         now = self.env.now
-        if self.on_shift(now) or self.called_in_until.get(person, -1.0) > now:
+        if self.ready(person, now):
             return 0.0
-        delay = min(self.role.callout.sample(self.rng), self.calendar.wait_s(self.origin, now))
+        delay = min(self.callouts[person].sample(self.rng),
+                    self.calendars[person].wait_s(self.origin, now))
         self.called_in_until[person] = now + delay + self.role.callout_hold
         self.rec.event(now, "callout", person, f"off shift; arrives in {delay / 60:.0f} min")
         return delay
