@@ -365,6 +365,7 @@ def series_suspended() -> Case:
             + "services:\n  svc: {requires: [c0, c1, c2], active: [a], suspend_failures: true}\n"
             + "customers:\n  users: {count: 1, access: a, home: a, services: [svc]}\n")
     rates = [_rates(*u) for u in units_h]
+    independent = analytic.series_availability([analytic.unit_availability(*r) for r in rates])
     return Case(
         "series-suspended", "Series with failure suspension", yaml,
         f"unavailability over {_h(horizon)}",
@@ -373,7 +374,7 @@ def series_suspended() -> Case:
         note="three components in series that stop ageing while the service is down: steady "
              f"1 − A = 1 − 1/(1 + Σ λᵢ/μᵢ) = "
              f"{1 - analytic.series_suspended_availability(rates):.4f} (without suspension "
-             f"1 − Π Aᵢ = {1 - analytic.series_availability([analytic.unit_availability(*r) for r in rates]):.4f})")
+             f"1 − Π Aᵢ = {1 - independent:.4f})")
 
 
 def standby_units(warm: bool) -> Case:
