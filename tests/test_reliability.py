@@ -241,6 +241,18 @@ def test_power_loss_restarts_components_and_pauses_repairs():
     assert outages(r) == [(1 * H, 3 * H + 10 * M)]
 
 
+def test_a_unit_down_for_power_can_be_hit_and_then_needs_repair():
+    r = simulate(parse(POWER + "  - {id: flood, at: 2h, targets: [{component: a.box, units: 1}],"
+                       " until: repaired}\n"))
+    # at 2h unit 0 is in (paused) repair, unit 1 is down for power: the flood hits unit 1,
+    # whose repair waits for power. Power back at 3h: unit 0's work resumes (30m left →
+    # 3h30m), unit 1's repair starts (1h → 4h); no restart for either
+    assert events(r, "component_hit") == [(2 * H, "flood strikes a unit down for power")]
+    assert events(r, "repair_waiting") == [(2 * H, "repair waits for power at the site")]
+    assert times(r, "component_up") == [3.5 * H, 4 * H]
+    assert outages(r) == [(1 * H, 3.5 * H)]
+
+
 def test_power_until_repaired_uses_the_site_ttr():
     r = simulate(parse(POWER.replace("  a:\n", "  a:\n    ttr: 5h\n").replace(
         "duration: 2h", "until: repaired")))

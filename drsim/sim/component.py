@@ -92,6 +92,7 @@ class ComponentActor:
         self.varying = comp.standby is not None  # ageing speed can change (set by suspension)
         self.retime = env.event()  # fires when any unit's ageing speed changes
         self.unpowered = 0  # overlapping power losses in force
+        self.unpowered_unit = [False] * comp.count  # down only for a power loss
         self.power_exposed = False  # a power target names this site (repairs may pause)
         self.power_back = env.event()
         self.power_cut = env.event()
@@ -102,10 +103,12 @@ class ComponentActor:
             self.world.set_idle(self.site, self.cid, sum(self.idle))
 
     def hit(self, units: int | None, disruption: str, duration_s: float | None) -> None:
-        """Take down `units` up units (all when None), lowest unit numbers first."""
-        up = [u for u in range(self.comp.count) if not self.down[u]]
+        """Take down `units` up units (all when None), lowest unit numbers first. A unit down
+        only for a power loss can still be hit (a fire burns switched-off servers too)."""
+        up = [u for u in range(self.comp.count) if not self.down[u] or self.unpowered_unit[u]]
         for u in up[: units if units is not None else len(up)]:
             self.down[u] = True  # now, so a second hit in this instant picks other units
+            self.unpowered_unit[u] = False
             self.procs[u].interrupt(Hit(disruption, duration_s))
 
     def rebuild(self, step: str) -> None:
@@ -119,13 +122,21 @@ class ComponentActor:
         while True:
             cause = yield from (self.age(unit) if self.varying else self.await_failure())
             self.fail(unit, cause)
-            if isinstance(cause, Hit) and cause.duration_s is not None:
-                how = yield from self.hold(cause.duration_s)
-            elif isinstance(cause, PowerLoss):
-                how = yield from self.restart()
-            else:
-                how = yield from self.repair()
+            how = yield from self.recover_from(unit, cause)
+            while isinstance(how, Hit):  # hit while down for power: now recover from the hit
+                self.world.rec.event(self.env.now, "component_hit", self.name,
+                                     f"{how.disruption} strikes a unit down for power")
+                how = yield from self.recover_from(unit, how)
             self.recover(unit, how)
+
+    def recover_from(self, unit: int, cause: Failure | None
+                     ) -> Generator[simpy.Event, object, str | Hit]:
+        if isinstance(cause, Hit) and cause.duration_s is not None:
+            return (yield from self.hold(cause.duration_s))
+        if isinstance(cause, PowerLoss):
+            self.unpowered_unit[unit] = True
+            return (yield from self.restart())
+        return (yield from self.repair())
 
     def await_failure(self) -> Generator[simpy.Event, object, Failure | None]:
         due = self.env.now + self.comp.ttf.sample(self.rng) if self.random else None
@@ -183,6 +194,7 @@ class ComponentActor:
         """Book the unit up: into a vacant active slot (abandoning a switchover still running
         for it: the repair came first), else back to standby."""
         self.down[unit] = False
+        self.unpowered_unit[unit] = False
         if self.comp.standby is not None:
             if self.vacancies > 0:
                 self.vacancies -= 1
@@ -282,8 +294,8 @@ class ComponentActor:
         except simpy.Interrupt as stop:
             return f"rebuilt by {stop.cause.step}"
 
-    def restart(self) -> Proc:
-        """Down for a power loss: wait for power, then restart."""
+    def restart(self) -> Generator[simpy.Event, object, str | Hit]:
+        """Down for a power loss: wait for power, then restart (or, hit meanwhile, the hit)."""
         try:
             yield from self.await_power()
             if self.comp.restart is not None:
@@ -292,6 +304,8 @@ class ComponentActor:
                     yield self.env.timeout(delay_s)
             return "restarted after power returned"
         except simpy.Interrupt as stop:
+            if isinstance(stop.cause, Hit):
+                return stop.cause
             return f"rebuilt by {stop.cause.step}"
 
     def repair(self) -> Proc:
