@@ -470,10 +470,11 @@ class References:
             for tgt in _list(_dict(dis).get("targets")):
                 tgt = _dict(tgt)
                 comp = tgt.get("component")
-                hit = tgt.get("site") == site or (
+                hit = tgt.get("site") == site or tgt.get("power") == site or (
                     isinstance(comp, str) and comp.partition(".")[0] == site)
                 if hit:
-                    what = f"component '{comp}'" if tgt.get("site") != site else "the whole site"
+                    what = (f"component '{comp}'" if isinstance(comp, str) else "the whole site"
+                            if tgt.get("site") == site else "its power")
                     others = sorted(s for s in self.sites if s != site)
                     self.issues.append(self.raw.issue(
                         path, f"failover target '{site}' is the failed site: disruption "
