@@ -342,3 +342,12 @@ def test_ovh_fire_cascades_and_restarts_in_stages():
 def test_new_component_fields_validate(text):
     sc = parse(POWER.replace("restart: 10m", text))
     assert sc.sites["a"].components["box"].count == 2
+
+
+def test_disruption_repair_zero_is_instant():
+    r = simulate(parse(CASCADE.replace("until: repaired}", "until: repaired, repair: 0s}")))
+    # fire/0/1 strikes a at 3h30m and is repaired in 0s: down and up in the same instant,
+    # no outage interval beyond the first fire (1h–3h)
+    assert times(r, "site_down", "a") == [1 * H, 3.5 * H]
+    assert times(r, "site_up", "a") == [3 * H, 3.5 * H]
+    assert outages(r) == [(1 * H, 3 * H)]

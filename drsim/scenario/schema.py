@@ -490,8 +490,8 @@ class Cascade(Model):
     targets: list[Target] = Field(min_length=1)
     duration: Dist | None = None
     until: Literal["repaired"] | None = None
-    repair: Dist | None = Field(None, description="Restore time of a site, link or power hit "
-                                                  "until repaired, when it has no ttr")
+    repair: DelayDist | None = Field(None, description="Restore time of a site, link or power "
+                                                       "hit until repaired, when it has no ttr")
     cascade: list[Cascade] = Field(default_factory=list, description="Further spread (nests)")
 
     @model_validator(mode="after")
@@ -510,8 +510,9 @@ class Disruption(Model):
     targets: list[Target] = Field(min_length=1)
     duration: Dist | None = None
     until: Literal["repaired"] | None = None
-    repair: Dist | None = Field(None, description="Restore time of a site or link hit until "
-                                                  "repaired, when it has no ttr")
+    repair: DelayDist | None = Field(None, description="Restore time of a site or link hit "
+                                                       "until repaired, when it has no ttr "
+                                                       "(0s: instant)")
     cascade: list[Cascade] = Field(default_factory=list,
                                    description="Faults this one spreads to (fire between halls)")
 
