@@ -351,3 +351,23 @@ def test_disruption_repair_zero_is_instant():
     assert times(r, "site_down", "a") == [1 * H, 3.5 * H]
     assert times(r, "site_up", "a") == [3 * H, 3.5 * H]
     assert outages(r) == [(1 * H, 3 * H)]
+
+
+def test_analytic_suspension_and_standby_chains():
+    from drsim import analytic
+
+    lam, mu = 1 / 100, 1 / 10
+    units = [(lam, mu), (lam / 2, mu / 4)]
+    # A = 1 / (1 + 0.1 + 0.2) = 1/1.3, above Π Aᵢ = (10/11)(20/22)... = 0.8264 × 0.8333
+    assert analytic.series_suspended_availability(units) == pytest.approx(1 / 1.3)
+    assert 1 - analytic.series_suspended_chain(units).steady_unavailability() == (
+        pytest.approx(1 / 1.3))
+    assert analytic.series_suspended_availability(units) > analytic.series_availability(
+        [analytic.unit_availability(*u) for u in units])
+    # a warm standby ageing at full speed with instant, perfect switchover is 1-out-of-2
+    assert analytic.standby_units_chain(lam, mu, 1.0, None, 1.0).steady_unavailability() == (
+        pytest.approx(analytic.parallel2_chain(lam, mu).steady_unavailability()))
+    # cold, instant, perfect: π = (1, λ/μ, λ²/(2μ²)) normalised; down = the last
+    pi = np.array([1, lam / mu, lam**2 / (2 * mu**2)])
+    assert analytic.standby_units_chain(lam, mu, 1.0).steady_unavailability() == (
+        pytest.approx(pi[2] / pi.sum()))
