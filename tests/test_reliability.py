@@ -371,3 +371,23 @@ def test_analytic_suspension_and_standby_chains():
     pi = np.array([1, lam / mu, lam**2 / (2 * mu**2)])
     assert analytic.standby_units_chain(lam, mu, 1.0).steady_unavailability() == (
         pytest.approx(pi[2] / pi.sum()))
+
+
+def test_zero_ttr_repairs_in_the_same_instant_without_an_incident():
+    r = simulate(parse("""
+        drsim: 1
+        name: zero
+        simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 25h,
+                     random_failures: true}
+        sites:
+          a: {components: {box: {ttf: 10h, ttr: 0s}}}
+        services:
+          svc: {requires: [box], active: [a]}
+        customers:
+          users: {count: 1, access: a, home: a, services: [svc]}
+        """))
+    # fails at 10h and 20h (ttf 10h from each instant repair); each repair takes 0 s
+    assert events(r, "component_up") == [(10 * H, "repaired at once (ttr 0s)"),
+                                         (20 * H, "repaired at once (ttr 0s)")]
+    assert times(r, "component_down") == [10 * H, 20 * H]
+    assert r.incidents == () and outages(r) == []

@@ -122,12 +122,24 @@ class ComponentActor:
         while True:
             cause = yield from (self.age(unit) if self.varying else self.await_failure())
             self.fail(unit, cause)
+            if self.instant_repair(cause):  # down and up in one step: no refresh sees it down
+                self.recover(unit, "repaired at once (ttr 0s)")
+                continue
             how = yield from self.recover_from(unit, cause)
             while isinstance(how, Hit):  # hit while down for power: now recover from the hit
                 self.world.rec.event(self.env.now, "component_hit", self.name,
                                      f"{how.disruption} strikes a unit down for power")
                 how = yield from self.recover_from(unit, how)
             self.recover(unit, how)
+
+    def instant_repair(self, cause: Failure | None) -> bool:
+        """A repair that takes no time at all: ttr 0s, no spare, no person, power on."""
+        ttr = self.comp.ttr
+        return (not isinstance(cause, PowerLoss)
+                and not (isinstance(cause, Hit) and cause.duration_s is not None)
+                and ttr is not None and ttr.is_fixed and ttr.params[0] == 0
+                and self.spares is None and self.comp.repair_role is None
+                and not self.unpowered)
 
     def recover_from(self, unit: int, cause: Failure | None
                      ) -> Generator[simpy.Event, object, str | Hit]:
