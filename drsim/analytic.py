@@ -374,3 +374,53 @@ def active_passive_mean_unavailability(lam: float, mu: float, failover: float,
     tail, _ = integrate.quad(lambda x: lam * point_availability(lam, mu, x) * g(horizon - x),
                              cut, horizon, limit=200)
     return (bulk + tail) / horizon
+
+
+# ---- failure suspension and standby units (component-level) -------------------------------
+
+
+def series_suspended_availability(units: Sequence[tuple[float, float]]) -> float:
+    """Steady-state availability of a series system whose working units stop ageing while
+    the system is down (failure suspension): at most one unit is ever down, so the system
+    alternates between up (leaving at Σλᵢ) and 'unit i down' (entered with probability
+    λᵢ/Σλ, lasting 1/μᵢ). A = 1 / (1 + Σ λᵢ/μᵢ) — above Π Aᵢ, which lets units fail
+    while the system is already down."""
+    return 1.0 / (1.0 + sum(lam / mu for lam, mu in units))
+
+
+def series_suspended_chain(units: Sequence[tuple[float, float]]) -> Chain:
+    """The chain behind `series_suspended_availability`: state 0 up, state i unit i down."""
+    rates: dict[tuple[int, int], float] = {}
+    for i, (lam, mu) in enumerate(units, start=1):
+        rates[0, i], rates[i, 0] = lam, mu
+    n = len(units) + 1
+    up = np.arange(n) == 0
+    return Chain(generator(n, rates), up, 0, ("up", *(f"unit {i} down" for i in range(1, n))))
+
+
+def standby_units_chain(lam: float, mu: float, c: float, sigma: float | None = None,
+                        warm: float = 0.0) -> Chain:
+    """One active unit and one standby unit of the same component (drsim's `standby:
+    {units: 1}`), independent repair (rate μ per failed unit), the standby ageing at
+    `warm` × λ while idle (0: cold). When the active unit fails the standby is switched in
+    after an exponential time (rate σ; None = instantly) and works with probability c, else
+    it goes to repair too. A repaired unit takes a vacant active slot at once (abandoning a
+    switchover still running: the race) or becomes the standby; there is no failback.
+
+    States: 0 one active, one idle standby (up);  1 active failed, switchover running (down);
+    2 one active, the other in repair (up);  3 both in repair (down).
+    Transitions: 0→1 λ (0→2 cλ, 0→3 (1−c)λ when instant); 0→2 warm·λ (the idle one fails);
+    1→2 cσ; 1→3 (1−c)σ + warm·λ (the standby fails during the switchover); 1→0 μ (the
+    repair comes first); 2→0 μ; 2→3 λ; 3→2 2μ (the first repaired unit serves).
+    """
+    rates: dict[tuple[int, int], float] = {(2, 0): mu, (2, 3): lam, (3, 2): 2 * mu}
+    if sigma is None:  # no switching state: 0→2 (c + warm)λ, 0→3 (1−c)λ
+        rates[0, 2], rates[0, 3] = c * lam + warm * lam, (1 - c) * lam
+        keep = [0, 2, 3]
+        q = generator(3, {(keep.index(i), keep.index(j)): r for (i, j), r in rates.items()})
+        return Chain(q, np.array([True, True, False]), 0,
+                     ("active + standby", "one in repair", "both in repair"))
+    rates.update({(0, 1): lam, (0, 2): warm * lam, (1, 2): c * sigma,
+                  (1, 3): (1 - c) * sigma + warm * lam, (1, 0): mu})
+    return Chain(generator(4, rates), np.array([True, False, True, False]), 0,
+                 ("active + standby", "switching", "one in repair", "both in repair"))

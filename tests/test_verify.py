@@ -2,8 +2,8 @@
 
 The whole set runs once (module fixture), with each case's own trial count, which gives a 95%
 CI half-width of about ±3% relative. The seed is pinned: at 95% a case misses by chance one
-time in twenty, so over ten cases some seeds show a chance miss (seed 0 shows two, each gone
-with more trials; large runs of every case on other seeds agree with the analytic values within
+time in twenty, so over thirteen cases some seeds show a chance miss (each gone with more
+trials; large runs of every case on other seeds agree with the analytic values within
 their much narrower intervals). A persistent miss is an engine bug.
 """
 

@@ -192,7 +192,35 @@ class Spare(Model):
     """Spare parts for a component: stock at the site and delivery when stock runs out."""
 
     stock: int = Field(0, ge=0)
-    lead_time: Dist = Field(description="Delivery time of a spare when stock is empty")
+    lead_time: DelayDist = Field(description="Delivery time of a spare when stock is empty "
+                                             "(0s: instant)")
+
+
+class UnitStandby(Model):
+    """Standby units of a component: `units` of its count wait idle and take over, one by one,
+    from active units that fail (after the switchover time, with success probability)."""
+
+    units: int = Field(ge=1, description="Standby units among count; count − units are active")
+    mode: Literal["cold", "warm"] = Field("cold", description="cold: idle units do not age; "
+                                                              "warm: they age at rate")
+    rate: float | None = Field(None, gt=0, le=1, allow_inf_nan=False,
+                               description="warm: idle ageing speed as a fraction of active")
+    switchover: DelayDist = Field(default_factory=lambda: parse_distribution("0s", True),
+                                  description="Time to put a standby unit into service")
+    success: Probability = Field(1.0, description="P(a switchover works); a failed one sends "
+                                                  "that standby unit to repair")
+
+    @model_validator(mode="after")
+    def _rate(self) -> UnitStandby:
+        if self.mode == "cold" and self.rate is not None:
+            raise FieldValueError("rate applies to warm standby only (cold units do not age); "
+                                  "remove rate or set mode: warm", "rate")
+        return self
+
+    @property
+    def speed(self) -> float:
+        """Ageing speed of an idle standby unit, as a fraction of an active unit's."""
+        return 0.0 if self.mode == "cold" else (1.0 if self.rate is None else self.rate)
 
 
 class Component(Model):
@@ -202,9 +230,15 @@ class Component(Model):
     count: int = Field(1, ge=1, le=10_000)
     needed: int | None = Field(None, ge=1, description="Units needed (k of n); default all")
     ttf: Dist | None = Field(None, description="Time to failure of one unit")
-    ttr: Dist | None = Field(None, description="Time to repair one unit (hands-on work)")
+    ttr: DelayDist | None = Field(None, description="Time to repair one unit (hands-on work; "
+                                                    "0s: instant)")
     repair_role: Id | None = Field(None, description="Staff role that repairs it")
     spare: Spare | None = None
+    standby: UnitStandby | None = Field(None, description="Standby units and switchover")
+    suspend_when_down: bool = Field(False, description="Stop ageing while a service requiring "
+                                                       "it is down at its site")
+    restart: DelayDist | None = Field(None, description="Restart time of a unit after power "
+                                                        "returns; default 0s")
 
     @field_validator("needed")
     @classmethod
@@ -215,9 +249,26 @@ class Component(Model):
                              "k ≤ n: lower needed or raise count")
         return needed
 
+    @model_validator(mode="after")
+    def _standby_units(self) -> Component:
+        if self.standby is None:
+            return self
+        active = self.count - self.standby.units
+        if active < 1:
+            raise FieldValueError(f"standby units ({self.standby.units}) must be fewer than count "
+                                  f"({self.count}): at least one unit is active; lower "
+                                  "standby.units or raise count", "standby", "units")
+        if self.needed is not None and self.needed > active:
+            raise FieldValueError(f"needed ({self.needed}) is more than the {active} active "
+                                  f"units (count {self.count} − standby {self.standby.units}); "
+                                  "lower needed", "needed")
+        return self
+
     @property
     def k(self) -> int:
-        return self.count if self.needed is None else self.needed
+        if self.needed is not None:
+            return self.needed
+        return self.count - (self.standby.units if self.standby else 0)
 
 
 class Site(Model):
@@ -306,6 +357,8 @@ class Service(Model):
     replication: Replication | None = None
     data_size: Size | None = None
     essential: bool = Field(True, description="Part of basic service (counts for rto_basic)")
+    suspend_failures: bool = Field(False, description="Components it requires stop ageing at a "
+                                                      "site while it is down there")
 
 
 class CustomerGroup(Model):
@@ -477,17 +530,45 @@ class Target(Model):
     site: Id | None = None
     component: str | None = Field(None, description="'site.component'")
     link: Id | None = None
+    power: Id | None = Field(None, description="Site losing power: the site and every "
+                                               "component there go down")
     units: int | None = Field(None, ge=1, description="Component units hit; default all")
 
     @model_validator(mode="after")
     def _one(self) -> Target:
-        given = [k for k in ("site", "component", "link") if getattr(self, k) is not None]
+        given = [k for k in ("site", "component", "link", "power") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise FieldValueError(f"a target names exactly one of site, component, link; got "
-                                  f"{given}: make each a separate target", *given[1:2])
+            raise FieldValueError(f"a target names exactly one of site, component, link, power; "
+                                  f"got {given}: make each a separate target", *given[1:2])
         if self.units is not None and self.component is None:
             raise FieldValueError("units applies to a component target only; remove units",
                                   "units")
+        return self
+
+
+def _one_end(fault: Disruption | Cascade) -> None:
+    if fault.duration is not None and fault.until is not None:
+        raise FieldValueError("give duration or until: repaired, not both; remove one", "until")
+    if fault.duration is None and fault.until is None:
+        raise ValueError("say how the fault ends: add duration: 4h or until: repaired")
+
+
+class Cascade(Model):
+    """A fault that spreads: `after` the fault it hangs from, with `probability`, strike more."""
+
+    description: str | None = None
+    after: DelayDist = Field(description="Delay after the parent fault strikes")
+    probability: Probability = Field(1.0, description="P(it spreads); drawn once per trial")
+    targets: list[Target] = Field(min_length=1)
+    duration: Dist | None = None
+    until: Literal["repaired"] | None = None
+    repair: DelayDist | None = Field(None, description="Restore time of a site, link or power "
+                                                       "hit until repaired, when it has no ttr")
+    cascade: list[Cascade] = Field(default_factory=list, description="Further spread (nests)")
+
+    @model_validator(mode="after")
+    def _end(self) -> Cascade:
+        _one_end(self)
         return self
 
 
@@ -501,8 +582,11 @@ class Disruption(Model):
     targets: list[Target] = Field(min_length=1)
     duration: Dist | None = None
     until: Literal["repaired"] | None = None
-    repair: Dist | None = Field(None, description="Restore time of a site or link hit until "
-                                                  "repaired, when it has no ttr")
+    repair: DelayDist | None = Field(None, description="Restore time of a site or link hit "
+                                                       "until repaired, when it has no ttr "
+                                                       "(0s: instant)")
+    cascade: list[Cascade] = Field(default_factory=list,
+                                   description="Faults this one spreads to (fire between halls)")
 
     @field_validator("at", mode="before")
     @classmethod
@@ -521,11 +605,7 @@ class Disruption(Model):
 
     @model_validator(mode="after")
     def _end(self) -> Disruption:
-        if self.duration is not None and self.until is not None:
-            raise FieldValueError("give duration or until: repaired, not both; remove one",
-                                  "until")
-        if self.duration is None and self.until is None:
-            raise ValueError("say how the fault ends: add duration: 4h or until: repaired")
+        _one_end(self)
         return self
 
 

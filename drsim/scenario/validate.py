@@ -501,10 +501,11 @@ class References:
             for tgt in _list(_dict(dis).get("targets")):
                 tgt = _dict(tgt)
                 comp = tgt.get("component")
-                hit = tgt.get("site") == site or (
+                hit = tgt.get("site") == site or tgt.get("power") == site or (
                     isinstance(comp, str) and comp.partition(".")[0] == site)
                 if hit:
-                    what = f"component '{comp}'" if tgt.get("site") != site else "the whole site"
+                    what = (f"component '{comp}'" if isinstance(comp, str) else "the whole site"
+                            if tgt.get("site") == site else "its power")
                     others = sorted(s for s in self.sites if s != site)
                     self.issues.append(self.raw.issue(
                         path, f"failover target '{site}' is the failed site: disruption "
@@ -522,8 +523,14 @@ class References:
                                                   "is used twice; rename one"))
             seen.add(str(dis.get("id")))
             self.check_when((*path, "at"), dis.get("at"))
-            for j, tgt in enumerate(_list(dis.get("targets"))):
-                self.check_target((*path, "targets", j), _dict(tgt), dis)
+            self.check_fault(path, dis)
+
+    def check_fault(self, path: PathKey, fault: dict[str, Any]) -> None:
+        """The targets of a disruption or cascade, then its cascades (any depth)."""
+        for j, tgt in enumerate(_list(fault.get("targets"))):
+            self.check_target((*path, "targets", j), _dict(tgt), fault)
+        for j, spread in enumerate(_list(fault.get("cascade"))):
+            self.check_fault((*path, "cascade", j), _dict(spread))
 
     def check_when(self, path: PathKey, at: Any) -> None:
         """A disruption must strike inside the simulated span [start, start + horizon)."""
@@ -551,6 +558,10 @@ class References:
         if "site" in tgt and self.ref((*path, "site"), tgt["site"], self.sites, "site"):
             if repaired and _dict(self.sites[tgt["site"]]).get("ttr") is None:
                 self.issues.append(self.raw.issue((*path, "site"), "until: repaired needs a "
+                                   "restore time: give the site ttr or the disruption repair"))
+        if "power" in tgt and self.ref((*path, "power"), tgt["power"], self.sites, "site"):
+            if repaired and _dict(self.sites[tgt["power"]]).get("ttr") is None:
+                self.issues.append(self.raw.issue((*path, "power"), "until: repaired needs a "
                                    "restore time: give the site ttr or the disruption repair"))
         if "link" in tgt and self.ref((*path, "link"), tgt["link"], self.links, "link"):
             if repaired and _dict(self.links[tgt["link"]]).get("ttr") is None:

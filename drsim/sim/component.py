@@ -4,6 +4,22 @@ Each unit is one process. A unit fails by its ttf draw (when random failures are
 a disruption interrupts it with a Hit; it is then repaired — wait for a spare (stock, or
 delivery after the lead time), wait for a person of the repair role (with call-out), work for
 a ttr draw — or a runbook rebuilds it (Rebuilt interrupt), or the hit's duration ends.
+
+Classic reliability semantics (see docs/scenario-format.md, "Standby units, failure
+suspension, power"):
+
+- **Ageing speed.** A unit's remaining time to failure is consumed at a speed: 1 while it is
+  active, 0 while it is suspended (a service needing it is down, with suspend_failures /
+  suspend_when_down) or an idle cold standby, `rate` while an idle warm standby. A change of
+  speed freezes the remaining time and resumes it later (an accelerated-life clock: exact
+  remaining time for any distribution; for exponential ttf the same as scaling the hazard).
+- **Standby units.** `count − standby.units` units are active; when an active unit fails, the
+  lowest-numbered idle standby is switched in after the switchover draw and works with the
+  success probability (else it goes to repair and the next one is tried). A repaired unit
+  takes a vacant active slot at once, abandoning a switchover still running for it (the
+  race: whichever recovery comes first ends the outage); otherwise it becomes a standby.
+- **Power.** A power loss takes every up unit down; they restart `restart` after power
+  returns. Repairs at the site wait (and pause) while it has no power.
 """
 
 from __future__ import annotations
@@ -36,6 +52,23 @@ class Rebuilt:
     step: str
 
 
+@dataclass(frozen=True)
+class PowerLoss:
+    """The site lost power (disruption `disruption`): the unit is down until power returns."""
+
+    disruption: str
+
+
+@dataclass(frozen=True)
+class SwitchFailed:
+    """A switchover onto this standby unit failed: it is counted failed and goes to repair."""
+
+    reason: str
+
+
+Failure = Hit | PowerLoss | SwitchFailed
+
+
 class ComponentActor:
     """All units of one component at one site."""
 
@@ -43,20 +76,39 @@ class ComponentActor:
                  comp: Component, streams: Streams, random_failures: bool) -> None:
         self.env, self.world, self.staff = env, world, staff
         self.site, self.cid, self.comp = site, cid, comp
+        self.name = f"{site}.{cid}"
         self.rng = streams(f"component:{site}.{cid}")
+        self.streams = streams
         self.random = random_failures and comp.ttf is not None
         self.spares = (simpy.Container(env, init=comp.spare.stock) if comp.spare else None)
         self.down = [False] * comp.count
         self.procs: list[simpy.Process] = []
+        standby = comp.standby.units if comp.standby else 0
+        self.idle = [u >= comp.count - standby for u in range(comp.count)]  # standby, not serving
+        self.vacancies = 0  # active slots whose unit failed and no unit has taken over yet
+        self.switching: dict[int, simpy.Process] = {}  # standby unit → its switchover in progress
+        self.starved = False  # a vacancy waits with no standby unit left (recorded once)
+        self.suspended = False
+        self.varying = comp.standby is not None  # ageing speed can change (set by suspension)
+        self.retime = env.event()  # fires when any unit's ageing speed changes
+        self.unpowered = 0  # overlapping power losses in force
+        self.unpowered_unit = [False] * comp.count  # down only for a power loss
+        self.power_exposed = False  # a power target names this site (repairs may pause)
+        self.power_back = env.event()
+        self.power_cut = env.event()
 
     def start(self) -> None:
         self.procs = [self.env.process(self.live(u)) for u in range(self.comp.count)]
+        if self.comp.standby:
+            self.world.set_idle(self.site, self.cid, sum(self.idle))
 
     def hit(self, units: int | None, disruption: str, duration_s: float | None) -> None:
-        """Take down `units` up units (all when None), lowest unit numbers first."""
-        up = [u for u in range(self.comp.count) if not self.down[u]]
+        """Take down `units` up units (all when None), lowest unit numbers first. A unit down
+        only for a power loss can still be hit (a fire burns switched-off servers too)."""
+        up = [u for u in range(self.comp.count) if not self.down[u] or self.unpowered_unit[u]]
         for u in up[: units if units is not None else len(up)]:
             self.down[u] = True  # now, so a second hit in this instant picks other units
+            self.unpowered_unit[u] = False
             self.procs[u].interrupt(Hit(disruption, duration_s))
 
     def rebuild(self, step: str) -> None:
@@ -64,28 +116,188 @@ class ComponentActor:
             if self.down[u]:
                 self.procs[u].interrupt(Rebuilt(step))
 
+    # ---- one unit's life -------------------------------------------------------------------
+
     def live(self, unit: int) -> Generator[simpy.Event, object, None]:
         while True:
-            cause = yield from self.await_failure()
-            self.down[unit] = True
-            self.world.unit_down(self.site, self.cid, cause.disruption
-                                 if isinstance(cause, Hit) else "random failure")
-            if isinstance(cause, Hit) and cause.duration_s is not None:
-                how = yield from self.hold(cause.duration_s)
-            else:
-                how = yield from self.repair()
-            self.down[unit] = False
-            self.world.unit_up(self.site, self.cid, how)
+            cause = yield from (self.age(unit) if self.varying else self.await_failure())
+            self.fail(unit, cause)
+            if self.instant_repair(cause):  # down and up in one step: no refresh sees it down
+                self.recover(unit, "repaired at once (ttr 0s)")
+                continue
+            how = yield from self.recover_from(unit, cause)
+            while isinstance(how, Hit):  # hit while down for power: now recover from the hit
+                self.world.rec.event(self.env.now, "component_hit", self.name,
+                                     f"{how.disruption} strikes a unit down for power")
+                how = yield from self.recover_from(unit, how)
+            self.recover(unit, how)
 
-    def await_failure(self) -> Generator[simpy.Event, object, Hit | None]:
+    def instant_repair(self, cause: Failure | None) -> bool:
+        """A repair that takes no time at all: ttr 0s, no spare, no person, power on."""
+        ttr = self.comp.ttr
+        return (not isinstance(cause, PowerLoss)
+                and not (isinstance(cause, Hit) and cause.duration_s is not None)
+                and ttr is not None and ttr.is_fixed and ttr.params[0] == 0
+                and self.spares is None and self.comp.repair_role is None
+                and not self.unpowered)
+
+    def recover_from(self, unit: int, cause: Failure | None
+                     ) -> Generator[simpy.Event, object, str | Hit]:
+        if isinstance(cause, Hit) and cause.duration_s is not None:
+            return (yield from self.hold(cause.duration_s))
+        if isinstance(cause, PowerLoss):
+            self.unpowered_unit[unit] = True
+            return (yield from self.restart())
+        return (yield from self.repair())
+
+    def await_failure(self) -> Generator[simpy.Event, object, Failure | None]:
         due = self.env.now + self.comp.ttf.sample(self.rng) if self.random else None
         while True:
             try:
                 yield self.env.timeout(due - self.env.now) if due is not None else self.env.event()
                 return None
             except simpy.Interrupt as stop:
-                if isinstance(stop.cause, Hit):
+                if not isinstance(stop.cause, Rebuilt):
                     return stop.cause  # a rebuild while up changes nothing; keep waiting
+
+    def age(self, unit: int) -> Generator[simpy.Event, object, Failure | None]:
+        """Wait for the unit's failure while its ageing speed may change: the remaining time
+        to failure (in active-equivalent seconds) is used up at the current speed."""
+        remaining = self.comp.ttf.sample(self.rng) if self.random else None
+        while True:
+            speed, since, retime = self.speed(unit), self.env.now, self.retime
+            try:
+                if remaining is None or speed == 0:
+                    yield retime
+                    continue
+                fired = yield self.env.timeout(remaining / speed) | retime
+                if retime not in fired:  # type: ignore[operator]
+                    return None
+                remaining = max(0.0, remaining - (self.env.now - since) * speed)
+            except simpy.Interrupt as stop:
+                if not isinstance(stop.cause, Rebuilt):
+                    return stop.cause
+                if remaining is not None:
+                    remaining = max(0.0, remaining - (self.env.now - since) * speed)
+
+    def speed(self, unit: int) -> float:
+        if self.suspended:
+            return 0.0
+        if self.idle[unit]:
+            assert self.comp.standby is not None
+            return self.comp.standby.speed
+        return 1.0
+
+    def fail(self, unit: int, cause: Failure | None) -> None:
+        """Book the unit down; an active unit leaves a vacancy a standby unit is switched into."""
+        self.down[unit] = True
+        self.world.unit_down(self.site, self.cid, why_down(cause))
+        if self.comp.standby is None:
+            return
+        if unit in self.switching:
+            self.abandon(unit, f"standby unit {unit} failed during the switchover")
+        if not self.idle[unit]:
+            self.vacancies += 1
+        self.idle[unit] = False
+        self.fill()
+        self.changed()
+
+    def recover(self, unit: int, how: str) -> None:
+        """Book the unit up: into a vacant active slot (abandoning a switchover still running
+        for it: the repair came first), else back to standby."""
+        self.down[unit] = False
+        self.unpowered_unit[unit] = False
+        if self.comp.standby is not None:
+            if self.vacancies > 0:
+                self.vacancies -= 1
+                if len(self.switching) > self.vacancies:
+                    newest = max(self.switching)
+                    self.abandon(newest, f"unit {unit} back in service first ({how})")
+            else:
+                self.idle[unit] = True
+            self.changed()
+        self.world.unit_up(self.site, self.cid, how)
+
+    def changed(self) -> None:
+        """Unit roles changed: tell the world how many are idle, and re-time the ageing."""
+        self.world.set_idle(self.site, self.cid, sum(
+            1 for u in range(self.comp.count) if self.idle[u] and not self.down[u]))
+        self.kick()
+
+    def kick(self) -> None:
+        old, self.retime = self.retime, self.env.event()
+        old.succeed()
+
+    def suspend(self, on: bool, why: str) -> None:
+        """Freeze (or resume) the ageing of every unit; called after each world refresh."""
+        if on == self.suspended:
+            return
+        self.suspended = on
+        self.world.rec.event(self.env.now, "ageing_paused" if on else "ageing_resumed",
+                             self.name, why)
+        self.kick()
+
+    # ---- standby switchover ------------------------------------------------------------------
+
+    def fill(self) -> None:
+        """Start switchovers while vacancies outnumber them and idle standby units are left."""
+        assert self.comp.standby is not None
+        while self.vacancies > len(self.switching):
+            spare = next((u for u in range(self.comp.count) if self.idle[u]
+                          and not self.down[u] and u not in self.switching), None)
+            if spare is None:
+                if not self.starved:
+                    self.world.rec.event(self.env.now, "switchover_impossible", self.name,
+                                         "no standby unit left; waiting for a repair")
+                self.starved = True
+                return
+            self.starved = False
+            delay_s = self.comp.standby.switchover.sample(self.sw_rng)
+            if delay_s == 0:
+                self.switch(spare, 0.0)  # instant: in this very instant, no outage recorded
+            else:
+                self.switching[spare] = self.env.process(self.switch_over(spare, delay_s))
+
+    @property
+    def sw_rng(self):  # noqa: ANN201 - a numpy Generator
+        return self.streams(f"component:{self.name}:switchover")
+
+    def switch_over(self, spare: int, delay_s: float) -> Generator[simpy.Event, object, None]:
+        self.world.rec.event(self.env.now, "switchover_started", self.name,
+                             f"standby unit {spare}, takes {delay_s:.0f}s")
+        try:
+            yield self.env.timeout(delay_s)
+        except simpy.Interrupt:
+            return  # abandoned; abandon() recorded why
+        del self.switching[spare]
+        self.switch(spare, delay_s)
+        self.fill()
+        self.changed()
+
+    def switch(self, spare: int, delay_s: float) -> None:
+        """The switchover onto `spare` finishes: it serves, or (failed) goes to repair."""
+        assert self.comp.standby is not None
+        ok = self.comp.standby.success >= 1 or self.sw_rng.random() < self.comp.standby.success
+        if ok:
+            self.idle[spare] = False
+            self.vacancies -= 1
+            self.world.rec.event(self.env.now, "switchover_done", self.name,
+                                 f"standby unit {spare} in service after {delay_s:.0f}s")
+            self.changed()
+            return
+        self.world.rec.event(self.env.now, "switchover_failed", self.name,
+                             f"standby unit {spare} did not take over (success "
+                             f"{self.comp.standby.success:.0%}); it goes to repair")
+        self.down[spare] = True
+        self.procs[spare].interrupt(SwitchFailed(f"switchover onto standby unit {spare} failed"))
+
+    def abandon(self, spare: int, why: str) -> None:
+        proc = self.switching.pop(spare)
+        proc.interrupt(why)
+        self.world.rec.event(self.env.now, "switchover_abandoned", self.name,
+                             f"standby unit {spare}: {why}")
+
+    # ---- recovery ----------------------------------------------------------------------------
 
     def hold(self, duration_s: float) -> Proc:
         try:
@@ -94,8 +306,26 @@ class ComponentActor:
         except simpy.Interrupt as stop:
             return f"rebuilt by {stop.cause.step}"
 
+    def restart(self) -> Generator[simpy.Event, object, str | Hit]:
+        """Down for a power loss: wait for power, then restart (or, hit meanwhile, the hit)."""
+        try:
+            yield from self.await_power()
+            if self.comp.restart is not None:
+                delay_s = self.comp.restart.sample(self.streams(f"component:{self.name}:restart"))
+                if delay_s > 0:
+                    yield self.env.timeout(delay_s)
+            return "restarted after power returned"
+        except simpy.Interrupt as stop:
+            if isinstance(stop.cause, Hit):
+                return stop.cause
+            return f"rebuilt by {stop.cause.step}"
+
     def repair(self) -> Proc:
         try:
+            if self.unpowered:
+                self.world.rec.event(self.env.now, "repair_waiting", self.name,
+                                     "repair waits for power at the site")
+            yield from self.await_power()
             if self.spares is not None:
                 yield from self.take_spare()
             held = yield from self.staff.acquire([self.comp.repair_role]
@@ -103,12 +333,49 @@ class ComponentActor:
             who = ", ".join(p for _, p in held)  # before release(), which empties `held`
             try:
                 assert self.comp.ttr is not None
-                yield self.env.timeout(self.comp.ttr.sample(self.rng))
+                yield from self.work(self.comp.ttr.sample(self.rng))
             finally:
                 self.staff.release(held)
             return f"repaired by {who}" if who else "repaired"
         except simpy.Interrupt as stop:
             return f"rebuilt by {stop.cause.step}"
+
+    def work(self, work_s: float) -> Generator[simpy.Event, object, None]:
+        """Hands-on repair time; it pauses (the person stays) while the site has no power."""
+        if not self.power_exposed:
+            yield self.env.timeout(work_s)
+            return
+        while True:
+            yield from self.await_power()
+            since, cut = self.env.now, self.power_cut
+            fired = yield self.env.timeout(work_s) | cut
+            if cut not in fired:  # type: ignore[operator]
+                return
+            work_s -= self.env.now - since
+            self.world.rec.event(self.env.now, "repair_paused", self.name,
+                                 f"power lost; {work_s:.0f}s of repair work left")
+
+    def await_power(self) -> Generator[simpy.Event, object, None]:
+        while self.unpowered:
+            yield self.power_back
+
+    def power_off(self, disruption: str) -> None:
+        """The site loses power: every up unit goes down; repairs in progress pause."""
+        self.unpowered += 1
+        if self.unpowered > 1:
+            return
+        old, self.power_cut = self.power_cut, self.env.event()
+        old.succeed()
+        for u in range(self.comp.count):
+            if not self.down[u]:
+                self.down[u] = True
+                self.procs[u].interrupt(PowerLoss(disruption))
+
+    def power_on(self) -> None:
+        self.unpowered -= 1
+        if self.unpowered == 0:
+            old, self.power_back = self.power_back, self.env.event()
+            old.succeed()
 
     def take_spare(self) -> Generator[simpy.Event, object, None]:
         """One-for-one stocking: every spare taken is reordered and arrives after the lead time."""
@@ -128,3 +395,13 @@ class ComponentActor:
         yield self.env.timeout(lead_time_s)
         yield self.spares.put(1)  # type: ignore[union-attr]
         self.world.rec.event(self.env.now, "spare_delivered", f"{self.site}.{self.cid}")
+
+
+def why_down(cause: Failure | None) -> str:
+    if cause is None:
+        return "random failure"
+    if isinstance(cause, Hit):
+        return cause.disruption
+    if isinstance(cause, PowerLoss):
+        return f"power loss: {cause.disruption}"
+    return cause.reason

@@ -1,16 +1,20 @@
-"""Disruption injector: scripted and correlated faults at an offset or a date-time."""
+"""Disruption injector: scripted and correlated faults at an offset or a date-time.
+
+A disruption strikes all its targets in one instant; its cascades then spread after a delay
+and with a probability (fire between halls), each drawn from its own named stream, nesting.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from datetime import datetime
 
 import simpy
 
 from drsim.calendar import sim_seconds
-from drsim.scenario.schema import Disruption, Scenario
+from drsim.scenario.schema import Cascade, Disruption, Scenario
 from drsim.sim.component import ComponentActor
-from drsim.sim.facility import outage
+from drsim.sim.facility import outage, power_outage
 from drsim.sim.streams import Streams
 from drsim.sim.world import World
 
@@ -25,6 +29,10 @@ class DisruptionInjector:
         self.streams, self.origin = streams, origin
 
     def start(self) -> None:
+        for site in sorted(power_sites(self.sc.disruptions)):
+            for (s, _), actor in sorted(self.components.items()):
+                if s == site:
+                    actor.power_exposed = True  # its repairs may pause for power
         for d in self.sc.disruptions:
             self.env.process(self.inject(d))
 
@@ -41,19 +49,55 @@ class DisruptionInjector:
             return
         yield self.env.timeout(at_s)
         rng = self.streams(f"disruption:{d.id}")
-        duration_s = d.duration.sample(rng) if d.duration else None
         self.world.rec.event(self.env.now, "disruption", d.id, d.description or "")
+        self.strike(d.id, d, rng)
+
+    def strike(self, fault: str, d: Disruption | Cascade, rng: object) -> None:
+        """Hit every target of `d` now, then let its cascades spread from this instant."""
+        duration_s = d.duration.sample(rng) if d.duration else None  # type: ignore[arg-type]
         for t in d.targets:
             if t.component:
                 site, _, cid = t.component.partition(".")
-                self.components[site, cid].hit(t.units, d.id, duration_s)
+                self.components[site, cid].hit(t.units, fault, duration_s)
                 continue
-            kind, element = ("site", t.site) if t.site else ("link", t.link)
+            kind, element = (("site", t.site) if t.site else ("link", t.link) if t.link
+                             else ("power", t.power))
             assert element is not None
             if duration_s is None:
-                spec = (self.sc.sites[element] if kind == "site" else self.sc.links[element])
+                spec = (self.sc.links[element] if kind == "link" else self.sc.sites[element])
                 restore = d.repair or spec.ttr
                 assert restore is not None
-                self.env.process(outage(self.env, self.world, element, kind, restore.sample(rng)))
+                span_s = restore.sample(rng)  # type: ignore[arg-type]
             else:
-                self.env.process(outage(self.env, self.world, element, kind, duration_s))
+                span_s = duration_s
+            if kind == "power":
+                actors = [a for (s, _), a in sorted(self.components.items()) if s == element]
+                self.env.process(power_outage(self.env, self.world, element, actors, fault,
+                                              span_s))
+            else:
+                self.env.process(outage(self.env, self.world, element, kind, span_s))
+        for i, c in enumerate(d.cascade):
+            self.env.process(self.spread(f"{fault}/{i}", c))
+
+    def spread(self, fault: str, c: Cascade) -> Generator[simpy.Event, object, None]:
+        """A cascade: after its delay and with its probability (both drawn from its own
+        stream, `cascade:<disruption>/<index>[/<index>...]`), strike its targets."""
+        rng = self.streams(f"cascade:{fault}")
+        delay_s = c.after.sample(rng)
+        spreads = c.probability >= 1 or rng.random() < c.probability
+        yield self.env.timeout(delay_s)
+        if not spreads:
+            self.world.rec.event(self.env.now, "cascade_spared", fault,
+                                 f"did not spread (probability {c.probability:.0%})")
+            return
+        self.world.rec.event(self.env.now, "disruption", fault,
+                             c.description or f"spread from {fault.rpartition('/')[0]}")
+        self.strike(fault, c, rng)
+
+
+def power_sites(faults: Sequence[Disruption | Cascade]) -> set[str]:
+    """Every site a power target names, cascades included."""
+    found = {t.power for d in faults for t in d.targets if t.power}
+    for d in faults:
+        found |= power_sites(d.cascade)
+    return found  # type: ignore[return-value]

@@ -20,6 +20,7 @@ from drsim.sim.facility import FacilityActor
 from drsim.sim.runbook import RunbookExecutor
 from drsim.sim.staff import Crew, Staff
 from drsim.sim.streams import Streams
+from drsim.sim.suspension import Suspension
 from drsim.sim.world import World
 from drsim.topology import Topology
 
@@ -52,6 +53,9 @@ class Drill:
             for kind, table in (("site", sc.sites), ("link", sc.links))
             for eid, spec in sorted(table.items())
             if random and spec.ttf is not None and spec.ttr is not None]
+        self.suspension = Suspension(self.world, sc, self.components)
+        if self.suspension:
+            self.world.after_refresh.append(self.suspension.refresh)
         self.runbooks = RunbookExecutor(self.env, self.world, self.staff, sc, self.streams,
                                         self.origin, self.rebuild)
         self.monitor = Monitor(self.env, self.world, sc, self.staff, self.runbooks, self.streams)

@@ -1,13 +1,23 @@
-"""Whole-site and link outages: random ones from ttf/ttr, scripted ones from disruptions."""
+"""Whole-site and link outages (random ones from ttf/ttr, scripted ones from disruptions),
+and power losses at a site."""
 
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Protocol
 
 import simpy
 
 from drsim.distributions import Distribution
 from drsim.sim.world import World
+
+
+class Powered(Protocol):
+    """Something at a site that stops without power (a component's units)."""
+
+    def power_off(self, disruption: str) -> None: ...
+
+    def power_on(self) -> None: ...
 
 
 class FacilityActor:
@@ -35,3 +45,19 @@ def outage(env: simpy.Environment, world: World, element: str, kind: str,
     world.hit(element, kind)
     yield env.timeout(duration_s)
     world.heal(element, kind)
+
+
+def power_outage(env: simpy.Environment, world: World, site: str, units: list[Powered],
+                 disruption: str, duration_s: float) -> Generator[simpy.Event, object, None]:
+    """A site without power for a known duration: the site is down and every component unit
+    there goes down (repairs pause); when power returns the site is up at once and each unit
+    comes back after its component's restart time."""
+    world.rec.event(env.now, "power_off", site, disruption)
+    world.hit(site, "site")
+    for actor in units:
+        actor.power_off(disruption)
+    yield env.timeout(duration_s)
+    world.rec.event(env.now, "power_on", site, f"{disruption}; components restart")
+    for actor in units:
+        actor.power_on()
+    world.heal(site, "site")

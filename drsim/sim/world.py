@@ -76,6 +76,8 @@ class World:
                        for s, svc in scenario.services.items()}
         self.on_incident: Callable[[Incident], None] | None = None
         self.on_incident_end: Callable[[Incident], None] | None = None
+        self.units_idle: Counter[tuple[str, str]] = Counter()  # standby units up, not serving
+        self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -139,6 +141,13 @@ class World:
                        f"{how}; {left} units still down" if left else how)
         self.touch()
 
+    def set_idle(self, site: str, comp: str, idle: int) -> None:
+        """Standby units that are up but not in service (they do not count towards k)."""
+        if self.units_idle[site, comp] != idle:
+            self.units_idle[site, comp] = idle
+            self._touched_sites.add(site)
+            self.touch()
+
     def place(self, svc: str, site: str, active: bool) -> None:
         """Activate (or deactivate) `svc` at `site`."""
         (self.active[svc].add if active else self.active[svc].discard)(site)
@@ -173,7 +182,8 @@ class World:
 
     def component_ok(self, site: str, comp: str) -> bool:
         c = self.sc.sites[site].components[comp]
-        return c.count - self.units_down.get((site, comp), 0) >= c.k
+        return (c.count - self.units_down.get((site, comp), 0)
+                - self.units_idle.get((site, comp), 0) >= c.k)
 
     def down_set(self) -> frozenset[str]:
         return frozenset(self.down)
@@ -266,6 +276,8 @@ class World:
         self._touched_sites.clear()
         self._reassigned.clear()
         self._track_incident()
+        for hook in self.after_refresh:
+            hook()
         old, self.change = self.change, self.env.event()
         old.succeed()
 
