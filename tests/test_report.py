@@ -19,7 +19,6 @@ import yaml
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from drsim.bundled import default_scenario
 from drsim.cli import app
 from drsim.montecarlo import run_trials
 from drsim.report.html import render_run_report, render_trials_report
@@ -39,6 +38,8 @@ from drsim.scenario.loader import load_text
 from drsim.sim.engine import simulate
 
 runner = CliRunner()
+SHORT = ROOT / "scenarios" / "nyc-chicago-capacity-short.yaml"  # deterministic numbers
+DEFAULT = ROOT / "scenarios" / "nyc-chicago-drill.yaml"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 EVIL = "<script>alert(1)</script>"
@@ -47,7 +48,7 @@ QUOTES = "\"double\" & 'single'"
 
 @pytest.fixture(scope="module")
 def drill() -> tuple[RunResult, Scenario]:
-    sc = load_scenario(default_scenario())
+    sc = load_scenario(SHORT)
     return simulate(sc), sc
 
 
@@ -184,7 +185,7 @@ def test_run_report_is_self_contained(drill_html):
 
 
 def hostile_scenario() -> Scenario:
-    data = yaml.safe_load(default_scenario().read_text(encoding="utf-8"))
+    data = yaml.safe_load(SHORT.read_text(encoding="utf-8"))
     data["name"] = f"{EVIL} {QUOTES}"
     data["description"] = f"{EVIL} and {QUOTES}"
     data["services"]["voice"]["name"] = f'Voice {EVIL} "quoted"'
