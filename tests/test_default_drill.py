@@ -18,6 +18,7 @@ import yaml
 from conftest import ROOT
 
 from drsim.distributions import parse_distribution
+from drsim.report.status import status_page
 from drsim.result import RunResult
 from drsim.scenario import Scenario, load_scenario, validate
 from drsim.scenario.loader import load_text
@@ -140,6 +141,13 @@ def test_median_drill_timeline_by_hand():
         assert g[unaffected].downtime_s == 0 and g[unaffected].rto_basic_s is None
     # customer-minutes: 1,500 × 10,420 s + 3,000 × 12,220 s = 52,290,000 customer-seconds
     assert r.metrics.customer_minutes_lost == pytest.approx(871_500)
+    # the status page posts at each of those instants
+    [page] = status_page(r, median_drill()).incidents
+    assert [(u.status, u.time_s - FAULT) for u in page.updates] == [
+        ("Investigating", 2 * M), ("Identified", 27 * M),
+        ("Update", 10420), ("Monitoring", 12220),  # smb-central, then consumer, in Chicago
+        ("Maintenance", MIDNIGHT - FAULT),  # the failback's first step, 00:00
+        ("Resolved", home + 10 * M - FAULT)]
     met = {(o.id, o.kind): o.met for o in r.metrics.objectives}
     assert met == {("voice-rto", "rto"): True, ("voice-rto", "rpo"): True,
                    ("enterprise-availability", "availability"): True,

@@ -211,6 +211,9 @@ def test_no_internal_id_in_any_status_update(path):
             for u in inc.updates:
                 words = set(re.findall(r"[A-Za-z0-9_-]+", u.message))
                 assert not words & banned, (u.message, words & banned)
+            # back and resolved in one instant: a single Resolved update, no Monitoring
+            at = {(u.status, u.time_s) for u in inc.updates}
+            assert not {("Monitoring", t) for s, t in at if s == "Resolved"} & at
 
 
 def test_uptime_per_day_is_customer_weighted(drill):
