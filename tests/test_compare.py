@@ -19,7 +19,8 @@ from drsim.errors import DrsimError
 from drsim.scenario import load_scenario, validate
 from drsim.scenario.variants import load_resolved, set_value
 
-NYC = ROOT / "scenarios" / "nyc-chicago-drill.yaml"
+NYC = ROOT / "scenarios" / "nyc-chicago-capacity-short.yaml"  # deterministic
+DEFAULT = ROOT / "scenarios" / "nyc-chicago-drill.yaml"
 YEAR = ROOT / "scenarios" / "random-failures-year.yaml"
 NIGHTS = ROOT / "scenarios" / "variants" / "year-engineer-on-nights.yaml"
 
@@ -150,7 +151,7 @@ def app() -> typer.Typer:
 def test_compare_and_sweep_commands(tmp_path):
     warm = ROOT / "scenarios" / "variants" / "nyc-warm-standby.yaml"
     out = tmp_path / "c.csv"
-    res = CliRunner().invoke(app(), ["compare", str(NYC), str(warm), "--trials", "3",
+    res = CliRunner().invoke(app(), ["compare", str(DEFAULT), str(warm), "--trials", "3",
                                      "--workers", "1", "--csv", str(out)])
     assert res.exit_code == 0, res.output
     assert "nyc-warm-standby" in res.output and "pairing gain" in res.output

@@ -19,7 +19,7 @@ from drsim.report import plots
 from drsim.scenario import load_scenario
 from drsim.sim.engine import simulate
 
-DRILL = ROOT / "scenarios" / "nyc-chicago-drill.yaml"
+DRILL = ROOT / "scenarios" / "nyc-chicago-capacity-short.yaml"  # deterministic
 TZ = ZoneInfo("America/New_York")
 
 

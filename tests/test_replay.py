@@ -23,7 +23,7 @@ from drsim.replay import Board, Clock, Controls, Replay, feed_line, play
 from drsim.scenario import load_scenario
 from drsim.sim.engine import simulate
 
-DRILL = ROOT / "scenarios" / "nyc-chicago-drill.yaml"
+DRILL = ROOT / "scenarios" / "nyc-chicago-capacity-short.yaml"  # deterministic
 runner = CliRunner()
 
 # The command on its own, so these tests do not depend on how drsim.cli wires it in.

@@ -19,7 +19,6 @@ import yaml
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from drsim.bundled import default_scenario
 from drsim.cli import app
 from drsim.montecarlo import run_trials
 from drsim.report.html import render_run_report, render_trials_report
@@ -27,6 +26,7 @@ from drsim.report.status import (
     DEGRADED,
     MAJOR,
     OPERATIONAL,
+    ORDER,
     PARTIAL,
     state_of,
     status_page,
@@ -39,6 +39,8 @@ from drsim.scenario.loader import load_text
 from drsim.sim.engine import simulate
 
 runner = CliRunner()
+SHORT = ROOT / "scenarios" / "nyc-chicago-capacity-short.yaml"  # deterministic numbers
+DEFAULT = ROOT / "scenarios" / "nyc-chicago-drill.yaml"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 EVIL = "<script>alert(1)</script>"
@@ -47,7 +49,7 @@ QUOTES = "\"double\" & 'single'"
 
 @pytest.fixture(scope="module")
 def drill() -> tuple[RunResult, Scenario]:
-    sc = load_scenario(default_scenario())
+    sc = load_scenario(SHORT)
     return simulate(sc), sc
 
 
@@ -81,21 +83,24 @@ def status_cells(page: str) -> dict[tuple[str, str], str]:
     return out
 
 
-def updates_shown(page: str) -> dict[str, float]:
-    return {status: float(t) for status, t in
-            re.findall(r'data-status="([^"]+)" data-time-s="([^"]+)"', page)}
+def updates_shown(page: str) -> list[tuple[str, float]]:
+    """(status, time) of each update, oldest first (the page shows the newest first)."""
+    return sorted(((status, float(t)) for status, t in
+                   re.findall(r'data-status="([^"]+)" data-time-s="([^"]+)"', page)),
+                  key=lambda u: (u[1], ORDER.index(u[0])))
 
 
-def expected_updates(result: RunResult) -> dict[str, float]:
-    """The default drill's incident, as the RunResult records it."""
-    inc = result.incidents[0]
-    failover = next(e.time_s for e in result.timeline
-                    if e.kind == "runbook_start" and e.subject == "failover")
-    basic_back = max(i.end_s for i in result.intervals if i.what == "basic" and i.end_s)
-    assert inc.detected_s and inc.declared_s and inc.end_s
-    return {"Investigating": inc.detected_s, "Identified": inc.declared_s,
-            "Failover in progress": failover, "Monitoring": basic_back,
-            "Resolved": inc.end_s}
+def expected_updates(result: RunResult) -> list[tuple[str, float]]:
+    """The capacity-short drill's status updates, derived by hand (times after the 10:42
+    fault; its timeline is derived in test_bundled)."""
+    fault = result.incidents[0].start_s
+    return [("Investigating", fault + 120),   # the third failing check, 10:44
+            ("Identified", fault + 1620),     # ack 5m + decision 20m: 11:09
+            ("Update", fault + 10620),        # enterprise + smb-central in Chicago, 13:39
+            ("Update", fault + 51480),        # fax-legacy with New York repaired, 01:00
+            ("Maintenance", fault + 51480),   # failback's first step, 01:00
+            ("Monitoring", fault + 55780),    # smb-east + consumer home, 02:11:40
+            ("Resolved", fault + 56380)]      # Chicago stood down, 02:21:40
 
 
 def assert_self_contained(page: str) -> None:
@@ -121,7 +126,7 @@ def test_state_follows_share_of_customers_without_the_service():
     assert state_of(1.0) == MAJOR
 
 
-def test_status_page_of_the_default_drill(drill):
+def test_status_page_of_the_capacity_short_drill(drill):
     result, sc = drill
     page = status_page(result, sc)
     inc = result.incidents[0]
@@ -129,11 +134,86 @@ def test_status_page_of_the_default_drill(drill):
     assert {s.service: s.state for s in page.at_worst} == dict.fromkeys(sc.services, MAJOR)
     assert {s.service: s.state for s in page.at_end} == dict.fromkeys(sc.services, OPERATIONAL)
     [shown] = page.incidents
-    assert [(u.status, u.time_s) for u in shown.updates] == list(expected_updates(result).items())
+    assert [(u.status, u.time_s) for u in shown.updates] == expected_updates(result)
     assert shown.resolved
-    # hand-derived: detection 2 min after 10:42, declaration 27 min, failover with it, basic
-    # service back for everyone 15h 29m 40s after the start, home 10 min later
-    assert [u.time_s - inc.start_s for u in shown.updates] == [120, 1620, 1620, 55780, 56380]
+    text = {(u.status, u.time_s - inc.start_s): u.message for u in shown.updates}
+    assert text["Investigating", 120] == (
+        "We are investigating an outage: Cloud fax, Web portal, Voice calling and Voicemail "
+        "are unavailable to all customers.")
+    assert text["Identified", 1620] == (
+        "The cause has been identified: a hardware failure in our New York datacenter. We are "
+        "moving the affected customers to our Chicago co-location.")
+    assert "some of the affected customers from our Chicago co-location" in text["Update", 10620]
+    # fax-legacy comes back in New York: no backup site named
+    assert text["Update", 51480].startswith("Service has been restored for some of the "
+                                            "affected customers. ")
+    # at 01:00 enterprise + smb-central (4,500 of 10,400) are still in Chicago: some
+    assert "Some customers served from our Chicago co-location will be moved back" \
+        in text["Maintenance", 51480]
+    assert text["Monitoring", 55780].startswith(
+        "Service has been restored for the remaining affected customers. Every customer has "
+        "basic service again.")
+
+
+def test_status_page_of_the_default_drill_speaks_of_some_customers():
+    """Pods 3 and 4 lost: 4,500 of 10,000 voice customers, 1,500 of 7,000 voicemail and
+    portal customers — 'some' throughout; one update per batch moved to Chicago."""
+    sc = load_scenario(DEFAULT)
+    for seed in range(5):
+        result = simulate(sc, seed=seed)
+        [inc] = result.incidents
+        [shown] = status_page(result, sc).incidents
+        assert [u.status for u in shown.updates] == ["Investigating", "Identified", "Update",
+                                                     "Monitoring", "Maintenance", "Resolved"]
+        msg = {u.status: u.message for u in shown.updates}
+        assert msg["Investigating"] == ("We are investigating an outage: Web portal, Voice "
+                                        "calling and Voicemail are unavailable to some "
+                                        "customers.")
+        assert "a hardware failure in our New York datacenter" in msg["Identified"]
+        assert msg["Update"].startswith("Service has been restored for some of the affected "
+                                        "customers from our Chicago co-location.")
+        assert "the remaining affected customers from our Chicago co-location" \
+            in msg["Monitoring"]
+        assert "Voicemail is still unavailable to some customers" in msg["Monitoring"]
+        assert "Some customers served from our Chicago co-location" in msg["Maintenance"]
+        ends = {g: i.end_s for i in result.intervals if i.what == "basic"
+                for g in [i.subject]}
+        times = [u.time_s for u in shown.updates]
+        assert times[2:4] == [ends["smb-central"], ends["consumer"]]  # one per batch
+        first_failback = min(s.start_s for s in result.steps if s.runbook == "failback")
+        assert times[4] == first_failback and times[5] == inc.end_s
+
+
+def test_status_page_says_all_customers_when_it_is_all():
+    sc = load_scenario(ROOT / "scenarios" / "no-backup-site.yaml")
+    result = simulate(sc)
+    [shown] = status_page(result, sc).incidents
+    assert [u.status for u in shown.updates] == ["Investigating", "Identified", "Monitoring",
+                                                 "Resolved"]
+    msg = {u.status: u.message for u in shown.updates}
+    assert "are unavailable to all customers." in msg["Investigating"]
+    assert "some" not in msg["Investigating"]
+    assert "Our engineers are working to restore service." in msg["Identified"]
+    assert msg["Monitoring"].startswith("Service has been restored for all affected customers.")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").rglob("*.yaml")),
+                         ids=lambda p: str(p.relative_to(ROOT / "scenarios")))
+def test_no_internal_id_in_any_status_update(path):
+    """Customers never read a runbook, step, role or component id."""
+    sc = load_scenario(path)
+    banned = set(sc.runbooks) | set(sc.staff) | {s.id for rb in sc.runbooks.values()
+                                                 for s in rb.steps}
+    banned |= {c for site in sc.sites.values() for c in site.components}
+    for seed in range(3):
+        result = simulate(sc, seed=seed)
+        for inc in status_page(result, sc).incidents:
+            for u in inc.updates:
+                words = set(re.findall(r"[A-Za-z0-9_-]+", u.message))
+                assert not words & banned, (u.message, words & banned)
+            # back and resolved in one instant: a single Resolved update, no Monitoring
+            at = {(u.status, u.time_s) for u in inc.updates}
+            assert not {("Monitoring", t) for s, t in at if s == "Resolved"} & at
 
 
 def test_uptime_per_day_is_customer_weighted(drill):
@@ -175,7 +255,8 @@ def test_run_report_sections_and_status_page(drill, drill_html):
     assert updates_shown(drill_html) == expected_updates(result)
     assert "3 of 4 objectives breached" in drill_html
     assert drill_html.count('class="bar ') == 3 * len(sc.services)
-    assert "Both New York core switches fail" in drill_html  # the story and the event table
+    assert "Both New York core switches fail" in drill_html  # the event table
+    assert "a hardware failure in our New York datacenter" in drill_html  # the status page
     assert "Tue 10 Mar 10:44:00" in drill_html  # events with wall-clock times
 
 
@@ -184,7 +265,7 @@ def test_run_report_is_self_contained(drill_html):
 
 
 def hostile_scenario() -> Scenario:
-    data = yaml.safe_load(default_scenario().read_text(encoding="utf-8"))
+    data = yaml.safe_load(SHORT.read_text(encoding="utf-8"))
     data["name"] = f"{EVIL} {QUOTES}"
     data["description"] = f"{EVIL} and {QUOTES}"
     data["services"]["voice"]["name"] = f'Voice {EVIL} "quoted"'

@@ -9,9 +9,9 @@ customers (customer-weighted) who were without it:
     [10%, 50%)  Partial outage
     ≥ 50%       Major outage
 
-Updates: Investigating at detection, Identified at declaration, Failover in progress when the
-failover runbook starts (the first runbook in the incident triggered by detection or
-declaration), Monitoring when every group has basic service again, Resolved at the incident end.
+Updates (see incident_updates): Investigating at detection, Identified at declaration, an
+Update as each batch of customers gets basic service back, Maintenance when the failback work
+starts, Monitoring when every group has basic service again, Resolved at the incident end.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class UptimeDay:
 
 @dataclass(frozen=True)
 class Update:
-    status: str  # Investigating | Identified | Failover in progress | Monitoring | Resolved
+    status: str  # one of ORDER: Investigating | Identified | Update | Maintenance | ...
     time_s: float
     message: str
 
@@ -110,18 +110,20 @@ def _users(sc: Scenario, service: str) -> dict[str, int]:
     return {g: grp.count for g, grp in sorted(sc.customers.items()) if service in grp.services}
 
 
-def _covers(i: Interval, t_s: float) -> bool:
-    return i.start_s <= t_s and (i.end_s is None or i.end_s > t_s)
+def _covers(i: Interval, t_s: float, closed: bool = False) -> bool:
+    return i.start_s <= t_s and (i.end_s is None or i.end_s > t_s or (closed and i.end_s == t_s))
 
 
-def share_without(result: RunResult, sc: Scenario, service: str, t_s: float) -> float:
-    """Share of the service's customers without it at instant t_s (spells are [start, end))."""
+def share_without(result: RunResult, sc: Scenario, service: str, t_s: float,
+                  closed: bool = False) -> float:
+    """Share of the service's customers without it at instant t_s (spells are [start, end);
+    closed: also spells ending at t_s, i.e. just before whatever happened at t_s)."""
     users = _users(sc, service)
     total = sum(users.values())
     if not total:
         return 0.0
     lacking = {i.subject for i in result.intervals
-               if i.what == service and i.subject in users and _covers(i, t_s)}
+               if i.what == service and i.subject in users and _covers(i, t_s, closed)}
     return sum(users[g] for g in lacking) / total
 
 
@@ -179,67 +181,218 @@ def uptime_by_day(result: RunResult, sc: Scenario, service: str) -> tuple[Uptime
     return tuple(out)
 
 
-def _failover_start(result: RunResult, sc: Scenario, start_s: float, end_s: float
-                    ) -> tuple[float, str] | None:
-    for e in result.timeline:
-        if e.kind == "runbook_start" and start_s <= e.time_s <= end_s:
-            rb = sc.runbooks.get(e.subject)
-            if rb is not None and isinstance(rb.trigger, AfterRunbook):
-                continue
-            return e.time_s, e.subject
-    return None
-
-
-def _basic_back(result: RunResult, inc: IncidentRecord, end_s: float) -> float | None:
-    """When every group had basic service again (None: some group never did)."""
-    spells = [i for i in result.intervals if i.what == "basic"
-              and i.start_s <= end_s and (i.end_s is None or i.end_s > inc.start_s)]
-    if not spells:
-        return inc.start_s
-    if any(i.end_s is None for i in spells):
-        return None
-    return max(i.end_s for i in spells if i.end_s is not None)
+def _basic_spells(result: RunResult, inc: IncidentRecord, end_s: float) -> list[Interval]:
+    """Spells without basic service that began in this incident."""
+    return [i for i in result.intervals if i.what == "basic" and i.subject in inc.groups
+            and inc.start_s <= i.start_s <= end_s]
 
 
 def _names(sc: Scenario, ids: list[str]) -> str:
-    names = [sc.services[s].name or s for s in ids]
-    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    return _join([sc.services[s].name or s for s in ids])
+
+
+def _join(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def _scope(share: float) -> str:
+    """'all' only when it is everyone (customer-weighted), else 'some'."""
+    return "all" if share >= 1.0 - 1e-9 else "some"
+
+
+def unavailable(result: RunResult, sc: Scenario, services: list[str], t_s: float,
+                still: bool = False, closed: bool = False) -> str:
+    """'Voice calling and Voicemail are unavailable to some customers; Cloud fax is
+    unavailable to all customers.' — each service by the share of its customers without it."""
+    by_scope: dict[str, list[str]] = {}
+    for s in services:
+        share = share_without(result, sc, s, t_s, closed)
+        if share > 0.0:
+            by_scope.setdefault(_scope(share), []).append(s)
+    parts = [f"{_names(sc, ids)} {'are' if len(ids) > 1 else 'is'}{' still' if still else ''} "
+             f"unavailable to {scope} customers"
+             for scope, ids in sorted(by_scope.items())]
+    return "; ".join(parts)
+
+
+def _place(sc: Scenario, where: str) -> str:
+    """A site or access point in customer words: its display name, never its id."""
+    if where in sc.sites:
+        return f"our {sc.sites[where].name}" if sc.sites[where].name else "one of our sites"
+    ap = sc.access_points.get(where)
+    return f"the {ap.name}" if ap is not None and ap.name else "a network interconnect"
+
+
+def cause_in_words(result: RunResult, sc: Scenario, inc: IncidentRecord) -> str:
+    """What failed, as a customer is told it: from the failures at the incident's start (a
+    hardware failure in a site, a site's outage, a network connection), never internal ids."""
+    fails = [e for e in result.timeline if e.kind in ("component_down", "site_down", "link_down")
+             and e.time_s <= inc.start_s]
+    if not fails:
+        return "a failure in our systems"
+    last = fails[-1].time_s
+    words: list[str] = []
+    for e in fails:
+        if e.time_s != last:
+            continue
+        if e.kind == "component_down":
+            w = f"a hardware failure in {_place(sc, e.subject.split('.', 1)[0])}"
+        elif e.kind == "site_down":
+            w = f"an outage of {_place(sc, e.subject)}"
+        else:
+            link = sc.links[e.subject]
+            w = f"a failure of the network connection between {_place(sc, link.a)} and " \
+                f"{_place(sc, link.b)}"
+        if w not in words:
+            words.append(w)
+    return _join(words)
+
+
+def _assignments(result: RunResult, sc: Scenario, t_s: float) -> dict[str, str]:
+    """Each group's assigned site at t_s (its home, changed by recorded moves)."""
+    where = {g: grp.home for g, grp in sc.customers.items()}
+    for e in result.timeline:
+        if e.time_s > t_s:
+            break
+        if e.kind == "moved" and e.detail.startswith("to "):
+            to = e.detail[3:]
+            for g in e.subject.split(", "):
+                if g in where:
+                    where[g] = sc.customers[g].home if to == "home" else to
+    return where
+
+
+def _served_from(result: RunResult, sc: Scenario, groups: list[str], t_s: float) -> list[str]:
+    """Sites other than their home that served these groups again at t_s."""
+    sites = set()
+    for e in result.timeline:
+        if e.time_s == t_s and e.kind == "service_restored" and e.subject in groups:
+            site = e.detail.rsplit(" at ", 1)[-1]
+            if site in sc.sites and site != sc.customers[e.subject].home:
+                sites.add(site)
+    return sorted(sites)
+
+
+def _away(result: RunResult, sc: Scenario, t_s: float) -> tuple[float, list[str]]:
+    """(share of all customers served away from home at t_s, the sites serving them)."""
+    where = _assignments(result, sc, t_s)
+    away = [g for g in sorted(where) if where[g] != sc.customers[g].home]
+    total = sum(grp.count for grp in sc.customers.values())
+    return (sum(sc.customers[g].count for g in away) / total if total else 0.0,
+            sorted({where[g] for g in away}))
+
+
+def _homes(sc: Scenario, inc: IncidentRecord) -> str:
+    return _join([_place(sc, h) for h in sorted({sc.customers[g].home for g in inc.groups})])
+
+
+def _identified(result: RunResult, sc: Scenario, inc: IncidentRecord, end_s: float) -> Update:
+    assert inc.declared_s is not None
+    moves = [e.detail[3:] for e in result.timeline if e.kind == "moved"
+             and inc.declared_s <= e.time_s <= end_s and e.detail[3:] in sc.sites]
+    backups = sorted({m for m in moves if any(sc.customers[g].home != m for g in inc.groups)})
+    plan = (f" We are moving the affected customers to {_join([_place(sc, b) for b in backups])}."
+            if backups else " Our engineers are working to restore service.")
+    return Update("Identified", inc.declared_s,
+                  f"The cause has been identified: {cause_in_words(result, sc, inc)}.{plan}")
+
+
+def _restorations(result: RunResult, sc: Scenario, inc: IncidentRecord, end_s: float,
+                  hit: list[str]) -> list[Update]:
+    """One update per instant some groups get basic service back; the last is Monitoring."""
+    spells = _basic_spells(result, inc, end_s)
+    times = sorted({i.end_s for i in spells if i.end_s is not None and i.end_s <= end_s})
+    out = []
+    for k, t in enumerate(times):
+        batch = sorted({i.subject for i in spells if i.end_s == t})
+        sites = _served_from(result, sc, batch, t)
+        src = f" from {_join([_place(sc, s) for s in sites])}" if sites else ""
+        if any(_covers(i, t) for i in spells):
+            out.append(Update("Update", t, f"Service has been restored for some of the affected "
+                                           f"customers{src}. We are still working to restore "
+                                           "service for the others."))
+            continue
+        who = "all affected customers" if k == 0 else "the remaining affected customers"
+        out.append(Update("Monitoring", t, f"Service has been restored for {who}{src}. "
+                                           + _monitoring(result, sc, hit, t)))
+    return out
+
+
+def _monitoring(result: RunResult, sc: Scenario, hit: list[str], t_s: float) -> str:
+    """Every customer has basic service again: where from, what is still missing."""
+    share, sites = _away(result, sc, t_s)
+    lines = ["Every customer has basic service again."]
+    if sites:
+        lines.append(f"{_scope(share).capitalize()} customers are served from "
+                     f"{_join([_place(sc, s) for s in sites])} for now.")
+    missing = unavailable(result, sc, hit, t_s, still=True)
+    if missing:
+        lines.append(f"{missing[0].upper()}{missing[1:]}.")
+    lines.append("We are monitoring while we restore full service.")
+    return " ".join(lines)
+
+
+def _maintenance(result: RunResult, sc: Scenario, inc: IncidentRecord, end_s: float
+                 ) -> Update | None:
+    """The first step of a runbook that follows another (the failback) starting: the work to
+    restore the primary site begins."""
+    for e in result.timeline:
+        if e.kind != "step_start" or not inc.start_s <= e.time_s <= end_s:
+            continue
+        rb = sc.runbooks.get(e.subject.split(".", 1)[0])
+        if rb is None or not isinstance(rb.trigger, AfterRunbook):
+            continue
+        share, sites = _away(result, sc, e.time_s)
+        back = (f" {_scope(share).capitalize()} customers served from "
+                f"{_join([_place(sc, s) for s in sites])} will be moved back; brief "
+                "interruptions are possible." if sites else "")
+        return Update("Maintenance", e.time_s,
+                      f"Maintenance to restore {_homes(sc, inc)} has started.{back}")
+    return None
+
+
+ORDER = ("Investigating", "Identified", "Update", "Maintenance", "Monitoring", "Resolved")
 
 
 def incident_updates(result: RunResult, sc: Scenario, inc: IncidentRecord) -> StatusIncident:
+    """The updates a status-page editor would post, at every change customers can see:
+    Investigating at the alert, Identified (the cause in customer words) at declaration, an
+    Update each time some customers get basic service back (and from where), Maintenance when
+    the work to restore the primary site starts, Monitoring once every customer has basic
+    service again, Resolved at the incident's end. 'Some' or 'all' customers follows the
+    customer-weighted share; no runbook, step, role or component id is ever shown."""
     end = inc.end_s if inc.end_s is not None else result.horizon_s
     hit = sorted({i.what for i in result.outages if i.what in sc.services
                   and i.start_s <= end and (i.end_s is None or i.end_s > inc.start_s)})
     which = _names(sc, hit) if hit else "our services"
-    causes = [e.detail for e in result.timeline
-              if e.kind == "disruption" and e.time_s <= inc.start_s and e.detail]
     updates: list[Update] = []
     if inc.detected_s is not None:
+        # as the failing check saw it (a hot standby may take over in the same instant)
+        scope = unavailable(result, sc, hit, inc.detected_s, closed=True)
         updates.append(Update("Investigating", inc.detected_s,
-                              f"We are investigating problems with {which}. Some customers "
-                              "cannot use these services."))
+                              f"We are investigating an outage: {scope}." if scope else
+                              f"We are investigating a problem with {which}."))
     if inc.declared_s is not None:
-        cause = f" The cause: {causes[-1].rstrip('.')}." if causes else ""
-        updates.append(Update("Identified", inc.declared_s,
-                              f"The issue has been identified and a disaster declared.{cause}"))
-    failover = _failover_start(result, sc, inc.start_s, end)
-    if failover is not None:
-        rb = sc.runbooks.get(failover[1])
-        what = f": {rb.description.rstrip('.')}" if rb is not None and rb.description else ""
-        updates.append(Update("Failover in progress", failover[0],
-                              f"We are failing over to our standby site{what}."))
-    back = _basic_back(result, inc, end)
-    if back is not None and (inc.end_s is None or back < inc.end_s):
-        updates.append(Update("Monitoring", back,
-                              "Every customer has basic service again. We are monitoring while we "
-                              "restore full redundancy."))
+        updates.append(_identified(result, sc, inc, end))
+    updates.extend(_restorations(result, sc, inc, end, hit))
+    maint = _maintenance(result, sc, inc, end)
+    if maint is not None:
+        updates.append(maint)
+    if not _basic_spells(result, inc, end):
+        back = max((i.end_s for i in result.outages if i.subject in inc.groups
+                    and inc.start_s <= i.start_s <= end and i.end_s is not None), default=None)
+        if back is not None and back < end:
+            updates.append(Update("Monitoring", back, "Every service is available again. We are "
+                                                      "monitoring while we restore full service."))
     if inc.end_s is not None:
+        # service back and everything home in one instant: one Resolved, no Monitoring
+        same = [u for u in updates if u.status == "Monitoring" and u.time_s == inc.end_s]
+        updates = [u for u in updates if u not in same]
+        back = f"{same[0].message.split('. ')[0]}. " if same else ""
         updates.append(Update("Resolved", inc.end_s,
-                              "This incident has been resolved; every service is back home with "
-                              "full redundancy."))
-    order = {u: k for k, u in enumerate(("Investigating", "Identified", "Failover in progress",
-                                         "Monitoring", "Resolved"))}
-    updates.sort(key=lambda u: (u.time_s, order[u.status]))
+                              f"{back}This incident has been resolved. Every service is running "
+                              f"normally from {_homes(sc, inc)} again."))
+    updates.sort(key=lambda u: (u.time_s, ORDER.index(u.status)))
     title = f"{'Outage' if hit else 'Service disruption'} affecting {which}"
     return StatusIncident(inc.number, title, tuple(hit), inc.start_s,
                           worst_moment(result, sc, inc), tuple(updates), inc.end_s is not None)
