@@ -16,7 +16,7 @@ starts, Monitoring when every group has basic service again, Resolved at the inc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from drsim.metrics import IncidentRecord
@@ -68,8 +68,9 @@ class UptimeDay:
 @dataclass(frozen=True)
 class Update:
     status: str  # one of ORDER: Investigating | Identified | Update | Maintenance | ...
-    time_s: float
+    time_s: float  # when it appeared (for a page that was down: late, see due_s)
     message: str
+    due_s: float | None = None  # when it was due, if it appeared late; None: on time
 
 
 @dataclass(frozen=True)
@@ -398,8 +399,62 @@ def incident_updates(result: RunResult, sc: Scenario, inc: IncidentRecord) -> St
                           worst_moment(result, sc, inc), tuple(updates), inc.end_s is not None)
 
 
+def page_down_spells(result: RunResult, sc: Scenario) -> list[tuple[float, float]]:
+    """When the status page could not be updated: some service in `status_page.requires`
+    was healthy at none of its sites (from the recorded service_up/service_down events)."""
+    needed = set(sc.status_page.requires)
+    if not needed:
+        return []
+    healthy = {s: set(sc.services[s].active) for s in needed}
+    spells: list[tuple[float, float]] = []
+    down_since: float | None = None
+    for e in result.timeline:
+        svc, _, site = e.subject.partition("@")
+        if e.kind not in ("service_up", "service_down") or svc not in needed:
+            continue
+        (healthy[svc].add if e.kind == "service_up" else healthy[svc].discard)(site)
+        down = any(not sites for sites in healthy.values())
+        if down and down_since is None:
+            down_since = e.time_s
+        elif not down and down_since is not None:
+            spells.append((down_since, e.time_s))
+            down_since = None
+    if down_since is not None:
+        spells.append((down_since, float("inf")))
+    return spells
+
+
+def _posted(update: Update, spells: list[tuple[float, float]], fallback_s: float | None,
+            horizon_s: float) -> Update | None:
+    """The update as it appeared: on time, after the page came back, or by the fallback
+    channel, whichever is first; None if it never appeared within the run."""
+    for start, end in spells:
+        if start <= update.time_s < end:
+            when = min(end, update.time_s + fallback_s if fallback_s is not None else end)
+            if when > horizon_s:
+                return None
+            how = ("by other channels while our status page was down"
+                   if when < end else "once our status page was back")
+            return Update(update.status, when, f"{update.message} (Posted {how}.)",
+                          due_s=update.time_s)
+    return update
+
+
+def _as_posted(incident: StatusIncident, result: RunResult, sc: Scenario,
+               spells: list[tuple[float, float]]) -> StatusIncident:
+    if not spells:
+        return incident
+    posted = [_posted(u, spells, sc.status_page.fallback, result.horizon_s)
+              for u in incident.updates]
+    kept = sorted((u for u in posted if u is not None),
+                  key=lambda u: (u.time_s, ORDER.index(u.status)))
+    return replace(incident, updates=tuple(kept))
+
+
 def status_page(result: RunResult, sc: Scenario) -> StatusPage:
-    incidents = tuple(incident_updates(result, sc, inc) for inc in result.incidents)
+    spells = page_down_spells(result, sc)
+    incidents = tuple(_as_posted(incident_updates(result, sc, inc), result, sc, spells)
+                      for inc in result.incidents)
     worst_s = None
     if incidents:
         worst_s = max((i.worst_s for i in incidents),

@@ -665,6 +665,18 @@ class Costs(Model):
         return self.data_loss
 
 
+class StatusPageSpec(Model):
+    """The public status page, which may itself run on the infrastructure that failed."""
+
+    requires: list[Id] = Field(default_factory=list,
+                               description="Services the status page runs on; while none of "
+                                           "their sites serves, updates cannot be posted")
+    fallback: Delay | None = Field(
+        None, description="While the page is down, an update still goes out by other means "
+                          "(a social post, an email) this long after it was due; none = held "
+                          "until the page is back")
+
+
 class Scenario(Model):
     """A drsim scenario file, format version 1."""
 
@@ -683,6 +695,8 @@ class Scenario(Model):
     runbooks: dict[Id, Runbook] = Field(default_factory=dict)
     disruptions: list[Disruption] = Field(default_factory=list)
     objectives: list[Objective] = Field(default_factory=list)
+    status_page: StatusPageSpec = Field(default_factory=StatusPageSpec,
+                                        description="What the public status page depends on")
     costs: Costs | None = Field(None, description="Costs of ownership, downtime and lost data "
                                                   "(used by drsim invest)")
 

@@ -265,7 +265,8 @@ class References:
     def check(self) -> list[Issue]:
         for fn in (self.check_links, self.check_components, self.check_services,
                    self.check_customers, self.check_detection, self.check_runbooks,
-                   self.check_disruptions, self.check_objectives, self.check_costs):
+                   self.check_disruptions, self.check_objectives, self.check_costs,
+                   self.check_status_page):
             fn()
         return self.issues
 
@@ -599,6 +600,10 @@ class References:
             if obj.get("group") is not None:
                 self.ref(("objectives", i, "group"), obj["group"], self.customers,
                          "customer group")
+
+    def check_status_page(self) -> None:
+        self.refs(("status_page",), _dict(self.d.get("status_page")), "requires",
+                  self.services, "service")
 
     def check_costs(self) -> None:
         """Every id priced in costs names an element; every priority tier in use has a price."""
