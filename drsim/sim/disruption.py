@@ -44,6 +44,10 @@ class DisruptionInjector:
         duration_s = d.duration.sample(rng) if d.duration else None
         self.world.rec.event(self.env.now, "disruption", d.id, d.description or "")
         for t in d.targets:
+            if t.data:
+                assert t.site is not None
+                self.world.corrupt(t.data, t.site, d.id)
+                continue
             if t.component:
                 site, _, cid = t.component.partition(".")
                 self.components[site, cid].hit(t.units, d.id, duration_s)
