@@ -91,7 +91,7 @@ class Protection:
         if tier.takes is None:
             return 0.0
         if tier.takes.is_fixed:
-            return tier.takes.mean()
+            return tier.takes.mean
         return tier.takes.sample(self.streams(f"protection:{svc}.{tier.id}.takes@{start_s:.0f}"))
 
     def starts_before(self, tier: Tier, t_s: float) -> Iterator[float]:
@@ -151,10 +151,10 @@ class Protection:
             assert written is not None
             if self.unusable(svc, tier, written):
                 key = (svc, tier.id, written)
-                if key not in self.discovered:
-                    self.discovered.add(key)
-                    got.discovery_s += self.discovery_s(svc, tier)
-                got.notes.append(f"{tier.id}: copy found unusable")
+                found_s = 0.0 if key in self.discovered else self.discovery_s(svc, tier)
+                self.discovered.add(key)
+                got.discovery_s += found_s
+                got.notes.append(f"{tier.id}: copy found unusable after {found_s:.0f}s")
                 continue
             got.tier, got.written_s = tier, written
             return got
