@@ -34,14 +34,14 @@ class Choice:
     """The copy a restore (or a failover) uses, and what trying the others cost."""
 
     tier: Tier | None  # None: no usable copy
-    written_s: float | None  # newest write in the copy
+    age_s: float | None  # failure instant − newest write in the copy
     discovery_s: float = 0.0  # time spent finding copies unusable
     notes: list[str] = field(default_factory=list)  # why each tier was passed over
     waiting: bool = False  # some tier was passed over only because its site is down
 
     def lost_s(self, failed_s: float) -> float:
         """Data lost: everything since the start of the run when there was no copy."""
-        return failed_s - (self.written_s if self.written_s is not None else 0.0)
+        return self.age_s if self.age_s is not None else failed_s
 
 
 class Protection:
@@ -50,7 +50,7 @@ class Protection:
     def __init__(self, scenario: Scenario, streams: Streams) -> None:
         self.sc, self.streams = scenario, streams
         self.origin = scenario.simulation.origin
-        self._written: dict[tuple[str, str, float], float | None] = {}
+        self._age: dict[tuple[str, str, float], float | None] = {}
         self._unusable: dict[tuple[str, str, float], bool] = {}
         self.discovered: set[tuple[str, str, float]] = set()
 
@@ -62,28 +62,32 @@ class Protection:
 
     # ---- what a copy holds ------------------------------------------------------------------
 
-    def newest_write_s(self, svc: str, tier: Tier, failed_s: float) -> float | None:
-        """Instant of the newest write in the tier's copy at `failed_s`; None: no copy yet."""
+    def age_s(self, svc: str, tier: Tier, failed_s: float) -> float | None:
+        """How old the tier's copy is at `failed_s` (failure − its newest write); None: no
+        finished copy yet. Kept as an age, not an instant, so a lag is returned exactly."""
         key = (svc, tier.id, failed_s)
-        if key not in self._written:
-            self._written[key] = self._newest_write_s(svc, tier, failed_s)
-        return self._written[key]
+        if key not in self._age:
+            self._age[key] = self._age_s(svc, tier, failed_s)
+        return self._age[key]
 
-    def _newest_write_s(self, svc: str, tier: Tier, failed_s: float) -> float | None:
+    def _age_s(self, svc: str, tier: Tier, failed_s: float) -> float | None:
         if tier.kind == "replica":
             if tier.mode == "sync":
-                return failed_s
+                return 0.0
             assert tier.lag is not None
-            return failed_s - tier.lag.sample(self.stream(svc, tier, "lag"))
+            return tier.lag.sample(self.stream(svc, tier, "lag"))
         if tier.kind == "adhoc":
             assert tier.taken_at is not None
             start = sim_seconds(self.origin, datetime.fromisoformat(tier.taken_at)
                                 .replace(tzinfo=self.origin.tzinfo))
-            return start if start + self.takes_s(svc, tier, start) <= failed_s else None
-        for _, start in zip(range(MAX_LOOKBACK), self.starts_before(tier, failed_s),
+            return failed_s - start if start + self.takes_s(svc, tier, start) <= failed_s \
+                else None
+        every = tier.schedule.every if tier.schedule else None
+        for n, start in zip(range(MAX_LOOKBACK), self.starts_before(tier, failed_s),
                             strict=False):
             if start + self.takes_s(svc, tier, start) <= failed_s:
-                return start
+                # fmod is exact: the age of the copy n periods before the latest one
+                return failed_s % every + n * every if every else failed_s - start
         return None
 
     def takes_s(self, svc: str, tier: Tier, start_s: float) -> float:
@@ -141,14 +145,15 @@ class Protection:
         got = Choice(None, None)
         for tier in ranked:
             why = unavailable(tier)
-            written = self.newest_write_s(svc, tier, failed_s)
-            if why is None and written is None:
+            age = self.age_s(svc, tier, failed_s)
+            if why is None and age is None:
                 why = "no finished copy before the failure"
             if why is not None:
                 got.notes.append(f"{tier.id}: {why}")
                 got.waiting = got.waiting or why.endswith("is down")
                 continue
-            assert written is not None
+            assert age is not None
+            written = round(failed_s - age, 3)  # the copy's identity: its newest write
             if self.unusable(svc, tier, written):
                 key = (svc, tier.id, written)
                 found_s = 0.0 if key in self.discovered else self.discovery_s(svc, tier)
@@ -156,13 +161,13 @@ class Protection:
                 got.discovery_s += found_s
                 got.notes.append(f"{tier.id}: copy found unusable after {found_s:.0f}s")
                 continue
-            got.tier, got.written_s = tier, written
+            got.tier, got.age_s = tier, age
             return got
         return got
 
     def _rank(self, svc: str, tier: Tier, failed_s: float) -> float:
-        written = self.newest_write_s(svc, tier, failed_s)
-        return float("-inf") if written is None else written
+        age = self.age_s(svc, tier, failed_s)
+        return float("-inf") if age is None else -age
 
     def discovery_s(self, svc: str, tier: Tier) -> float:
         if tier.discovery is None:
@@ -206,9 +211,10 @@ class RestorePlan:
         return f"from {self.choice.tier.id} at {self.source}{passed}"
 
 
-def unavailable(world: World, svc: str, tier: Tier) -> str | None:
-    """Why the tier cannot be read now (its site is down, or its replica corrupted)."""
-    if not world.site_up(tier.at):
+def unavailable(world: World, svc: str, tier: Tier, reading: bool = True) -> str | None:
+    """Why the tier cannot be used now: its replica is corrupted, or (when the copy is
+    `reading`, i.e. read by a restore) its site is down."""
+    if reading and not world.site_up(tier.at):
         return f"site {tier.at} is down"
     if tier.kind == "replica" and (svc, tier.at) in world.corrupted:
         return f"the data at {tier.at} is corrupted"
@@ -269,10 +275,12 @@ def finish_restore(world: World, plan: RestorePlan) -> None:
 
 def failover_loss(world: World, svc: str, failed_s: float) -> tuple[float, str]:
     """Data lost when customers move off a failed site with no restore booked for it: the
-    newest usable copy's (a service without copies is stateless and loses nothing)."""
+    newest usable copy's, wherever it is now (the new site was seeded from it before; a
+    service without copies is stateless and loses nothing)."""
     if not world.sc.services[svc].tiers:
         return 0.0, ""
-    got = world.protection.choose(svc, failed_s, None, lambda t: unavailable(world, svc, t))
+    got = world.protection.choose(svc, failed_s, None,
+                                  lambda t: unavailable(world, svc, t, reading=False))
     if got.tier is None:
         return got.lost_s(failed_s), " (no usable copy: all data since the start)"
     return got.lost_s(failed_s), "" if got.tier.id == "replication" else f" (from {got.tier.id})"
