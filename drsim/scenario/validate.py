@@ -244,6 +244,12 @@ def _ids(value: Any) -> list[str]:
     return [v for v in _list(value) if isinstance(v, str)]
 
 
+def _places(svc: dict[str, Any]) -> list[str]:
+    """A service's active then standby sites, as written."""
+    return list(dict.fromkeys(_ids(svc.get("active"))
+                              + _ids(_dict(svc.get("standby")).get("sites"))))
+
+
 class References:
     """Checks that every id used somewhere names something defined, and graphs are acyclic."""
 
@@ -440,8 +446,7 @@ class References:
             ok_sv = self.ref((*p, "service"), body.get("service"), self.services, "service")
             if self.ref((*p, "site"), body.get("site"), self.sites, "site") and ok_sv:
                 svc = _dict(self.services[body["service"]])
-                places = list(dict.fromkeys(
-                    _ids(svc.get("active")) + _ids(_dict(svc.get("standby")).get("sites"))))
+                places = _places(svc)
                 if body["site"] not in places:
                     self.issues.append(self.raw.issue(
                         (*p, "site"), f"service '{body['service']}' has no placement at "
@@ -577,8 +582,7 @@ class References:
         if self.ref((*path, "data"), tgt["data"], self.services, "service") and self.ref(
                 (*path, "site"), tgt.get("site"), self.sites, "site"):
             svc = _dict(self.services[tgt["data"]])
-            places = list(dict.fromkeys(
-                _ids(svc.get("active")) + _ids(_dict(svc.get("standby")).get("sites"))))
+            places = _places(svc)
             if tgt["site"] not in places:
                 self.issues.append(self.raw.issue(
                     (*path, "site"), f"service '{tgt['data']}' keeps no data at "
