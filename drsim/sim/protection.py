@@ -201,6 +201,7 @@ class RestorePlan:
     choice: Choice | None  # None: a live copy from a healthy active site
     time_s: float = 0.0  # discovery of unusable copies + the restore itself
     wait: str = ""  # non-empty: not ready yet, and why
+    overwrites_live: bool = False  # the target already serves whole data: nothing is lost
 
     def detail(self) -> str:
         if self.choice is None:
@@ -238,7 +239,8 @@ def plan_restore(world: World, svc: str, target: str, order: list[str] | None) -
     live = sorted(s for s in world.active[svc]
                   if s != target and world.healthy_at.get((svc, s), False))
     failed_s, failed_site = failure_of(world, svc, target)
-    plan = RestorePlan(svc, target, failed_s, failed_site, None, None)
+    plan = RestorePlan(svc, target, failed_s, failed_site, None, None,
+                       overwrites_live=world.healthy_at.get((svc, target), False))
     if live:
         plan.source = live[0]
         bps = world.topo.bottleneck_bps(live[0], target, down)
@@ -265,7 +267,7 @@ def plan_restore(world: World, svc: str, target: str, order: list[str] | None) -
 def finish_restore(world: World, plan: RestorePlan) -> None:
     """The restore is done: the target's data is whole again and what it lost is booked."""
     world.data_restored(plan.service, plan.target)
-    if plan.choice is None or plan.choice.tier is None:
+    if plan.choice is None or plan.choice.tier is None or plan.overwrites_live:
         return
     lost = plan.choice.lost_s(plan.failed_s)
     world.book_loss(plan.service, plan.failed_site, plan.target, plan.failed_s, lost,
