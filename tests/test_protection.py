@@ -90,6 +90,48 @@ def test_backup_finished_before_failure_is_the_newest():
     assert r.losses[0].lost_s == 45 * M
 
 
+def test_clock_schedule_runs_on_the_local_clock_across_a_dst_change():
+    # Europe/London: the run starts Sat 2026-03-28 00:00 GMT (= 00:00 UTC, t = 0); clocks go
+    # forward at 01:00 GMT on Sun 29 March. Backup at 00:30 local on weekends only, done by
+    # 00:40; the data is deleted at 12:00 BST on the 29th = 11:00 UTC (t = 35h). Newest
+    # finished copy: Sun 00:30 GMT = 00:30 UTC (t = 24h30m) → lost 10h30m of real time
+    # (the wall clocks read 11h30m apart).
+    tier = ("      - {id: weekend, kind: backup, schedule: {days: 'sat,sun', at: ['00:30']}, "
+            "takes: 10m, at: vault, restore: {throughput: 500MB/s}}")
+    text = (BASE.replace("TIERS", tier).replace("AT", "'2026-03-29T12:00'").replace("EXTRA", "")
+            .replace("RESTORE", "{service: db, to: a}")
+            .replace('start: "2026-03-10T00:00", timezone: UTC',
+                     'start: "2026-03-28T00:00", timezone: Europe/London'))
+    r = simulate(parse(text))
+    assert [(x.failed_at_s, x.lost_s) for x in r.losses] == [(35 * H, 10.5 * H)]
+
+
+def test_weekday_backups_several_times_a_day():
+    tier = ("      - {id: twice, kind: backup, schedule: {days: mon-fri, at: ['14:00', '02:00']},"
+            " takes: 40m, at: vault, restore: {throughput: 500MB/s}}")
+    # start Tue 2026-03-10 00:00 UTC; deletion Sat 14 March 10:00 (t = 4d10h). No backups at
+    # the weekend: the newest is Fri 13 March 14:00 (t = 3d14h) → lost 20h
+    text = (BASE.replace("TIERS", tier).replace("AT", "4d10h").replace("EXTRA", "")
+            .replace("RESTORE", "{service: db, to: a}").replace("horizon: 3d", "horizon: 5d"))
+    r = simulate(parse(text))
+    assert r.losses[0].lost_s == 20 * H
+
+
+def test_legacy_backup_replication_equals_its_protection_tier():
+    # replication: {mode: backup, interval: 6h} is the tier 'replication': every 6h from the
+    # start, instantly finished. Failure 02:30 → last backup 00:00 → 2h30m either way.
+    legacy = BASE.replace("    protection:\nTIERS", "    replication: {mode: backup, to: vault, "
+                          "interval: 6h}").replace("AT", "2h30m").replace("EXTRA", "")
+    legacy = legacy.replace("RESTORE", "{service: db, to: a, from: replication}")
+    tier = "      - {id: six, kind: backup, schedule: {every: 6h}, at: vault}"
+    new = (BASE.replace("TIERS", tier).replace("AT", "2h30m").replace("EXTRA", "")
+           .replace("RESTORE", "{service: db, to: a}"))
+    a, b = simulate(parse(legacy)), simulate(parse(new))
+    assert a.losses[0].lost_s == b.losses[0].lost_s == 2.5 * H
+    # both restored over the 1 Gbps vault link: 450e9*8/1e9 = 3600 s + 10 min
+    assert a.steps[0].end_s == b.steps[0].end_s == 2.5 * H + 600 + 3600
+
+
 def test_unusable_tier_is_passed_over_and_its_discovery_charged():
     r = run([HOURLY, NIGHTLY])
     # newest first: hourly 02:00 snapshot (done 02:05) is newer than nightly (yesterday 02:00)

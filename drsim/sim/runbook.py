@@ -145,13 +145,15 @@ class RunbookExecutor:
         for effect in step.effects:
             if effect.restore is None:
                 continue
-            r = effect.restore
+            r, told = effect.restore, ""
             while True:
                 plan = plan_restore(self.world, r.service, r.to, r.from_)
                 if not plan.wait:
                     break
-                self.world.rec.event(self.env.now, "restore_waiting", r.service,
-                                     f"to {r.to}: {plan.wait}")
+                if plan.wait != told:  # say why once per reason, not at every change
+                    told = plan.wait
+                    self.world.rec.event(self.env.now, "restore_waiting", r.service,
+                                         f"to {r.to}: {plan.wait}")
                 yield self.world.change  # no path or copy yet: wait for the world to change
             self.plans[id(effect)] = plan
             total += plan.time_s
