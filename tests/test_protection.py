@@ -298,3 +298,14 @@ def test_gitlab_scenario_restores_from_a_tier_and_spreads():
             assert r.metrics.rto_basic_s > 40000.0
     assert 0 < by_hand < 60  # replica unusable in ~5% of 300 trials
     assert len(set(np.round(lost))) > 20 and len({x for x in rto if x}) > 20
+
+
+def test_restore_waits_while_every_copy_sits_at_a_down_site():
+    extra = "  - {id: vault-down, at: 1h, targets: [{site: vault}], duration: 3h}"
+    r = run([HOURLY], unusable="0", extra=extra)
+    # 02:30: the only copy is in the vault, down 01:00-04:00 → the step waits (recorded),
+    # then restores the 02:00 snapshot (lost 30 min) over 1 Gbps: 3600 s + 10 min work
+    # → ends 04:00 + 1h10m = 05:10
+    assert detail(r, "restore_waiting") == ["to a: every copy's site is down"]
+    assert r.losses[0].lost_s == 30 * M
+    assert r.steps[0].end_s == 5 * H + 10 * M
