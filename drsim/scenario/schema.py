@@ -7,6 +7,7 @@ second and bytes. Cross-references between sections are checked in validate.py.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -324,6 +325,128 @@ class Replication(Model):
         return self
 
 
+# ---- data protection tiers (semantics in drsim/sim/protection.py) ----------------------------
+
+
+def _clock_time(text: object) -> str:
+    """'02:00' → '02:00'; a time of day on the 24-hour clock, else ValueError."""
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(text).strip())
+    if not m:
+        raise ValueError(f"'{text}' is not a time of day; write HH:MM from 00:00 to 23:59, "
+                         "e.g. '02:00'")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def _throughput(value: object) -> float:
+    """'500MB/s' (a size per second) or '4Gbps' (a bandwidth) → bytes per second."""
+    text = str(value).strip()
+    if text.lower().endswith("/s"):
+        return _positive(parse_size, "throughput")(text[:-2])
+    return _positive(parse_bandwidth, "throughput")(text) / 8.0
+
+
+class Schedule(Model):
+    """When a snapshot or backup starts: clock times on some days, or every interval."""
+
+    days: str = Field("all", description="Days the clock times apply, e.g. 'all', 'mon-fri'")
+    at: list[str] | None = Field(None, description="Local clock time(s) a copy starts, '02:00'")
+    every: Duration | None = Field(None, description="A copy every interval from the start")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _times(cls, v: object) -> object:
+        items = v if isinstance(v, list) else [v]
+        for i, t in enumerate(items):
+            try:
+                _clock_time(t)
+            except ValueError as e:
+                raise FieldValueError(str(e), *((i,) if isinstance(v, list) else ())) from None
+        return [_clock_time(t) for t in items]
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: str) -> str:
+        parse_days(v)
+        return v
+
+    @model_validator(mode="after")
+    def _one(self) -> Schedule:
+        if (self.at is None) == (self.every is None):
+            raise ValueError("a schedule gives at: '02:00' (clock times) or every: 1h, "
+                             "exactly one of them")
+        if self.every is not None and "days" in self.model_fields_set:
+            raise FieldValueError("days applies to clock times (at) only; remove days",
+                                  "days")
+        return self
+
+
+class TierRestore(Model):
+    """How fast a copy is restored: a throughput, or a duration; default the network."""
+
+    throughput: Annotated[float, BeforeValidator(_throughput)] | None = Field(
+        None, description="'500MB/s' or '4Gbps': restore time = data size ÷ throughput")
+    duration: Dist | None = Field(None, description="Restore time, whatever the size")
+
+    @model_validator(mode="after")
+    def _one(self) -> TierRestore:
+        if (self.throughput is None) == (self.duration is None):
+            raise ValueError("restore gives throughput: 500MB/s or duration: 6h, exactly one")
+        return self
+
+
+TIER_FIELDS = {"replica": ("mode", "lag"), "snapshot": ("schedule", "takes"),
+               "backup": ("schedule", "takes"), "adhoc": ("taken_at", "takes")}
+
+
+class Tier(Model):
+    """One copy of a service's data: a replica, scheduled snapshots/backups, or an ad-hoc copy."""
+
+    id: Id
+    kind: Literal["replica", "snapshot", "backup", "adhoc"]
+    at: Id = Field(description="Site (or access point) holding the copy")
+    mode: Literal["sync", "async"] | None = Field(None, description="replica: sync | async")
+    lag: Dist | None = Field(None, description="async replica: replication lag")
+    schedule: Schedule | None = Field(None, description="snapshot/backup: when copies start")
+    takes: DelayDist | None = Field(None, description="Time a copy takes to finish (default 0)")
+    taken_at: str | None = Field(None, description="adhoc: local date-time the copy was taken")
+    unusable: Probability = Field(0.0, description="P(silently unusable, found at restore)")
+    discovery: DelayDist | None = Field(None, description="Time to find a copy unusable "
+                                                          "(default 0s)")
+    restore: TierRestore | None = None
+
+    @field_validator("taken_at")
+    @classmethod
+    def _taken_at(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                when = datetime.fromisoformat(v)
+            except ValueError:
+                raise ValueError(f"'{v}' is not a date-time; write e.g. '2026-03-10T06:00'") \
+                    from None
+            if when.tzinfo is not None:
+                raise ValueError(f"write '{v}' without a UTC offset; it is local time in "
+                                 "simulation.timezone")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Tier:
+        for name in ("mode", "lag", "schedule", "takes", "taken_at"):
+            if getattr(self, name) is not None and name not in TIER_FIELDS[self.kind]:
+                owners = [k for k, f in TIER_FIELDS.items() if name in f]
+                raise FieldValueError(f"{name} does not apply to a {self.kind} tier (only to "
+                                      f"{' and '.join(owners)}); remove {name}", name)
+        needs = {"replica": "mode", "snapshot": "schedule", "backup": "schedule",
+                 "adhoc": "taken_at"}[self.kind]
+        if getattr(self, needs) is None:
+            raise ValueError(f"a {self.kind} tier needs {needs}")
+        if self.mode == "async" and self.lag is None:
+            raise ValueError("an async replica needs lag, e.g. lag: 30s")
+        if self.mode == "sync" and self.lag is not None:
+            raise FieldValueError("lag applies to async replicas only; remove lag or set "
+                                  "mode: async", "lag")
+        return self
+
+
 class Standby(Model):
     sites: list[Id] = Field(min_length=1)
     mode: Literal["hot", "warm", "cold"] = "cold"
@@ -355,10 +478,25 @@ class Service(Model):
     standby: Standby | None = None
     latency_budget: Duration | None = None
     replication: Replication | None = None
+    protection: list[Tier] = Field(default_factory=list,
+                                   description="Copies of the data, tried at restore")
     data_size: Size | None = None
     essential: bool = Field(True, description="Part of basic service (counts for rto_basic)")
     suspend_failures: bool = Field(False, description="Components it requires stop ageing at a "
                                                       "site while it is down there")
+
+    @property
+    def tiers(self) -> list[Tier]:
+        """Every copy of the data: `replication` (as the tier 'replication'), then protection."""
+        if self.replication is None:
+            return list(self.protection)
+        r = self.replication
+        legacy = Tier.model_construct(
+            id="replication", kind="backup" if r.mode == "backup" else "replica", at=r.to,
+            mode=None if r.mode == "backup" else r.mode, lag=r.lag, taken_at=None, takes=None,
+            schedule=Schedule.model_construct(days="all", at=None, every=r.interval)
+            if r.mode == "backup" else None, unusable=0.0, discovery=None, restore=None)
+        return [legacy, *self.protection]
 
 
 class CustomerGroup(Model):
@@ -469,6 +607,13 @@ class Move(Model):
 class Restore(Model):
     service: Id
     to: Id = Field(description="Site receiving the data; it travels from the replica")
+    from_: list[Id] | None = Field(None, alias="from",
+                                   description="Tier id(s) tried in order; default newest first")
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _from(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
 
 
 class Rebuild(Model):
@@ -533,9 +678,14 @@ class Target(Model):
     power: Id | None = Field(None, description="Site losing power: the site and every "
                                                "component there go down")
     units: int | None = Field(None, ge=1, description="Component units hit; default all")
+    data: Id | None = Field(None, description="Service whose data at `site` is corrupted or "
+                                              "deleted (unhealthy there until restored)")
 
     @model_validator(mode="after")
     def _one(self) -> Target:
+        if self.data is not None and self.site is None:
+            raise ValueError("a data target names the site holding the data: "
+                             "{data: <service>, site: <site>}")
         given = [k for k in ("site", "component", "link", "power") if getattr(self, k) is not None]
         if len(given) != 1:
             raise FieldValueError(f"a target names exactly one of site, component, link, power; "

@@ -245,6 +245,12 @@ def _ids(value: Any) -> list[str]:
     return [v for v in _list(value) if isinstance(v, str)]
 
 
+def _places(svc: dict[str, Any]) -> list[str]:
+    """A service's active then standby sites, as written."""
+    return list(dict.fromkeys(_ids(svc.get("active"))
+                              + _ids(_dict(svc.get("standby")).get("sites"))))
+
+
 class References:
     """Checks that every id used somewhere names something defined, and graphs are acyclic."""
 
@@ -338,7 +344,27 @@ class References:
                 self.issues.append(self.raw.issue(
                     (*path, "replication", "to"), f"replication to '{repl['to']}', the only "
                     "site where the service runs, protects no data; replicate to a standby site"))
+            self.check_protection(path, svc)
         self.cycle(graph, lambda n: ("services", n, "depends_on"), "service dependencies")
+
+    def check_protection(self, path: PathKey, svc: dict[str, Any]) -> None:
+        """Tier ids are unique ('replication' names the replication: field); `at` is a place."""
+        places = {**self.sites, **self.access}
+        seen: set[str] = set()
+        for i, tier in enumerate(_list(svc.get("protection"))):
+            tier, p = _dict(tier), (*path, "protection", i)
+            tid = tier.get("id")
+            if tid in seen or tid == "replication":
+                why = ("is the name of the replication: field's tier" if tid == "replication"
+                       else "is used twice in this service")
+                self.issues.append(self.raw.issue((*p, "id"), f"tier id '{tid}' {why}; "
+                                                  "rename it"))
+            seen.add(str(tid))
+            self.ref((*p, "at"), tier.get("at"), places, "site or access point")
+
+    def tier_ids(self, svc: dict[str, Any]) -> list[str]:
+        ids = ["replication"] if svc.get("replication") else []
+        return ids + [str(_dict(t).get("id")) for t in _list(svc.get("protection"))]
 
     def cycle(self, graph: nx.DiGraph, path_of: Any, what: str) -> None:
         try:
@@ -452,8 +478,7 @@ class References:
             ok_sv = self.ref((*p, "service"), body.get("service"), self.services, "service")
             if self.ref((*p, "site"), body.get("site"), self.sites, "site") and ok_sv:
                 svc = _dict(self.services[body["service"]])
-                places = list(dict.fromkeys(
-                    _ids(svc.get("active")) + _ids(_dict(svc.get("standby")).get("sites"))))
+                places = _places(svc)
                 if body["site"] not in places:
                     self.issues.append(self.raw.issue(
                         (*p, "site"), f"service '{body['service']}' has no placement at "
@@ -477,10 +502,15 @@ class References:
             if self.ref((*path, "restore", "service"), restore.get("service"), self.services,
                         "service"):
                 svc = _dict(self.services[restore["service"]])
-                if not svc.get("replication") or not svc.get("data_size"):
+                if not self.tier_ids(svc) or not svc.get("data_size"):
                     self.issues.append(self.raw.issue(
                         (*path, "restore", "service"), f"service '{restore['service']}' has no "
-                        "replication and data_size to restore from; add both"))
+                        "replication (or protection) and data_size to restore from; add both"))
+                tiers, where = self.tier_ids(svc), f" of service '{restore['service']}'"
+                src = restore.get("from")
+                for i, tid in ([(None, src)] if isinstance(src, str) else enumerate(_list(src))):
+                    at = (*path, "restore", "from") + (() if i is None else (i,))
+                    self.ref(at, tid, tiers, "protection tier", where)
             self.ref((*path, "restore", "to"), restore.get("to"), self.sites, "site")
         rebuild = _dict(eff.get("rebuild"))
         if rebuild and self.ref((*path, "rebuild", "site"), rebuild.get("site"), self.sites,
@@ -502,8 +532,9 @@ class References:
             for tgt in _list(_dict(dis).get("targets")):
                 tgt = _dict(tgt)
                 comp = tgt.get("component")
-                hit = tgt.get("site") == site or tgt.get("power") == site or (
-                    isinstance(comp, str) and comp.partition(".")[0] == site)
+                hit = (tgt.get("site") == site and "data" not in tgt
+                       or tgt.get("power") == site
+                       or isinstance(comp, str) and comp.partition(".")[0] == site)
                 if hit:
                     what = (f"component '{comp}'" if isinstance(comp, str) else "the whole site"
                             if tgt.get("site") == site else "its power")
@@ -555,6 +586,9 @@ class References:
                                "time or lengthen simulation.horizon"))
 
     def check_target(self, path: PathKey, tgt: dict[str, Any], dis: dict[str, Any]) -> None:
+        if "data" in tgt:
+            self.check_data_target(path, tgt)
+            return
         repaired = dis.get("until") == "repaired" and dis.get("repair") is None
         if "site" in tgt and self.ref((*path, "site"), tgt["site"], self.sites, "site"):
             if repaired and _dict(self.sites[tgt["site"]]).get("ttr") is None:
@@ -586,6 +620,17 @@ class References:
                     if dis.get("until") == "repaired" and c.get("ttr") is None:
                         self.issues.append(self.raw.issue((*path, "component"), f"'{comp}' has "
                                            "no ttr, so it cannot be repaired; add ttr"))
+
+    def check_data_target(self, path: PathKey, tgt: dict[str, Any]) -> None:
+        """{data: service, site: site}: the site must be one where the service is placed."""
+        if self.ref((*path, "data"), tgt["data"], self.services, "service") and self.ref(
+                (*path, "site"), tgt.get("site"), self.sites, "site"):
+            svc = _dict(self.services[tgt["data"]])
+            places = _places(svc)
+            if tgt["site"] not in places:
+                self.issues.append(self.raw.issue(
+                    (*path, "site"), f"service '{tgt['data']}' keeps no data at "
+                    f"'{tgt['site']}' (active or standby: {', '.join(places)}); name one of those"))
 
     def check_objectives(self) -> None:
         seen: set[str] = set()

@@ -56,6 +56,10 @@ class DisruptionInjector:
         """Hit every target of `d` now, then let its cascades spread from this instant."""
         duration_s = d.duration.sample(rng) if d.duration else None  # type: ignore[arg-type]
         for t in d.targets:
+            if t.data:
+                assert t.site is not None
+                self.world.corrupt(t.data, t.site, d.id)
+                continue
             if t.component:
                 site, _, cid = t.component.partition(".")
                 self.components[site, cid].hit(t.units, fault, duration_s)

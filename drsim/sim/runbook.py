@@ -10,6 +10,7 @@ import simpy
 
 from drsim.recorder import StepRecord
 from drsim.scenario.schema import Effect, Runbook, Scenario, Step
+from drsim.sim.protection import RestorePlan, finish_restore, plan_restore
 from drsim.sim.staff import Staff
 from drsim.sim.streams import Streams
 from drsim.sim.world import World
@@ -26,6 +27,7 @@ class RunbookExecutor:
         self.env, self.world, self.staff, self.sc = env, world, staff, scenario
         self.streams, self.origin, self.rebuild = streams, origin, rebuild
         self.running: set[str] = set()
+        self.plans: dict[int, RestorePlan] = {}  # restore effect → its planned copy
         self.changed: set[str] = set()  # runbooks whose steps have applied an effect
         self.windows = {w: cal.in_zone(scenario.simulation.timezone)
                         for w, cal in scenario.maintenance_windows.items()}
@@ -105,6 +107,7 @@ class RunbookExecutor:
                 transfer_s = yield from self.transfer_time(step)
                 yield self.env.timeout(step.duration.sample(rng) + transfer_s)
                 ok = step.success >= 1.0 or bool(rng.random() < step.success)
+                ok = self.copies_found(step, f"{rid}.{step.id}") and ok
                 if not ok:
                     self.world.rec.event(self.env.now, "step_attempt_failed", f"{rid}.{step.id}",
                                          f"attempt {attempts} of {step.retries + 1}")
@@ -136,32 +139,34 @@ class RunbookExecutor:
             yield self.world.change
 
     def transfer_time(self, step: Step) -> Generator[simpy.Event, object, float]:
-        """Seconds to copy the data of every restore effect: size ÷ bottleneck bandwidth."""
+        """Seconds to restore the data of every restore effect (protection.plan_restore:
+        unusable copies' discovery + size ÷ throughput or bottleneck bandwidth)."""
         total = 0.0
         for effect in step.effects:
             if effect.restore is None:
                 continue
-            svc = self.sc.services[effect.restore.service]
-            target = effect.restore.to
+            r, told = effect.restore, ""
             while True:
-                source = self.data_source(effect.restore.service, target)
-                bps = self.world.topo.bottleneck_bps(source, target, self.world.down_set())
-                if bps is not None:
+                plan = plan_restore(self.world, r.service, r.to, r.from_)
+                if not plan.wait:
                     break
-                yield self.world.change  # no path yet: wait for the network to change
-            assert svc.data_size is not None
-            total += 0.0 if source == target else svc.data_size * 8.0 / bps
+                if plan.wait != told:  # say why once per reason, not at every change
+                    told = plan.wait
+                    self.world.rec.event(self.env.now, "restore_waiting", r.service,
+                                         f"to {r.to}: {plan.wait}")
+                yield self.world.change  # no path or copy yet: wait for the world to change
+            self.plans[id(effect)] = plan
+            total += plan.time_s
         return total
 
-    def data_source(self, service: str, target: str) -> str:
-        """The freshest reachable copy: a healthy active site, else the replica."""
-        healthy = sorted(s for s in self.world.active[service]
-                         if s != target and self.world.healthy_at.get((service, s), False))
-        if healthy:
-            return healthy[0]
-        repl = self.sc.services[service].replication
-        assert repl is not None
-        return repl.to
+    def copies_found(self, step: Step, by: str) -> bool:
+        """False (the attempt fails) when a restore effect found no usable copy at all."""
+        for effect in step.effects:
+            plan = self.plans.get(id(effect))
+            if plan is not None and plan.source is None:
+                self.world.rec.event(self.env.now, "restore_failed", by, plan.detail())
+                return False
+        return True
 
     def apply(self, effect: Effect, by: str) -> None:
         now, rec, world = self.env.now, self.world.rec, self.world
@@ -180,7 +185,10 @@ class RunbookExecutor:
                              else effect.move.to)
             rec.event(now, "moved", ", ".join(groups), f"to {effect.move.to}")
         elif effect.restore:
-            rec.event(now, "restored", effect.restore.service, f"data at {effect.restore.to}")
+            plan = self.plans.pop(id(effect))
+            rec.event(now, "restored", effect.restore.service,
+                      f"data at {effect.restore.to} {plan.detail()}")
+            finish_restore(world, plan)
         elif effect.rebuild:
             self.rebuild(effect.rebuild.site, effect.rebuild.component, by)
         world.touch()

@@ -18,7 +18,7 @@ import simpy
 
 from drsim.recorder import DataLoss, Recorder
 from drsim.scenario.schema import Scenario
-from drsim.sim.replication import data_lost_s
+from drsim.sim.protection import Protection, failover_loss
 from drsim.sim.streams import Streams
 from drsim.topology import Topology
 
@@ -58,6 +58,8 @@ class World:
         self.healthy_at: dict[tuple[str, str], bool] = {}
         self.unhealthy_since: dict[tuple[str, str], float] = {}
         self.losses_seen: set[tuple[str, str, float]] = set()
+        self.corrupted: dict[tuple[str, str], float] = {}  # (service, site) → since
+        self.protection = Protection(scenario, streams)
         self.essential = {g: [s for s in grp.services if scenario.services[s].essential]
                           or grp.services for g, grp in scenario.customers.items()}
         self.uses = {g: self._components_used(g) for g in scenario.customers}
@@ -161,6 +163,30 @@ class World:
         self.placement_version += 1
         self.touch()
 
+    def corrupt(self, svc: str, site: str, cause: str) -> None:
+        """The service's data at `site` is corrupted or deleted: unhealthy there until a
+        restore to `site` completes."""
+        self.corrupted.setdefault((svc, site), self.env.now)
+        self.rec.event(self.env.now, "data_corrupted", f"{svc}@{site}",
+                       f"{cause}: unhealthy there until its data is restored")
+        self.placement_version += 1
+        self.touch()
+
+    def data_restored(self, svc: str, site: str) -> None:
+        if self.corrupted.pop((svc, site), None) is not None:
+            self.placement_version += 1
+            self.touch()
+
+    def book_loss(self, svc: str, from_site: str, to_site: str, failed_s: float, lost_s: float,
+                  detail: str) -> None:
+        """Record data lost once per failure of a service (a restore and the customer move
+        after it describe the same loss)."""
+        if (svc, from_site, failed_s) in self.losses_seen:
+            return
+        self.losses_seen.add((svc, from_site, failed_s))
+        self.rec.losses.append(DataLoss(svc, from_site, to_site, failed_s, lost_s))
+        self.rec.event(self.env.now, "data_loss", svc, detail)
+
     def wait_until(self, ready: Callable[[], bool]) -> Generator[simpy.Event, object, None]:
         """Process helper: resume once `ready()` holds after some refresh."""
         while not ready():
@@ -195,6 +221,7 @@ class World:
         if key not in memo:
             s = self.sc.services[svc]
             memo[key] = (site in self.active[svc] and self.site_up(site)
+                         and (svc, site) not in self.corrupted
                          and all((site, c) not in self._broken for c in s.requires)
                          and all(self._healthy(d, site, memo) for d in s.depends_on))
         return memo[key]
@@ -329,18 +356,29 @@ class World:
 
     def _check_data_loss(self, group: str, svc: str, site: str) -> None:
         prev = self.last_site[group, svc]
-        if prev == site or self.healthy_at.get((svc, prev), False):
+        if prev == site or self.healthy_at.get((svc, prev), False) or self._stood_down(svc,
+                                                                                        prev):
             return  # same site, or a planned move from a healthy site (resynced first)
         failed_at = self.unhealthy_since.get((svc, prev), self.env.now)
-        key = (svc, prev, failed_at)
-        if key in self.losses_seen:
+        if (svc, prev, failed_at) in self.losses_seen:
             return
-        self.losses_seen.add(key)
-        rng = self.streams(f"replication:{svc}")
-        lost = data_lost_s(self.sc.services[svc].replication, failed_at, rng)
-        self.rec.losses.append(DataLoss(svc, prev, site, failed_at, lost))
-        self.rec.event(self.env.now, "data_loss", svc,
-                       f"failover {prev}→{site} lost {lost:.0f}s of writes")
+        lost, how = failover_loss(self, svc, failed_at)
+        self.book_loss(svc, prev, site, failed_at, lost,
+                       f"failover {prev}→{site} lost {lost:.0f}s of writes{how}")
+
+    def _stood_down(self, svc: str, site: str) -> bool:
+        """The service stopped at `site` this very instant only because it was deactivated
+        there (a failback that moves customers and stands the standby down in one step):
+        a planned move from a site healthy up to the move loses nothing."""
+        return (self.unhealthy_since.get((svc, site)) == self.env.now
+                and site not in self.active[svc] and self._fit(svc, site))
+
+    def _fit(self, svc: str, site: str) -> bool:
+        """Could `svc` run at `site` if placed there (site, data, components, dependencies)?"""
+        s = self.sc.services[svc]
+        return (self.site_up(site) and (svc, site) not in self.corrupted
+                and all((site, c) not in self._broken for c in s.requires)
+                and all(self._fit(d, site) for d in s.depends_on))
 
     def _track_groups(self, groups: Iterable[str]) -> None:
         now = self.env.now
