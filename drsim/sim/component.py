@@ -59,10 +59,12 @@ class ComponentActor:
             self.down[u] = True  # now, so a second hit in this instant picks other units
             self.procs[u].interrupt(Hit(disruption, duration_s))
 
-    def rebuild(self, step: str) -> None:
-        for u in range(self.comp.count):
-            if self.down[u]:
-                self.procs[u].interrupt(Rebuilt(step))
+    def rebuild(self, step: str, units: int | None = None) -> None:
+        """Bring up `units` down units (all when None), lowest unit numbers first."""
+        down = [u for u in range(self.comp.count) if self.down[u]]
+        for u in down[: units if units is not None else len(down)]:
+            self.down[u] = False  # now, so a second rebuild in this instant picks other units
+            self.procs[u].interrupt(Rebuilt(step))
 
     def live(self, unit: int) -> Generator[simpy.Event, object, None]:
         while True:

@@ -44,6 +44,10 @@ class DisruptionInjector:
         duration_s = d.duration.sample(rng) if d.duration else None
         self.world.rec.event(self.env.now, "disruption", d.id, d.description or "")
         for t in d.targets:
+            if t.access:
+                assert duration_s is not None  # validation refuses until: repaired
+                self.env.process(self.close_access(t.access, duration_s, d.id))
+                continue
             if t.component:
                 site, _, cid = t.component.partition(".")
                 self.components[site, cid].hit(t.units, d.id, duration_s)
@@ -57,3 +61,10 @@ class DisruptionInjector:
                 self.env.process(outage(self.env, self.world, element, kind, restore.sample(rng)))
             else:
                 self.env.process(outage(self.env, self.world, element, kind, duration_s))
+
+    def close_access(self, site: str, duration_s: float,
+                     why: str) -> Generator[simpy.Event, object, None]:
+        """Staff cannot enter `site` for the disruption's duration (the building is fine)."""
+        self.world.close_access(site, True, why)
+        yield self.env.timeout(duration_s)
+        self.world.close_access(site, False, why)
