@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from conftest import parse
 
 from drsim.scenario import load_scenario
