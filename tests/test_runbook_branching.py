@@ -417,3 +417,49 @@ def test_facebook_backbone_incident():
     rto = np.array([simulate(sc, trial=i).metrics.rto_basic_s for i in range(100)])
     assert len(set(rto)) == 100 and np.percentile(rto, 90) > np.median(rto) + 30 * M
     assert rto.min() > 2 * H  # never fixed remotely: always travel + security + fix + ramp
+
+
+@pytest.mark.parametrize(("when", "outcome", "why"), [
+    ('{service_down: ["console@b"]}', "ok", None),
+    ("{service_up: [console]}", "not needed", "service_up: console is not served"),
+    ('{service_up: ["svc@c"]}', "not needed", "service_up: svc@c is not served"),
+    ("{site_up: [a, c], service_down: [svc]}", "ok", None),
+])
+def test_service_conditions_read_health_at_active_sites(when, outcome, why):
+    r = simulate(scenario(f"""
+        runbooks:
+          fix:
+            trigger: detected
+            steps:
+              - {{id: check, duration: 5m, when: {when}}}
+        disruptions:
+          - {{id: fault, at: 1h, targets: [{{component: a.box}}], until: repaired}}
+          - {{id: b-down, at: 30m, targets: [{{site: b}}], duration: 2h}}
+    """))
+    # at 1h: console (active only at b) is down with b; svc is down at a and not active at c
+    assert steps(r) == [("check", 1 * H, 1 * H + (5 * M if outcome == "ok" else 0), outcome)]
+    assert [d for _, _, d in events(r, "step_not_needed")] == ([why] if why else [])
+
+
+def test_overlapping_access_closures_reopen_when_the_last_ends():
+    r = simulate(scenario("""
+        runbooks:
+          fix:
+            trigger: detected
+            steps:
+              - id: on-site
+                duration: 30m
+                requires: {site_access: [a]}
+                effects: [{rebuild: {site: a, component: box}}]
+        disruptions:
+          - {id: fault, at: 1h, targets: [{component: a.box}], until: repaired}
+          - {id: storm, at: 30m, targets: [{access: a}], duration: 2h}
+          - {id: lockdown, at: 2h, targets: [{access: a}], duration: 1h}
+    """))
+    # closed 30m → 2h30m (storm) and 2h → 3h (lockdown): open again only at 3h;
+    # on-site 3h → 3h30m, the box is rebuilt then
+    assert events(r, "access_closed") == [(0.5 * H, "a", "storm")]
+    assert events(r, "access_open") == [(3 * H, "a", "lockdown")]
+    assert steps(r) == [("on-site", 3 * H, 3.5 * H, "ok")]
+    assert r.steps[0].waited_s == 2 * H
+    assert [(o.start_s, o.end_s) for o in r.outages] == [(1 * H, 3.5 * H)]
