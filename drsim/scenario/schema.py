@@ -282,6 +282,8 @@ class Site(Model):
     components: dict[Id, Component] = Field(default_factory=dict)
     ttf: Dist | None = Field(None, description="Time to failure of the whole site")
     ttr: Dist | None = Field(None, description="Time to restore the whole site")
+    access: Literal["open", "closed"] = Field(
+        "open", description="Whether staff can enter the site (a step's requires.site_access)")
 
 
 class AccessPoint(Model):
@@ -592,6 +594,61 @@ class Preconditions(Model):
     link_up: list[Id] = Field(default_factory=list)
     site_healthy: list[Id] = Field(default_factory=list,
                                    description="Sites that must be fully repaired first")
+    service_up: list[str] = Field(default_factory=list,
+                                  description="Services the step's tooling needs: 'svc' (healthy "
+                                              "at an active site) or 'svc@site'")
+    site_access: list[Id] = Field(default_factory=list,
+                                  description="Sites staff must be able to enter")
+    timeout: Duration | None = Field(None, description="Stop waiting after this long")
+    on_timeout: Literal["fail", "skip"] = Field(
+        "fail", description="After the timeout: fail (the fallback runs) or skip the step")
+
+    @model_validator(mode="after")
+    def _timeout(self) -> Preconditions:
+        if "on_timeout" in self.model_fields_set and self.timeout is None:
+            raise FieldValueError("on_timeout needs a timeout; add timeout: 30m or remove "
+                                  "on_timeout", "on_timeout")
+        return self
+
+
+def _check_hours(value: object) -> str:
+    parse_hours(str(value))
+    return str(value)
+
+
+class When(Model):
+    """Conditions checked once, when the step is ready; all must hold or it is not needed."""
+
+    site_up: list[Id] = Field(default_factory=list)
+    site_down: list[Id] = Field(default_factory=list)
+    service_up: list[str] = Field(default_factory=list, description="'svc' or 'svc@site'")
+    service_down: list[str] = Field(default_factory=list, description="'svc' or 'svc@site'")
+    hours: Annotated[str, BeforeValidator(_check_hours)] | None = Field(
+        None, description="Local time span 'HH:MM-HH:MM' (may cross midnight)")
+    data_lost_above: dict[Id, Delay] = Field(
+        default_factory=dict, description="Per service: data lost so far in this run exceeds")
+
+
+class Staged(Model):
+    """N units of work done by k parallel workers; effects applied per finished batch."""
+
+    units: int = Field(ge=1, le=100_000)
+    workers: int = Field(1, ge=1, le=1000, description="Parallel workers (each holds one "
+                                                         "person of every role of the step)")
+    per_unit: DelayDist = Field(description="Time for one unit")
+    batch: int | None = Field(None, ge=1, description="Units per application of the effects; "
+                                                       "default all units (once, at the end)")
+
+    @model_validator(mode="after")
+    def _batch(self) -> Staged:
+        if self.batch is not None and self.batch > self.units:
+            raise FieldValueError(f"batch ({self.batch}) is more than units ({self.units}); "
+                                  "lower batch", "batch")
+        return self
+
+    @property
+    def batch_size(self) -> int:
+        return self.units if self.batch is None else self.batch
 
 
 class ServiceAtSite(Model):
@@ -619,6 +676,8 @@ class Restore(Model):
 class Rebuild(Model):
     site: Id
     component: Id | None = Field(None, description="One component, or all of the site's")
+    units: int | None = Field(None, ge=1, description="Down units rebuilt (lowest-numbered "
+                                                      "first); default all")
 
 
 class Effect(Model):
@@ -656,6 +715,24 @@ class Step(Model):
     fallback: Id | None = Field(None, description="Step run instead when all attempts fail")
     requires: Preconditions = Field(default_factory=Preconditions)
     effects: list[Effect] = Field(default_factory=list)
+    when: When | None = Field(None, description="Run only if these hold when ready")
+    discovery: DelayDist | None = Field(None, description="Time to notice a failed attempt; "
+                                                          "default the attempt's duration")
+    staged: Staged | None = None
+
+    @model_validator(mode="after")
+    def _staged(self) -> Step:
+        if self.staged is None:
+            return self
+        for key, bad in (("success", self.success < 1.0), ("retries", self.retries > 0),
+                         ("discovery", self.discovery is not None)):
+            if bad:
+                raise FieldValueError(f"a staged step has no {key} (each unit always "
+                                      "completes); remove it", key)
+        if any(e.restore is not None for e in self.effects):
+            raise FieldValueError("a staged step cannot restore data (its transfer time is not "
+                                  "staged); put the restore in its own step", "effects")
+        return self
 
 
 class AfterRunbook(Model):
@@ -680,16 +757,19 @@ class Target(Model):
     units: int | None = Field(None, ge=1, description="Component units hit; default all")
     data: Id | None = Field(None, description="Service whose data at `site` is corrupted or "
                                               "deleted (unhealthy there until restored)")
+    access: Id | None = Field(None, description="Site closed to staff for the duration")
 
     @model_validator(mode="after")
     def _one(self) -> Target:
         if self.data is not None and self.site is None:
             raise ValueError("a data target names the site holding the data: "
                              "{data: <service>, site: <site>}")
-        given = [k for k in ("site", "component", "link", "power") if getattr(self, k) is not None]
+        given = [k for k in ("site", "component", "link", "power", "access")
+                 if getattr(self, k) is not None]
         if len(given) != 1:
-            raise FieldValueError(f"a target names exactly one of site, component, link, power; "
-                                  f"got {given}: make each a separate target", *given[1:2])
+            raise FieldValueError(f"a target names exactly one of site, component, link, power, "
+                                  f"access; got {given}: make each a separate target",
+                                  *given[1:2])
         if self.units is not None and self.component is None:
             raise FieldValueError("units applies to a component target only; remove units",
                                   "units")

@@ -435,7 +435,7 @@ class References:
                     triggers.add_edge(rid, trig["after"])
             steps = [_dict(s) for s in _list(book.get("steps"))]
             ids = [s.get("id") for s in steps]
-            graph = nx.DiGraph()
+            graph, fallbacks = nx.DiGraph(), nx.DiGraph()
             for i, step in enumerate(steps):
                 path = ("runbooks", rid, "steps", i)
                 if ids.count(step.get("id")) > 1 and ids.index(step.get("id")) != i:
@@ -449,12 +449,18 @@ class References:
                                 "step") and step["fallback"] == step.get("id"):
                         self.issues.append(self.raw.issue((*path, "fallback"),
                                            "a step cannot be its own fallback"))
+                    elif step["fallback"] in ids and ids.index(step.get("id")) == i:
+                        fallbacks.add_edge(step.get("id"), step["fallback"])
+                self.check_step_when(path, _dict(step.get("when")))
                 self.refs(path, step, "roles", self.staff, "staff role")
                 self.check_preconditions(path, _dict(step.get("requires")))
                 for j, eff in enumerate(_list(step.get("effects"))):
                     self.check_effect((*path, "effects", j), _dict(eff), book)
             self.cycle(graph, lambda n, r=rid, ids=ids: ("runbooks", r, "steps", ids.index(n),
                                                          "after"), f"steps of runbook '{rid}'")
+            self.cycle(fallbacks, lambda n, r=rid, ids=ids: ("runbooks", r, "steps",
+                                                             ids.index(n), "fallback"),
+                       f"fallbacks of runbook '{rid}'")
         self.cycle(triggers, lambda n: ("runbooks", n, "trigger"), "runbook triggers")
 
     def automatic_takeovers(self) -> list[str]:
@@ -468,6 +474,25 @@ class References:
             self.ref((*path, "window"), req["window"], self.windows, "maintenance window")
         self.refs(path, req, "link_up", self.links, "link")
         self.refs(path, req, "site_healthy", self.sites, "site")
+        self.refs(path, req, "site_access", self.sites, "site")
+        self.service_specs((*path, "service_up"), req.get("service_up"))
+
+    def check_step_when(self, path: PathKey, when: dict[str, Any]) -> None:
+        """A step's branch conditions name real sites and services."""
+        path = (*path, "when")
+        for key in ("site_up", "site_down"):
+            self.refs(path, when, key, self.sites, "site")
+        for key in ("service_up", "service_down"):
+            self.service_specs((*path, key), when.get(key))
+        for svc in _dict(when.get("data_lost_above")):
+            self.ref((*path, "data_lost_above", svc), svc, self.services, "service", key=True)
+
+    def service_specs(self, path: PathKey, value: Any) -> None:
+        """'svc' or 'svc@site', each part a defined id."""
+        for i, spec in enumerate(_ids(value)):
+            svc, at, site = spec.partition("@")
+            if self.ref((*path, i), svc, self.services, "service") and at:
+                self.ref((*path, i), site, self.sites, "site", f" (in '{spec}')")
 
     def check_effect(self, path: PathKey, eff: dict[str, Any], book: dict[str, Any]) -> None:
         for kind in ("activate", "deactivate"):
@@ -518,6 +543,14 @@ class References:
             comps = _dict(_dict(self.sites[rebuild["site"]]).get("components"))
             self.ref((*path, "rebuild", "component"), rebuild["component"], comps, "component",
                      f" at site '{rebuild['site']}'")
+        units = rebuild.get("units")
+        comp = _dict(_dict(_dict(self.sites.get(rebuild.get("site"))).get("components")).get(
+            rebuild.get("component")))
+        if isinstance(units, int) and isinstance(comp.get("count", 1), int) and comp and (
+                units > comp.get("count", 1)):
+            self.issues.append(self.raw.issue((*path, "rebuild", "units"), f"{units} units "
+                               f"rebuilt but '{rebuild['component']}' has only "
+                               f"{comp.get('count', 1)}; lower units"))
 
     def failover_target(self, path: PathKey, site: str, book: dict[str, Any]) -> None:
         """A failover (not a failback) must not go to the primary site a disruption strikes.
@@ -590,6 +623,11 @@ class References:
             self.check_data_target(path, tgt)
             return
         repaired = dis.get("until") == "repaired" and dis.get("repair") is None
+        if "access" in tgt and self.ref((*path, "access"), tgt["access"], self.sites, "site"):
+            if dis.get("until") == "repaired":
+                self.issues.append(self.raw.issue((*path, "access"), "until: repaired means "
+                                   "nothing for site access (nothing is broken); give the "
+                                   "disruption a duration, e.g. duration: 2h"))
         if "site" in tgt and self.ref((*path, "site"), tgt["site"], self.sites, "site"):
             if repaired and _dict(self.sites[tgt["site"]]).get("ttr") is None:
                 self.issues.append(self.raw.issue((*path, "site"), "until: repaired needs a "

@@ -111,10 +111,12 @@ class ComponentActor:
             self.unpowered_unit[u] = False
             self.procs[u].interrupt(Hit(disruption, duration_s))
 
-    def rebuild(self, step: str) -> None:
-        for u in range(self.comp.count):
-            if self.down[u]:
-                self.procs[u].interrupt(Rebuilt(step))
+    def rebuild(self, step: str, units: int | None = None) -> None:
+        """Bring up `units` down units (all when None), lowest unit numbers first."""
+        down = [u for u in range(self.comp.count) if self.down[u]]
+        for u in down[: units if units is not None else len(down)]:
+            self.down[u] = False  # now, so a second rebuild in this instant picks other units
+            self.procs[u].interrupt(Rebuilt(step))
 
     # ---- one unit's life -------------------------------------------------------------------
 

@@ -58,7 +58,11 @@ class DisruptionInjector:
         for t in d.targets:
             if t.data:
                 assert t.site is not None
-                self.world.corrupt(t.data, t.site, d.id)
+                self.world.corrupt(t.data, t.site, fault)
+                continue
+            if t.access:
+                assert duration_s is not None  # validation refuses until: repaired
+                self.env.process(self.close_access(t.access, duration_s, fault))
                 continue
             if t.component:
                 site, _, cid = t.component.partition(".")
@@ -97,6 +101,13 @@ class DisruptionInjector:
         self.world.rec.event(self.env.now, "disruption", fault,
                              c.description or f"spread from {fault.rpartition('/')[0]}")
         self.strike(fault, c, rng)
+
+    def close_access(self, site: str, duration_s: float,
+                     why: str) -> Generator[simpy.Event, object, None]:
+        """Staff cannot enter `site` for the disruption's duration (the building is fine)."""
+        self.world.close_access(site, True, why)
+        yield self.env.timeout(duration_s)
+        self.world.close_access(site, False, why)
 
 
 def power_sites(faults: Sequence[Disruption | Cascade]) -> set[str]:

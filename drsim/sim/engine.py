@@ -62,10 +62,11 @@ class Drill:
         self.disruptions = DisruptionInjector(self.env, self.world, sc, self.components,
                                               self.streams, self.origin)
 
-    def rebuild(self, site: str, component: str | None, by: str) -> None:
+    def rebuild(self, site: str, component: str | None, by: str,
+                units: int | None = None) -> None:
         for (s, c), actor in self.components.items():
             if s == site and (component is None or c == component):
-                actor.rebuild(by)
+                actor.rebuild(by, units)
 
     def start(self) -> None:
         for actor in self.components.values():

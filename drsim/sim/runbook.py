@@ -3,15 +3,19 @@ staff, then attempting its work with retries, a fallback step, and effects on th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from datetime import datetime
 
+import numpy as np
 import simpy
 
 from drsim.recorder import StepRecord
 from drsim.scenario.schema import Effect, Runbook, Scenario, Step
+from drsim.sim.conditions import failed_when, unmet_requirements
 from drsim.sim.protection import RestorePlan, finish_restore, plan_restore
 from drsim.sim.staff import Staff
+from drsim.sim.staged import StagedWork
 from drsim.sim.streams import Streams
 from drsim.sim.world import World
 
@@ -23,7 +27,7 @@ class RunbookExecutor:
 
     def __init__(self, env: simpy.Environment, world: World, staff: Staff, scenario: Scenario,
                  streams: Streams, origin: datetime,
-                 rebuild: Callable[[str, str | None, str], None]) -> None:
+                 rebuild: Callable[[str, str | None, str, int | None], None]) -> None:
         self.env, self.world, self.staff, self.sc = env, world, staff, scenario
         self.streams, self.origin, self.rebuild = streams, origin, rebuild
         self.running: set[str] = set()
@@ -80,12 +84,32 @@ class RunbookExecutor:
             self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), outcome, 0, 0.0))
             done[step.id].succeed(outcome)
             return
-        ok = yield from self.perform(rid, step)
-        if not ok and step.fallback:
-            ok = yield from self.perform(rid, steps[step.fallback], role="fallback")
-        if step.fallback and not done[step.fallback].triggered:
-            done[step.fallback].succeed(ok)  # steps after a fallback follow the pair's outcome
+        ok = yield from self.run_branch(rid, step)
+        current = step
+        while not ok and current.fallback:  # a fallback may have its own fallback
+            current = steps[current.fallback]
+            ok = yield from self.run_branch(rid, current, role="fallback")
+        fallback, seen = step.fallback, {step.id}
+        while fallback and fallback not in seen:  # steps after a fallback follow the chain
+            if not done[fallback].triggered:
+                done[fallback].succeed(ok)
+            seen.add(fallback)
+            fallback = steps[fallback].fallback
         done[step.id].succeed(ok)
+
+    def run_branch(self, rid: str, step: Step, role: str = "") -> Proc:
+        """Perform `step` unless its `when` conditions say it is not needed now (a branch
+        not taken: recorded with the failing condition; successors proceed)."""
+        if step.when is not None:
+            why = failed_when(self.world, step.when, self.origin,
+                              self.sc.simulation.timezone, self.env.now)
+            if why is not None:
+                now = self.env.now
+                self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), "not needed",
+                                                       0, 0.0))
+                self.world.rec.event(now, "step_not_needed", f"{rid}.{step.id}", why)
+                return True
+        return (yield from self.perform(rid, step, role))
 
     def called_off(self, rid: str) -> bool:
         """A cancellable runbook that has changed nothing yet is called off once customers
@@ -96,25 +120,14 @@ class RunbookExecutor:
     def perform(self, rid: str, step: Step, role: str = "") -> Proc:
         rng = self.streams(f"step:{rid}.{step.id}")
         ready_s = self.env.now
-        yield from self.await_preconditions(step)
-        held = yield from self.staff.acquire(step.roles)
-        start_s, attempts, ok = self.env.now, 0, False
-        self.world.rec.event(start_s, "step_start", f"{rid}.{step.id}",
-                             ", ".join(p for _, p in held))
-        try:
-            while not ok and attempts <= step.retries:
-                attempts += 1
-                transfer_s = yield from self.transfer_time(step)
-                yield self.env.timeout(step.duration.sample(rng) + transfer_s)
-                ok = step.success >= 1.0 or bool(rng.random() < step.success)
-                ok = self.copies_found(step, f"{rid}.{step.id}") and ok
-                if not ok:
-                    self.world.rec.event(self.env.now, "step_attempt_failed", f"{rid}.{step.id}",
-                                         f"attempt {attempts} of {step.retries + 1}")
-        finally:
-            who = tuple(p for _, p in held)
-            self.staff.release(held)
-        if ok and step.effects:
+        gave_up = yield from self.await_preconditions(rid, step)
+        if gave_up is not None:
+            return self.give_up(rid, step, role, ready_s, gave_up)
+        if step.staged is not None:
+            start_s, who, ok, attempts = yield from self.work_staged(rid, step, rng)
+        else:
+            start_s, who, ok, attempts = yield from self.work(rid, step, rng)
+        if ok and step.effects and step.staged is None:
             self.changed.add(rid)
             for effect in step.effects:
                 self.apply(effect, f"{rid}.{step.id}")
@@ -125,18 +138,78 @@ class RunbookExecutor:
         self.world.rec.event(self.env.now, "step_end", f"{rid}.{step.id}", outcome)
         return ok
 
-    def await_preconditions(self, step: Step) -> Generator[simpy.Event, object, None]:
+    def work(self, rid: str, step: Step, rng: np.random.Generator) -> Generator[
+            simpy.Event, object, tuple[float, tuple[str, ...], bool, int]]:
+        """Attempts with retries; a failed attempt costs a duration draw, or a discovery
+        draw (the time to notice the failure) when the step has one."""
+        held = yield from self.staff.acquire(step.roles)
+        start_s, attempts, ok = self.env.now, 0, False
+        self.world.rec.event(start_s, "step_start", f"{rid}.{step.id}",
+                             ", ".join(p for _, p in held))
+        try:
+            while not ok and attempts <= step.retries:
+                attempts += 1
+                transfer_s = yield from self.transfer_time(step)
+                if step.discovery is None:
+                    yield self.env.timeout(step.duration.sample(rng) + transfer_s)
+                    ok = step.success >= 1.0 or bool(rng.random() < step.success)
+                else:
+                    ok = step.success >= 1.0 or bool(rng.random() < step.success)
+                    yield self.env.timeout(step.duration.sample(rng) + transfer_s if ok
+                                           else step.discovery.sample(rng))
+                ok = self.copies_found(step, f"{rid}.{step.id}") and ok
+                if not ok:
+                    self.world.rec.event(self.env.now, "step_attempt_failed", f"{rid}.{step.id}",
+                                         f"attempt {attempts} of {step.retries + 1}")
+        finally:
+            who = tuple(p for _, p in held)
+            self.staff.release(held)
+        return start_s, who, ok, attempts
+
+    def work_staged(self, rid: str, step: Step, rng: np.random.Generator) -> Generator[
+            simpy.Event, object, tuple[float, tuple[str, ...], bool, int]]:
+        def apply_batch(units: int) -> None:
+            self.changed.add(rid)
+            for effect in step.effects:
+                self.apply(effect, f"{rid}.{step.id}", units)
+        job = StagedWork(self.env, self.world.rec, self.staff, f"{rid}.{step.id}", step, rng,
+                         apply_batch)
+        return (yield from job.run())
+
+    def give_up(self, rid: str, step: Step, role: str, ready_s: float, why: str) -> bool:
+        """A step whose preconditions timed out: it fails (its fallback runs) or is skipped."""
+        now, skip = self.env.now, step.requires.on_timeout == "skip"
+        outcome = "skipped" if skip else (f"{role} failed" if role else "failed")
+        self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), outcome, 0,
+                                               now - ready_s))
+        self.world.rec.event(now, "step_timeout", f"{rid}.{step.id}",
+                             f"{why}; {'skipped' if skip else 'failed without an attempt'}")
+        return skip
+
+    def await_preconditions(self, rid: str, step: Step) -> Generator[simpy.Event, object,
+                                                                      str | None]:
+        """Wait until the window is open and every precondition holds; None when they do,
+        or why the step gave up once `requires.timeout` has passed."""
         req = step.requires
         window = self.windows[req.window] if req.window else None
+        deadline_s = self.env.now + (req.timeout if req.timeout is not None else math.inf)
+        told = ""
         while True:
             wait_s = window.wait_s(self.origin, self.env.now) if window else 0.0
-            if wait_s > 0:
-                yield self.env.timeout(wait_s)
-                continue
-            if all(self.world.link_up(link) for link in req.link_up) and all(
-                    self.world.site_fully_healthy(s) for s in req.site_healthy):
-                return
-            yield self.world.change
+            unmet = ([f"maintenance window {req.window}"] if wait_s > 0
+                     else unmet_requirements(self.world, req))
+            if not unmet:
+                return None
+            waiting = ", ".join(unmet)
+            if self.env.now >= deadline_s:
+                assert req.timeout is not None
+                return f"gave up after {req.timeout / 60:g} min waiting for {waiting}"
+            if waiting != told:
+                self.world.rec.event(self.env.now, "step_waiting", f"{rid}.{step.id}",
+                                     f"waits for {waiting}")
+                told = waiting
+            wake = self.env.timeout(wait_s) if wait_s > 0 else self.world.change
+            yield wake | self.env.timeout(deadline_s - self.env.now) if req.timeout else wake
 
     def transfer_time(self, step: Step) -> Generator[simpy.Event, object, float]:
         """Seconds to restore the data of every restore effect (protection.plan_restore:
@@ -168,7 +241,7 @@ class RunbookExecutor:
                 return False
         return True
 
-    def apply(self, effect: Effect, by: str) -> None:
+    def apply(self, effect: Effect, by: str, units: int | None = None) -> None:
         now, rec, world = self.env.now, self.world.rec, self.world
         if effect.activate:
             world.place(effect.activate.service, effect.activate.site, True)
@@ -190,5 +263,6 @@ class RunbookExecutor:
                       f"data at {effect.restore.to} {plan.detail()}")
             finish_restore(world, plan)
         elif effect.rebuild:
-            self.rebuild(effect.rebuild.site, effect.rebuild.component, by)
+            self.rebuild(effect.rebuild.site, effect.rebuild.component, by,
+                         units if units is not None else effect.rebuild.units)
         world.touch()

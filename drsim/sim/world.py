@@ -76,6 +76,8 @@ class World:
         self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
         self.places = {s: sorted(set(svc.active) | set(svc.standby.sites if svc.standby else ()))
                        for s, svc in scenario.services.items()}
+        self.closed: Counter[str] = Counter(s for s, site in scenario.sites.items()
+                                            if site.access == "closed")  # no staff entry
         self.on_incident: Callable[[Incident], None] | None = None
         self.on_incident_end: Callable[[Incident], None] | None = None
         self.units_idle: Counter[tuple[str, str]] = Counter()  # standby units up, not serving
@@ -187,6 +189,13 @@ class World:
         self.rec.losses.append(DataLoss(svc, from_site, to_site, failed_s, lost_s))
         self.rec.event(self.env.now, "data_loss", svc, detail)
 
+    def close_access(self, site: str, closed: bool, why: str) -> None:
+        """Close (or reopen) `site` to staff; overlapping closures count."""
+        self.closed[site] += 1 if closed else -1
+        if self.closed[site] == (1 if closed else 0):
+            self.rec.event(self.env.now, "access_closed" if closed else "access_open", site, why)
+        self.touch()
+
     def wait_until(self, ready: Callable[[], bool]) -> Generator[simpy.Event, object, None]:
         """Process helper: resume once `ready()` holds after some refresh."""
         while not ready():
@@ -196,6 +205,10 @@ class World:
 
     def site_up(self, site: str) -> bool:
         return site not in self.down
+
+    def site_open(self, site: str) -> bool:
+        """Whether staff can enter `site` (its access is not closed)."""
+        return self.closed[site] <= 0
 
     def site_fully_healthy(self, site: str) -> bool:
         return site not in self.down and self.site_units_down[site] == 0
