@@ -205,6 +205,10 @@ def test_no_internal_id_in_any_status_update(path):
     banned = set(sc.runbooks) | set(sc.staff) | {s.id for rb in sc.runbooks.values()
                                                  for s in rb.steps}
     banned |= {c for site in sc.sites.values() for c in site.components}
+    # an id that is also a word of a display name customers see ("backbone") is fair
+    shown = [x.name or "" for table in (sc.sites, sc.services, sc.customers)
+             for x in table.values()]
+    banned -= {w for name in shown for w in re.findall(r"[A-Za-z0-9_-]+", name)}
     for seed in range(3):
         result = simulate(sc, seed=seed)
         for inc in status_page(result, sc).incidents:
