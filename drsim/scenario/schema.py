@@ -15,9 +15,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     StringConstraints,
+    Tag,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -205,6 +207,9 @@ class Component(Model):
     ttr: Dist | None = Field(None, description="Time to repair one unit (hands-on work)")
     repair_role: Id | None = Field(None, description="Staff role that repairs it")
     spare: Spare | None = None
+    serves: int | None = Field(
+        None, ge=1, description="Customers each unit that is up can serve: at most units up × "
+                                "serves customers use the services requiring it at the site")
 
     @field_validator("needed")
     @classmethod
@@ -278,14 +283,37 @@ class Standby(Model):
     mode: Literal["hot", "warm", "cold"] = "cold"
 
 
+class Dependency(Model):
+    """A service needed elsewhere: healthy at `at` (or at any site, `at: any`) and reachable
+    over up links from the site that serves."""
+
+    service: Id
+    at: Id = Field(description="'any' (some site where it is healthy and reachable) or a site id")
+
+    @property
+    def anywhere(self) -> bool:
+        return self.at == "any"
+
+
+def _dependency_kind(value: object) -> str:
+    return "remote" if isinstance(value, dict | Dependency) else "same"
+
+
+DependencyRef = Annotated[
+    Annotated[Id, Tag("same")] | Annotated[Dependency, Tag("remote")],
+    Discriminator(_dependency_kind)]
+
+
 class Service(Model):
     """What customers use; served where active, healthy, reachable and with capacity left."""
 
     name: str | None = None
     requires: list[Id] = Field(default_factory=list,
                                description="Component ids that must be up at the serving site")
-    depends_on: list[Id] = Field(default_factory=list,
-                                 description="Services that must be served at the same site")
+    depends_on: list[DependencyRef] = Field(
+        default_factory=list,
+        description="Services it needs: an id (healthy at the same site) or {service, at: any "
+                    "| <site>} (healthy there and reachable over up links)")
     active: list[Id] = Field(min_length=1, description="Sites where it runs; 2+ = active-active")
     standby: Standby | None = None
     latency_budget: Duration | None = None

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import simpy
 
 from drsim.recorder import DataLoss, Recorder
-from drsim.scenario.schema import Scenario
+from drsim.scenario.schema import Dependency, Scenario
+from drsim.sim.capacity import CapacityPools, Placement
 from drsim.sim.replication import data_lost_s
 from drsim.sim.streams import Streams
 from drsim.topology import Topology
@@ -76,6 +77,8 @@ class World:
                        for s, svc in scenario.services.items()}
         self.on_incident: Callable[[Incident], None] | None = None
         self.on_incident_end: Callable[[Incident], None] | None = None
+        self.remote = remote_services(scenario)  # health may hang on other sites and links
+        self.pools = CapacityPools(scenario)
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -186,8 +189,37 @@ class World:
             s = self.sc.services[svc]
             memo[key] = (site in self.active[svc] and self.site_up(site)
                          and all((site, c) not in self._broken for c in s.requires)
-                         and all(self._healthy(d, site, memo) for d in s.depends_on))
+                         and all(self._dependency_ok(d, site, memo) for d in s.depends_on))
         return memo[key]
+
+    def _dependency_ok(self, dep: str | Dependency, site: str,
+                       memo: dict[tuple[str, str], bool]) -> bool:
+        """A same-site dependency is healthy at `site`; a cross-site one is healthy at its
+        site (or at some site, `at: any`) reachable from `site` over up links."""
+        if isinstance(dep, str):
+            return self._healthy(dep, site, memo)
+        down = self.down_set()
+        return any(self._healthy(dep.service, s, memo) and self.topo.connected(site, s, down)
+                   for s in (self.places[dep.service] if dep.anywhere else (dep.at,)))
+
+    def why_unhealthy(self, svc: str, site: str, memo: dict[tuple[str, str], bool]) -> str:
+        """The first condition of the service rule's health test that fails, in words."""
+        s = self.sc.services[svc]
+        if site not in self.active[svc]:
+            return "not active here"
+        if not self.site_up(site):
+            return f"site {site} down"
+        broken = [c for c in s.requires if (site, c) in self._broken]
+        if broken:
+            return f"{broken[0]} below {self.sc.sites[site].components[broken[0]].k} units up"
+        dep = next(d for d in s.depends_on if not self._dependency_ok(d, site, memo))
+        if isinstance(dep, str):
+            return f"needs {dep} here: {self.why_unhealthy(dep, site, memo)}"
+        where = self.places[dep.service] if dep.anywhere else (dep.at,)
+        said = [f"{x}: " + (self.why_unhealthy(dep.service, x, memo)
+                            if not self._healthy(dep.service, x, memo) else "unreachable")
+                for x in where]
+        return f"needs {dep.service} at {dep.at} ({'; '.join(said)})"
 
     def _candidates(self, group: str, svc: str, down: frozenset[str]) -> Iterator[str]:
         """The assigned site first; then, for services routed to any active site, the other
@@ -220,6 +252,7 @@ class World:
         memo: dict[tuple[str, str], bool] = {}
         down = self.down_set()
         load: Counter[str] = Counter()
+        slots = Placement(self.pools, self.units_down)
         serving: dict[tuple[str, str], str | None] = {}
         for g in self.groups_by_priority:
             grp = self.sc.customers[g]
@@ -234,9 +267,12 @@ class World:
                     cap = self.sc.sites[site].capacity
                     if site not in hosts and cap is not None and load[site] + grp.count > cap:
                         continue
+                    if not slots.fits(g, svc, site):
+                        continue
                     if site not in hosts:
                         hosts.add(site)
                         load[site] += grp.count
+                    slots.take(g, svc, site)
                     serving[g, svc] = site
                     break
         return serving, memo
@@ -245,7 +281,8 @@ class World:
         """Everything the service rule depends on: down elements, components below k, and
         the placement version. Redundancy lost above k does not change who is served."""
         self._broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
-        return (frozenset(self.down), self._broken, self.placement_version)
+        return (frozenset(self.down), self._broken, self.placement_version,
+                self.pools.units_key(self.units_down))
 
     def refresh(self) -> None:
         """Recompute who is served; record outages, data losses, incidents; wake waiters."""
@@ -305,12 +342,14 @@ class World:
         now = self.env.now
         for svc, svc_def in self.sc.services.items():
             for site in self.places[svc]:
-                if sites is not None and site not in sites:
+                if sites is not None and site not in sites and svc not in self.remote:
                     continue
                 ok = self._healthy(svc, site, memo)
                 was = self.healthy_at.get((svc, site), site in svc_def.active)
                 if ok != was:
-                    self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}")
+                    self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}",
+                                   "" if ok or svc not in self.remote
+                                   else self.why_unhealthy(svc, site, memo))
                     if not ok:
                         self.unhealthy_since[svc, site] = now
                 self.healthy_at[svc, site] = ok
@@ -365,3 +404,18 @@ class World:
                 ended, self.incident = self.incident, None
                 if self.on_incident_end:
                     self.on_incident_end(ended)
+
+
+def remote_services(sc: Scenario) -> frozenset[str]:
+    """Services whose health can change with another site or a link: those with a cross-site
+    dependency, and those depending (at the same site) on such a service."""
+    out: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for svc, spec in sorted(sc.services.items()):
+            if svc not in out and any(not isinstance(d, str) or d in out
+                                      for d in spec.depends_on):
+                out.add(svc)
+                changed = True
+    return frozenset(out)

@@ -1,0 +1,131 @@
+"""Dependencies across sites: {service, at: <site>} and {service, at: any}.
+
+A service with such a dependency is healthy only while the service it needs is healthy at
+that site (or at some site) reachable over up links from the serving site. Timelines below
+have fixed durations and are computed by hand; times are seconds from the start.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from conftest import parse
+
+from drsim.sim.engine import simulate
+
+H, M = 3600.0, 60.0
+
+HEAD = """
+drsim: 1
+name: deps
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d, seed: 1}
+detection: {interval: 1m, failed_checks: 1}
+"""
+
+
+def basic_down(r, group="users"):
+    return [(i.start_s, i.end_s) for i in r.intervals if i.subject == group and i.what == "basic"]
+
+
+DNS_AT_A = HEAD + """
+sites: {a: {}, b: {}}
+links: {a-b: {a: a, b: b}}
+services:
+  dns: {active: [a]}
+  app: {active: [b], depends_on: [{service: dns, at: a}]}
+customers:
+  users: {count: 100, access: b, home: b, services: [app]}
+disruptions:
+  - {id: cut, at: 1h, targets: [{link: a-b}], duration: 2h}
+"""
+
+
+def test_a_cut_link_to_the_needed_site_takes_service_down_for_exactly_the_cut():
+    r = simulate(parse(DNS_AT_A))
+    # b is up and healthy, but dns at a is unreachable from b from 1h to 1h + 2h = 3h
+    assert basic_down(r) == [(1 * H, 3 * H)]
+    assert r.metrics.customer_minutes_lost == 100 * 120
+    down = [e for e in r.timeline if e.kind == "service_down"]
+    assert [(e.time_s, e.subject) for e in down] == [(1 * H, "app@b")]
+    assert "needs dns at a" in down[0].detail and "unreachable" in down[0].detail
+    ups = [(e.time_s, e.subject) for e in r.timeline if e.kind == "service_up"]
+    assert ups == [(3 * H, "app@b")]
+
+
+def test_the_needed_site_failing_takes_service_down_and_says_why():
+    r = simulate(parse(DNS_AT_A.replace("{link: a-b}", "{site: a}")))
+    # site a down 1h-3h: dns unhealthy there, so app at b is unhealthy for the same 2h
+    assert basic_down(r) == [(1 * H, 3 * H)]
+    detail = next(e.detail for e in r.timeline if e.kind == "service_down" and
+                  e.subject == "app@b")
+    assert detail == "needs dns at a (a: site a down)"
+
+
+TWO_DNS = HEAD + """
+sites: {a: {}, b: {}, c: {}}
+links: {a-b: {a: a, b: b}, c-b: {a: c, b: b}}
+services:
+  dns: {active: [a, c]}
+  auth: {active: [b], depends_on: [{service: dns, at: any}]}
+  proxy: {active: [b], depends_on: [auth]}
+customers:
+  users: {count: 100, access: b, home: b, services: [proxy]}
+disruptions:
+  - {id: lose-a, at: 1h, targets: [{site: a}], duration: 3h}
+  - {id: lose-c, at: 2h, targets: [{site: c}], duration: 4h}
+"""
+
+
+def test_any_of_two_dns_sites_one_lost_no_outage_both_lost_outage_for_the_overlap():
+    # a down 1h-4h, c down 2h-6h: both lost 2h-4h; proxy needs auth (same site), auth needs
+    # dns at any reachable site: down exactly 2h-4h
+    r = simulate(parse(TWO_DNS))
+    assert basic_down(r) == [(2 * H, 4 * H)]
+    only_a = TWO_DNS.replace("  - {id: lose-c, at: 2h, targets: [{site: c}], duration: 4h}\n",
+                             "")
+    assert basic_down(simulate(parse(only_a))) == []
+
+
+def test_any_reaches_through_other_places_and_a_cut_isolates():
+    # c reachable from b only through a (b-a-c): losing link a-c at 1h for 1h and site a...
+    text = TWO_DNS.replace("c-b: {a: c, b: b}", "a-c: {a: a, b: c}").replace(
+        "targets: [{site: a}], duration: 3h", "targets: [{link: a-b}], duration: 3h")
+    # a-b cut 1h-4h isolates b from both dns sites (c only via a): down 1h-4h; c itself
+    # down 2h-6h changes nothing after the cut heals at 4h (a is reachable again)
+    assert basic_down(simulate(parse(text))) == [(1 * H, 4 * H)]
+
+
+def test_dependency_at_the_serving_site_itself_needs_no_link():
+    text = DNS_AT_A.replace("dns: {active: [a]}", "dns: {active: [a, b]}").replace(
+        "{service: dns, at: a}", "{service: dns, at: any}")
+    # dns also runs at b: the cut of a-b changes nothing
+    assert basic_down(simulate(parse(text))) == []
+
+
+MC = HEAD.replace("horizon: 1d", "horizon: 400d").replace("seed: 1", "seed: SEED").replace(
+    "start: \"2026-03-10T00:00\", ", "start: \"2026-03-10T00:00\", random_failures: true, ") + """
+sites:
+  a: {ttf: {exponential: {mean: 10h}}, ttr: {exponential: {mean: 5h}}}
+  c: {ttf: {exponential: {mean: 10h}}, ttr: {exponential: {mean: 5h}}}
+  b: {}
+links: {a-b: {a: a, b: b}, c-b: {a: c, b: b}}
+services:
+  dns: {active: [a, c]}
+  app: {active: [b], depends_on: [{service: dns, at: any}]}
+customers:
+  users: {count: 1, access: b, home: b, services: [app]}
+"""
+
+
+def test_monte_carlo_any_of_two_independent_sites_is_down_the_product_of_their_shares():
+    # each DNS site alternates exp(10h) up / exp(5h) down: down a share 5/15 = 1/3 of the
+    # time, independently; app lacks dns only while both are down: 1/3 × 1/3 = 1/9
+    shares = []
+    for seed in range(12):
+        r = simulate(parse(MC.replace("SEED", str(seed))))
+        shares.append(1 - r.metrics.groups["users"].availability)
+    mean, se = float(np.mean(shares)), float(np.std(shares, ddof=1)) / math.sqrt(len(shares))
+    # 99 % confidence interval of the mean of 12 trials: t(0.995, 11 dof) = 3.106
+    assert abs(mean - 1 / 9) < 3.106 * se, (mean, se)
+    assert se < 0.01  # keep the check meaningful: tight enough to tell 1/9 from 1/3
