@@ -9,6 +9,10 @@ Definitions (also in docs/metrics.md):
 - customer-minutes lost: Σ over groups of customers × minutes without basic service.
 - data lost (achieved RPO) per service: the largest loss of any failover.
 - availability: 1 − downtime ÷ horizon (customer-weighted for a service or for all groups).
+
+Cost: each (group, what) keeps its spells sorted, so finding a group's last spell in an
+incident is a binary search: O((incidents × groups × services + intervals) log intervals),
+not incidents × intervals (benchmarks/metrics.py).
 """
 
 from __future__ import annotations

@@ -58,6 +58,12 @@ def test_units_failing_and_returning_one_by_one_bring_groups_back_in_priority_or
     assert spells(r) == {"g1": [(3, 6)], "g2": [(2, 7)], "g3": [(1, 3), (4, 5), (6, 8)]}
     # mail needs no call-servers: g1 keeps it throughout
     assert spells(r, "mail")["g1"] == []
+    # each loss for want of slots says so; the loss at 4h is voice itself failing (0 < k)
+    lost = [(e.time_s / H, e.subject, e.detail) for e in r.timeline if e.kind == "service_lost"]
+    assert lost[1] == (2, "g2", "voice (was at a); no room at a: call-servers 2 of 4 units "
+                       "up × 1000 = 2000 customers, 1500 taken by groups placed before it, g2 "
+                       "needs 1500")
+    assert lost[3] == (4, "g3", "voice (was at a)")
     # customer-minutes: g1 1500 × 3h + g2 1500 × 5h + g3 1000 × (2 + 1 + 2)h
     assert r.metrics.customer_minutes_lost == (1500 * 3 + 1500 * 5 + 1000 * 5) * 60
 

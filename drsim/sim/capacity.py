@@ -72,6 +72,25 @@ class CapacityPools:
         up = self.sc.sites[site].components[comp].count - units_down.get(pool, 0)
         return up, up * self.serves[pool]
 
+    def shortfall(self, group: str, svc: str, site: str,
+                  serving: Mapping[tuple[str, str], str | None], order: list[str],
+                  units_down: Mapping[Pool, int]) -> str | None:
+        """Why `group` found no slots for `svc` at `site` (None: the pools had room), for the
+        event log: the first pool too small once higher-priority groups took their share."""
+        sc, count = self.sc, self.sc.customers[group].count
+        before = order[:order.index(group)]
+        for pool in sorted(self.uses(group, svc, site)):
+            taken = sum(sc.customers[h].count for h in before
+                        if any(serving.get((h, s)) == site and pool in self.uses(h, s, site)
+                               for s in sc.customers[h].services))
+            up, slots = self.slots(pool, units_down)
+            if taken + count > slots:
+                comp = sc.sites[site].components[pool[1]]
+                return (f"no room at {site}: {pool[1]} {up} of {comp.count} units up × "
+                        f"{comp.serves} = {slots} customers, {taken} taken by groups "
+                        f"placed before it, {group} needs {count}")
+        return None
+
 
 class Placement:
     """One computation of the service rule: slots taken so far, and by whom."""
@@ -96,3 +115,4 @@ class Placement:
             if (group, p) not in self.members:
                 self.members.add((group, p))
                 self.taken[p] += count
+

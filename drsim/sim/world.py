@@ -1,8 +1,9 @@
 """The mutable state of one trial and the rule that decides who has service.
 
 A customer group has a service when a path exists from its access point to a site where the
-service is active and healthy (site up, required components k-of-n up, dependencies served
-there), within the latency budget, and the site has capacity left. Groups are placed in
+service is active and healthy (site up, required components k-of-n up, dependencies healthy
+there, or at their site reachable over up links), within the latency budget, and the site has
+capacity left (site.capacity, and per-unit pools of components with `serves`). Groups are placed in
 priority order, so when a site is short of capacity the lowest-priority groups stay down.
 Every change marks the world dirty; one refresh per instant recomputes service and records
 what changed, so simultaneous changes never produce zero-length outages.
@@ -331,9 +332,19 @@ class World:
                 self.last_site[g, svc] = site
             if self.rec.status(now, g, svc, site is not None):
                 self.rec.event(now, "service_restored" if site else "service_lost", g,
-                               f"{svc} at {site}" if site else f"{svc} (was at {was})")
+                               f"{svc} at {site}" if site else f"{svc} (was at {was})"
+                               + self._no_room(g, svc, serving))
         self.serving = serving
         return changed
+
+    def _no_room(self, group: str, svc: str, serving: dict[tuple[str, str], str | None]) -> str:
+        """'; no room at ...' when per-unit capacity left the group out at its assigned site."""
+        site = self.assigned[group]
+        if not self.pools.serves or not self._healthy(svc, site, {}):
+            return ""
+        why = self.pools.shortfall(group, svc, site, serving,
+                                   self.groups_by_priority, self.units_down)
+        return f"; {why}" if why else ""
 
     def _track_health(self, memo: dict[tuple[str, str], bool],
                       sites: set[str] | None = None) -> None:
