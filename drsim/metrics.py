@@ -9,11 +9,17 @@ Definitions (also in docs/metrics.md):
 - customer-minutes lost: Σ over groups of customers × minutes without basic service.
 - data lost (achieved RPO) per service: the largest loss of any failover.
 - availability: 1 − downtime ÷ horizon (customer-weighted for a service or for all groups).
+
+Cost: each (group, what) keeps its spells sorted, so finding a group's last spell in an
+incident is a binary search: O((incidents × groups × services + intervals) log intervals),
+not incidents × intervals (benchmarks/metrics.py).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import pairwise
 
 from drsim.recorder import DataLoss, Interval
 from drsim.scenario.schema import Objective, Scenario
@@ -74,28 +80,51 @@ class Metrics:
         return all(o.met for o in self.objectives)
 
 
-Spells = dict[tuple[str, str], list[Interval]]
+class Spells(dict[tuple[str, str], list[Interval]]):
+    """Intervals by (group, what), each list in time order, with sorted starts and ends so a
+    question about one incident's window is two binary searches (spells of one key never
+    overlap: a group lacks a thing or it does not)."""
+
+    def window(self, key: tuple[str, str], start_s: float, end_s: float) -> Interval | None:
+        """The last spell of `key` overlapping [start_s, end_s] (one that ends exactly at
+        start_s, having begun before, does not), or None."""
+        spells = self.get(key)
+        if not spells:
+            return None
+        if key in self._tangled:
+            hits = [i for i in spells if i.start_s <= end_s and not (
+                (_INF if i.end_s is None else i.end_s) < start_s
+                or i.end_s == start_s and i.start_s < start_s)]
+            return max(hits, key=lambda i: i.start_s) if hits else None
+        starts, ends = self._bounds[key]
+        lo = bisect_left(ends, start_s)  # the first spell ending at or after start_s
+        while lo < len(spells) and ends[lo] == start_s and spells[lo].start_s < start_s:
+            lo += 1
+        hi = bisect_right(starts, end_s) - 1  # the last spell starting by end_s
+        return spells[hi] if lo <= hi else None
+
+    def __init__(self, by_key: dict[tuple[str, str], list[Interval]]) -> None:
+        super().__init__(by_key)
+        self._bounds: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+        self._tangled: set[tuple[str, str]] = set()  # overlapping spells (hand-made logs)
+        for key, spells in self.items():
+            spells.sort(key=lambda i: i.start_s)
+            ends = [_INF if i.end_s is None else i.end_s for i in spells]
+            self._bounds[key] = ([i.start_s for i in spells], ends)
+            if any(a > b for a, b in pairwise(ends)) or any(
+                    a.end_s is None or a.end_s > b.start_s for a, b in pairwise(spells)):
+                self._tangled.add(key)
+
+
+_INF = float("inf")
 
 
 def index_intervals(intervals: list[Interval] | tuple[Interval, ...]) -> Spells:
     """Intervals by (group, what), so each question reads only its own spells."""
-    out: Spells = {}
+    out: dict[tuple[str, str], list[Interval]] = {}
     for i in intervals:
         out.setdefault((i.subject, i.what), []).append(i)
-    return out
-
-
-def _overlapping(spells: Spells, group: str, what: str, start_s: float,
-                 end_s: float) -> list[Interval]:
-    return [i for i in spells.get((group, what), ())
-            if i.start_s <= end_s and (i.end_s is None or i.end_s >= start_s)
-            and not (i.end_s is not None and i.end_s == start_s and i.start_s < start_s)]
-
-
-def _recovery_s(spells: list[Interval], start_s: float) -> float | None:
-    """Incident start → end of the last spell; None when the last spell never ended."""
-    last = max(spells, key=lambda i: i.start_s)
-    return None if last.end_s is None else last.end_s - start_s
+    return Spells(out)
 
 
 def _total(spells: Spells, group: str, what: str, horizon_s: float) -> float:
@@ -107,8 +136,10 @@ def recovery_in(intervals: Spells, group: str, what: str, inc: IncidentRecord,
     """(hit, time to recover) of `group` lacking `what` ('basic', 'full' or a service) in
     incident `inc`; the time is None when it never recovered within the horizon."""
     end = inc.end_s if inc.end_s is not None else horizon_s
-    spells = _overlapping(intervals, group, what, inc.start_s, end)
-    return (True, _recovery_s(spells, inc.start_s)) if spells else (False, None)
+    last = intervals.window((group, what), inc.start_s, end)
+    if last is None:
+        return False, None
+    return True, None if last.end_s is None else last.end_s - inc.start_s
 
 
 def group_metrics(sc: Scenario, intervals: Spells, incidents: list[IncidentRecord],
@@ -150,8 +181,9 @@ def compute(sc: Scenario, intervals: list[Interval], incidents: list[IncidentRec
     impacted = [m for m in groups.values() if m.rto_basic_s is not None or not m.restored]
     hit_full = [m for m in groups.values() if m.rto_full_s is not None or not m.recovered]
     first = incidents[0] if incidents else None
-    data_lost = {s: max((x.lost_s for x in losses if x.service == s), default=0.0)
-                 for s in sorted(sc.services)}
+    data_lost = dict.fromkeys(sorted(sc.services), 0.0)
+    for x in losses:
+        data_lost[x.service] = max(data_lost.get(x.service, 0.0), x.lost_s)
     return Metrics(
         incidents=len(incidents),
         ttd_s=_since(first, "detected_s"), tta_s=_since(first, "acknowledged_s"),

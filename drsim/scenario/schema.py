@@ -16,9 +16,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     StringConstraints,
+    Tag,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -240,6 +242,9 @@ class Component(Model):
                                                        "it is down at its site")
     restart: DelayDist | None = Field(None, description="Restart time of a unit after power "
                                                         "returns; default 0s")
+    serves: int | None = Field(
+        None, ge=1, description="Customers each unit that is up can serve: at most units up × "
+                                "serves customers use the services requiring it at the site")
 
     @field_validator("needed")
     @classmethod
@@ -468,14 +473,37 @@ class Standby(Model):
         return self
 
 
+class Dependency(Model):
+    """A service needed elsewhere: healthy at `at` (or at any site, `at: any`) and reachable
+    over up links from the site that serves."""
+
+    service: Id
+    at: Id = Field(description="'any' (some site where it is healthy and reachable) or a site id")
+
+    @property
+    def anywhere(self) -> bool:
+        return self.at == "any"
+
+
+def _dependency_kind(value: object) -> str:
+    return "remote" if isinstance(value, dict | Dependency) else "same"
+
+
+DependencyRef = Annotated[
+    Annotated[Id, Tag("same")] | Annotated[Dependency, Tag("remote")],
+    Discriminator(_dependency_kind)]
+
+
 class Service(Model):
     """What customers use; served where active, healthy, reachable and with capacity left."""
 
     name: str | None = None
     requires: list[Id] = Field(default_factory=list,
                                description="Component ids that must be up at the serving site")
-    depends_on: list[Id] = Field(default_factory=list,
-                                 description="Services that must be served at the same site")
+    depends_on: list[DependencyRef] = Field(
+        default_factory=list,
+        description="Services it needs: an id (healthy at the same site) or {service, at: any "
+                    "| <site>} (healthy there and reachable over up links)")
     active: list[Id] = Field(min_length=1, description="Sites where it runs; 2+ = active-active")
     standby: Standby | None = None
     latency_budget: Duration | None = None

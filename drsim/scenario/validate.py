@@ -196,9 +196,10 @@ def _unwrap(tp: Any) -> Any:
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
         elif origin in (typing.Union, types.UnionType):
-            models = [a for a in typing.get_args(tp)
-                      if isinstance(a, type) and issubclass(a, BaseModel)]
-            others = [a for a in typing.get_args(tp) if a is not type(None)]
+            args = [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a
+                    for a in typing.get_args(tp)]  # tagged union members are Annotated
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            others = [a for a in args if a is not type(None)]
             tp = models[0] if models else (others[0] if len(others) == 1 else tp)
             if not models and len(others) != 1:
                 return tp
@@ -336,7 +337,7 @@ class References:
                         comps = _dict(self.sites[s].get("components"))
                         self.ref((*path, "requires", i), cid, comps, "component",
                                  f" at site '{s}'")
-            for dep in self.refs(path, svc, "depends_on", self.services, "service"):
+            for dep in self.dependencies(path, svc):
                 graph.add_edge(sv, dep)
             repl = _dict(svc.get("replication"))
             if "to" in repl and self.ref((*path, "replication", "to"), repl["to"], self.sites,
@@ -365,6 +366,32 @@ class References:
     def tier_ids(self, svc: dict[str, Any]) -> list[str]:
         ids = ["replication"] if svc.get("replication") else []
         return ids + [str(_dict(t).get("id")) for t in _list(svc.get("protection"))]
+
+    def dependencies(self, path: PathKey, svc: dict[str, Any]) -> list[str]:
+        """The known services in `depends_on` (same-site ids and {service, at} mappings);
+        `at` is 'any' or a site where that service is placed (active or standby)."""
+        out = []
+        for i, dep in enumerate(_list(svc.get("depends_on"))):
+            if isinstance(dep, str):
+                out += [dep] if self.ref((*path, "depends_on", i), dep, self.services,
+                                         "service") else []
+                continue
+            dep = _dict(dep)
+            p = (*path, "depends_on", i)
+            known = self.ref((*p, "service"), dep.get("service"), self.services, "service")
+            out += [dep["service"]] if known else []
+            at = dep.get("at")
+            if at == "any" or not self.ref((*p, "at"), at, [*self.sites, "any"],
+                                           "site (or 'any')") or not known:
+                continue
+            other = _dict(self.services[dep["service"]])
+            places = list(dict.fromkeys(
+                _ids(other.get("active")) + _ids(_dict(other.get("standby")).get("sites"))))
+            if at not in places:
+                self.issues.append(self.raw.issue((*p, "at"), f"service '{dep['service']}' "
+                                   f"never runs at '{at}' (active or standby: "
+                                   f"{', '.join(places)}); name one of those sites or 'any'"))
+        return out
 
     def cycle(self, graph: nx.DiGraph, path_of: Any, what: str) -> None:
         try:

@@ -1,8 +1,9 @@
 """The mutable state of one trial and the rule that decides who has service.
 
 A customer group has a service when a path exists from its access point to a site where the
-service is active and healthy (site up, required components k-of-n up, dependencies served
-there), within the latency budget, and the site has capacity left. Groups are placed in
+service is active and healthy (site up, required components k-of-n up, dependencies healthy
+there, or at their site reachable over up links), within the latency budget, and the site has
+capacity left (site.capacity, and per-unit pools of components with `serves`). Groups are placed in
 priority order, so when a site is short of capacity the lowest-priority groups stay down.
 Every change marks the world dirty; one refresh per instant recomputes service and records
 what changed, so simultaneous changes never produce zero-length outages.
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 import simpy
 
 from drsim.recorder import DataLoss, Recorder
-from drsim.scenario.schema import Scenario
+from drsim.scenario.schema import Dependency, Scenario
+from drsim.sim.capacity import CapacityPools, Placement
 from drsim.sim.protection import Protection, failover_loss
 from drsim.sim.streams import Streams
 from drsim.topology import Topology
@@ -82,6 +84,8 @@ class World:
         self.on_incident_end: Callable[[Incident], None] | None = None
         self.units_idle: Counter[tuple[str, str]] = Counter()  # standby units up, not serving
         self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
+        self.remote = remote_services(scenario)  # health may hang on other sites and links
+        self.pools = CapacityPools(scenario)
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -236,8 +240,39 @@ class World:
             memo[key] = (site in self.active[svc] and self.site_up(site)
                          and (svc, site) not in self.corrupted
                          and all((site, c) not in self._broken for c in s.requires)
-                         and all(self._healthy(d, site, memo) for d in s.depends_on))
+                         and all(self._dependency_ok(d, site, memo) for d in s.depends_on))
         return memo[key]
+
+    def _dependency_ok(self, dep: str | Dependency, site: str,
+                       memo: dict[tuple[str, str], bool]) -> bool:
+        """A same-site dependency is healthy at `site`; a cross-site one is healthy at its
+        site (or at some site, `at: any`) reachable from `site` over up links."""
+        if isinstance(dep, str):
+            return self._healthy(dep, site, memo)
+        down = self.down_set()
+        return any(self._healthy(dep.service, s, memo) and self.topo.connected(site, s, down)
+                   for s in (self.places[dep.service] if dep.anywhere else (dep.at,)))
+
+    def why_unhealthy(self, svc: str, site: str, memo: dict[tuple[str, str], bool]) -> str:
+        """The first condition of the service rule's health test that fails, in words."""
+        s = self.sc.services[svc]
+        if site not in self.active[svc]:
+            return "not active here"
+        if not self.site_up(site):
+            return f"site {site} down"
+        if (svc, site) in self.corrupted:
+            return f"its data at {site} corrupted, not yet restored"
+        broken = [c for c in s.requires if (site, c) in self._broken]
+        if broken:
+            return f"{broken[0]} below {self.sc.sites[site].components[broken[0]].k} units up"
+        dep = next(d for d in s.depends_on if not self._dependency_ok(d, site, memo))
+        if isinstance(dep, str):
+            return f"needs {dep} here: {self.why_unhealthy(dep, site, memo)}"
+        where = self.places[dep.service] if dep.anywhere else (dep.at,)
+        said = [f"{x}: " + (self.why_unhealthy(dep.service, x, memo)
+                            if not self._healthy(dep.service, x, memo) else "unreachable")
+                for x in where]
+        return f"needs {dep.service} at {dep.at} ({'; '.join(said)})"
 
     def _candidates(self, group: str, svc: str, down: frozenset[str]) -> Iterator[str]:
         """The assigned site first; then, for services routed to any active site, the other
@@ -270,6 +305,7 @@ class World:
         memo: dict[tuple[str, str], bool] = {}
         down = self.down_set()
         load: Counter[str] = Counter()
+        slots = Placement(self.pools, self.units_down)
         serving: dict[tuple[str, str], str | None] = {}
         for g in self.groups_by_priority:
             grp = self.sc.customers[g]
@@ -284,9 +320,12 @@ class World:
                     cap = self.sc.sites[site].capacity
                     if site not in hosts and cap is not None and load[site] + grp.count > cap:
                         continue
+                    if not slots.fits(g, svc, site):
+                        continue
                     if site not in hosts:
                         hosts.add(site)
                         load[site] += grp.count
+                    slots.take(g, svc, site)
                     serving[g, svc] = site
                     break
         return serving, memo
@@ -295,7 +334,8 @@ class World:
         """Everything the service rule depends on: down elements, components below k, and
         the placement version. Redundancy lost above k does not change who is served."""
         self._broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
-        return (frozenset(self.down), self._broken, self.placement_version)
+        return (frozenset(self.down), self._broken, self.placement_version,
+                self.pools.units_key(self.units_down))
 
     def refresh(self) -> None:
         """Recompute who is served; record outages, data losses, incidents; wake waiters."""
@@ -346,9 +386,19 @@ class World:
                 self.last_site[g, svc] = site
             if self.rec.status(now, g, svc, site is not None):
                 self.rec.event(now, "service_restored" if site else "service_lost", g,
-                               f"{svc} at {site}" if site else f"{svc} (was at {was})")
+                               f"{svc} at {site}" if site else f"{svc} (was at {was})"
+                               + self._no_room(g, svc, serving))
         self.serving = serving
         return changed
+
+    def _no_room(self, group: str, svc: str, serving: dict[tuple[str, str], str | None]) -> str:
+        """'; no room at ...' when per-unit capacity left the group out at its assigned site."""
+        site = self.assigned[group]
+        if not self.pools.serves or not self._healthy(svc, site, {}):
+            return ""
+        why = self.pools.shortfall(group, svc, site, serving,
+                                   self.groups_by_priority, self.units_down)
+        return f"; {why}" if why else ""
 
     def _track_health(self, memo: dict[tuple[str, str], bool],
                       sites: set[str] | None = None) -> None:
@@ -357,12 +407,14 @@ class World:
         now = self.env.now
         for svc, svc_def in self.sc.services.items():
             for site in self.places[svc]:
-                if sites is not None and site not in sites:
+                if sites is not None and site not in sites and svc not in self.remote:
                     continue
                 ok = self._healthy(svc, site, memo)
                 was = self.healthy_at.get((svc, site), site in svc_def.active)
                 if ok != was:
-                    self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}")
+                    self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}",
+                                   "" if ok or svc not in self.remote
+                                   else self.why_unhealthy(svc, site, memo))
                     if not ok:
                         self.unhealthy_since[svc, site] = now
                 self.healthy_at[svc, site] = ok
@@ -428,3 +480,18 @@ class World:
                 ended, self.incident = self.incident, None
                 if self.on_incident_end:
                     self.on_incident_end(ended)
+
+
+def remote_services(sc: Scenario) -> frozenset[str]:
+    """Services whose health can change with another site or a link: those with a cross-site
+    dependency, and those depending (at the same site) on such a service."""
+    out: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for svc, spec in sorted(sc.services.items()):
+            if svc not in out and any(not isinstance(d, str) or d in out
+                                      for d in spec.depends_on):
+                out.add(svc)
+                changed = True
+    return frozenset(out)

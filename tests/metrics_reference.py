@@ -1,0 +1,211 @@
+"""The metrics code as it was before it was made linear (issue 8): a frozen reference.
+
+tests/test_metrics_linear.py checks the new drsim.metrics against it; benchmarks/metrics.py
+times both. Do not edit except to follow renamed imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drsim.recorder import DataLoss, Interval
+from drsim.scenario.schema import Objective, Scenario
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    number: int
+    start_s: float
+    detected_s: float | None
+    acknowledged_s: float | None
+    declared_s: float | None
+    end_s: float | None
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupMetrics:
+    group: str
+    customers: int
+    rto_basic_s: float | None  # None: not impacted, or (see restored) never restored
+    rto_full_s: float | None
+    restored: bool  # basic service back before the horizon (True when never lost)
+    recovered: bool  # fully recovered before the horizon
+    downtime_s: float  # without basic service, over the whole horizon
+    service_downtime_s: dict[str, float]
+    availability: float
+
+
+@dataclass(frozen=True)
+class ObjectiveResult:
+    id: str
+    kind: str  # rto | rpo | availability
+    subject: str
+    target: float
+    achieved: float | None  # None: not achieved within the horizon (an RTO never met)
+    met: bool
+
+
+@dataclass(frozen=True)
+class Metrics:
+    incidents: int
+    ttd_s: float | None
+    tta_s: float | None
+    declared_after_s: float | None
+    rto_basic_s: float | None
+    rto_full_s: float | None
+    all_restored: bool
+    all_recovered: bool
+    customer_minutes_lost: float
+    downtime_s: float  # the largest per-group loss of basic service
+    data_lost_s: dict[str, float]
+    groups: dict[str, GroupMetrics]
+    objectives: tuple[ObjectiveResult, ...]
+
+    @property
+    def objectives_met(self) -> bool:
+        return all(o.met for o in self.objectives)
+
+
+Spells = dict[tuple[str, str], list[Interval]]
+
+
+def index_intervals(intervals: list[Interval] | tuple[Interval, ...]) -> Spells:
+    out: Spells = {}
+    for i in intervals:
+        out.setdefault((i.subject, i.what), []).append(i)
+    return out
+
+
+def _overlapping(spells: Spells, group: str, what: str, start_s: float,
+                 end_s: float) -> list[Interval]:
+    return [i for i in spells.get((group, what), ())
+            if i.start_s <= end_s and (i.end_s is None or i.end_s >= start_s)
+            and not (i.end_s is not None and i.end_s == start_s and i.start_s < start_s)]
+
+
+def _recovery_s(spells: list[Interval], start_s: float) -> float | None:
+    """Incident start → end of the last spell; None when the last spell never ended."""
+    last = max(spells, key=lambda i: i.start_s)
+    return None if last.end_s is None else last.end_s - start_s
+
+
+def _total(spells: Spells, group: str, what: str, horizon_s: float) -> float:
+    return sum(i.length_s(horizon_s) for i in spells.get((group, what), ()))
+
+
+def recovery_in(intervals: Spells, group: str, what: str, inc: IncidentRecord,
+                horizon_s: float) -> tuple[bool, float | None]:
+    """(hit, time to recover) of `group` lacking `what` ('basic', 'full' or a service) in
+    incident `inc`; the time is None when it never recovered within the horizon."""
+    end = inc.end_s if inc.end_s is not None else horizon_s
+    spells = _overlapping(intervals, group, what, inc.start_s, end)
+    return (True, _recovery_s(spells, inc.start_s)) if spells else (False, None)
+
+
+def group_metrics(sc: Scenario, intervals: Spells, incidents: list[IncidentRecord],
+                  horizon_s: float) -> dict[str, GroupMetrics]:
+    out = {}
+    for g in sorted(sc.customers):
+        grp = sc.customers[g]
+        rto_b: list[float | None] = []
+        rto_f: list[float | None] = []
+        for inc in incidents:
+            hit, value = recovery_in(intervals, g, "basic", inc, horizon_s)
+            if hit:
+                rto_b.append(value)
+            lost_any = any(recovery_in(intervals, g, s, inc, horizon_s)[0] for s in grp.services)
+            hit, value = recovery_in(intervals, g, "full", inc, horizon_s)
+            if lost_any and hit:
+                rto_f.append(value)
+        down = _total(intervals, g, "basic", horizon_s)
+        out[g] = GroupMetrics(
+            group=g, customers=grp.count,
+            rto_basic_s=_worst(rto_b), rto_full_s=_worst(rto_f),
+            restored=None not in rto_b, recovered=None not in rto_f, downtime_s=down,
+            service_downtime_s={s: _total(intervals, g, s, horizon_s) for s in grp.services},
+            availability=1.0 - down / horizon_s)
+    return out
+
+
+def _worst(values: list[float | None]) -> float | None:
+    """The largest recovery time; None when any was never reached (or there were none)."""
+    if not values or None in values:
+        return None
+    return max(v for v in values if v is not None)
+
+
+def compute(sc: Scenario, intervals: list[Interval], incidents: list[IncidentRecord],
+            losses: list[DataLoss], horizon_s: float) -> Metrics:
+    spells = index_intervals(intervals)
+    groups = group_metrics(sc, spells, incidents, horizon_s)
+    impacted = [m for m in groups.values() if m.rto_basic_s is not None or not m.restored]
+    hit_full = [m for m in groups.values() if m.rto_full_s is not None or not m.recovered]
+    first = incidents[0] if incidents else None
+    data_lost = {s: max((x.lost_s for x in losses if x.service == s), default=0.0)
+                 for s in sorted(sc.services)}
+    return Metrics(
+        incidents=len(incidents),
+        ttd_s=_since(first, "detected_s"), tta_s=_since(first, "acknowledged_s"),
+        declared_after_s=_since(first, "declared_s"),
+        rto_basic_s=_worst([m.rto_basic_s for m in impacted]) if impacted else None,
+        rto_full_s=_worst([m.rto_full_s for m in hit_full]) if hit_full else None,
+        all_restored=all(m.restored for m in groups.values()),
+        all_recovered=all(m.recovered for m in groups.values()),
+        customer_minutes_lost=sum(m.customers * m.downtime_s / 60.0 for m in groups.values()),
+        downtime_s=max((m.downtime_s for m in groups.values()), default=0.0),
+        data_lost_s=data_lost, groups=groups,
+        objectives=tuple(r for o in sc.objectives
+                         for r in evaluate(o, sc, groups, spells, incidents, data_lost,
+                                           horizon_s)))
+
+
+def _since(incident: IncidentRecord | None, attr: str) -> float | None:
+    if incident is None or getattr(incident, attr) is None:
+        return None
+    return float(getattr(incident, attr)) - incident.start_s
+
+
+def evaluate(o: Objective, sc: Scenario, groups: dict[str, GroupMetrics],
+             intervals: Spells, incidents: list[IncidentRecord],
+             data_lost: dict[str, float], horizon_s: float) -> list[ObjectiveResult]:
+    """Check one objective: one result per target it sets (rto, rpo, availability)."""
+    results = []
+    members = ([o.group] if o.group else sorted(g for g, grp in sc.customers.items()
+                                                 if o.service is None or o.service in grp.services))
+    subject = o.service or o.group or "all"
+    if o.rto is not None:
+        worst = _service_rto(o.service, members, intervals, incidents, horizon_s) \
+            if o.service else _worst([groups[g].rto_basic_s for g in members
+                                      if groups[g].rto_basic_s is not None
+                                      or not groups[g].restored])
+        never = worst is None and _any_unrestored(o.service, members, groups, intervals)
+        achieved = None if never else (worst or 0.0)
+        results.append(("rto", o.rto, achieved, achieved is not None and achieved <= o.rto))
+    if o.rpo is not None:
+        services = [o.service] if o.service else sorted(
+            {s for g in members for s in sc.customers[g].services})
+        lost = max((data_lost[s] for s in services), default=0.0)
+        results.append(("rpo", o.rpo, lost, lost <= o.rpo))
+    if o.availability is not None:
+        weight = sum(groups[g].customers for g in members)
+        down = sum(groups[g].customers * (groups[g].service_downtime_s[o.service] if o.service
+                                          else groups[g].downtime_s) for g in members)
+        avail = 1.0 - down / (weight * horizon_s)
+        results.append(("availability", o.availability, avail, avail >= o.availability))
+    return [ObjectiveResult(o.id, kind, subject, target, achieved, met)
+            for kind, target, achieved, met in results]
+
+
+def _service_rto(svc: str, members: list[str], intervals: Spells,
+                 incidents: list[IncidentRecord], horizon_s: float) -> float | None:
+    values = [value for inc in incidents for g in members
+              for hit, value in [recovery_in(intervals, g, svc, inc, horizon_s)] if hit]
+    return _worst(values)
+
+
+def _any_unrestored(svc: str | None, members: list[str], groups: dict[str, GroupMetrics],
+                    intervals: Spells) -> bool:
+    if svc is None:
+        return any(not groups[g].restored for g in members)
+    return any(i.end_s is None for g in members for i in intervals.get((g, svc), ()))
