@@ -62,3 +62,35 @@ def test_a_partial_fault_of_pinned_servers_above_k_takes_nobody_down():
                           "targets: [{component: a.pod-1, units: 1}]")
     r = simulate(parse(text))
     assert not [i for i in r.intervals if i.what == "basic"]
+
+
+ACCESS = """
+drsim: 1
+name: repair needs access
+simulation: {start: "2026-03-10T09:00", timezone: UTC, horizon: 1d, seed: 1}
+sites:
+  a: {components: {box: {count: 1, ttr: 1h, repair_role: eng}}}
+services:
+  svc: {requires: [box], active: [a]}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+staff:
+  eng: {count: 1}
+disruptions:
+  - {id: fault, at: 1h, targets: [{component: a.box}], until: repaired}
+  - {id: lockdown, at: 30m, targets: [{access: a}], duration: 2h}
+"""
+
+
+def test_a_repair_waits_while_the_site_is_closed_to_staff():
+    r = simulate(parse(ACCESS))
+    # box fails at 1h; the site is closed 30m → 2h30m, so the engineer starts at 2h30m and
+    # works 1h: up at 3h30m (without the lockdown: 2h)
+    assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "basic"] == [
+        (1 * H, 3 * H + 30 * M)]
+    waits = [e for e in r.timeline if e.kind == "repair_waiting"]
+    assert [(e.time_s, e.detail) for e in waits] == [
+        (1 * H, "repair waits for staff access to the site")]
+    open_again = parse(ACCESS.replace("duration: 2h", "duration: 10m"))
+    assert [(i.start_s, i.end_s) for i in simulate(open_again).intervals
+            if i.what == "basic"] == [(1 * H, 2 * H)]

@@ -330,6 +330,7 @@ class ComponentActor:
             yield from self.await_power()
             if self.spares is not None:
                 yield from self.take_spare()
+            yield from self.await_access()
             held = yield from self.staff.acquire([self.comp.repair_role]
                                                  if self.comp.repair_role else [])
             who = ", ".join(p for _, p in held)  # before release(), which empties `held`
@@ -356,6 +357,15 @@ class ComponentActor:
             work_s -= self.env.now - since
             self.world.rec.event(self.env.now, "repair_paused", self.name,
                                  f"power lost; {work_s:.0f}s of repair work left")
+
+    def await_access(self) -> Generator[simpy.Event, object, None]:
+        """Hands-on repair needs people inside: wait while the site is closed to staff (work
+        already started goes on)."""
+        if self.comp.repair_role is None or self.world.site_open(self.site):
+            return
+        self.world.rec.event(self.env.now, "repair_waiting", self.name,
+                             "repair waits for staff access to the site")
+        yield from self.world.wait_until(lambda: self.world.site_open(self.site))
 
     def await_power(self) -> Generator[simpy.Event, object, None]:
         while self.unpowered:
