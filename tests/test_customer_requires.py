@@ -94,3 +94,23 @@ def test_a_repair_waits_while_the_site_is_closed_to_staff():
     open_again = parse(ACCESS.replace("duration: 2h", "duration: 10m"))
     assert [(i.start_s, i.end_s) for i in simulate(open_again).intervals
             if i.what == "basic"] == [(1 * H, 2 * H)]
+
+
+def test_a_move_is_not_needed_once_the_pinned_servers_are_back():
+    text = PINNED.replace("""      - id: move
+        duration: 30m""", """      - {id: prepare, duration: 30m}
+      - id: move
+        after: [prepare]
+        when: {component_down: [a.pod-1]}
+        duration: 30m""").replace("duration: 5h}", "duration: 20m}")
+    r = simulate(parse(text))
+    # pod-1 down 1h → 1h20m; prepare ends at 1h30m, when pod-1 works again: no move
+    assert [(s.step, s.outcome) for s in r.steps] == [("prepare", "ok"), ("move", "not needed")]
+    skipped = [e for e in r.timeline if e.kind == "step_not_needed"]
+    assert [(e.time_s, e.detail) for e in skipped] == [
+        (1 * H + 30 * M, "component_down: a.pod-1 is working")]
+    assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "basic"] == [
+        (1 * H, 1 * H + 20 * M)]
+    # still down at 1h30m (fault of 5h): the move runs, done at 2h
+    r = simulate(parse(text.replace("duration: 20m}", "duration: 5h}")))
+    assert [(s.step, s.outcome, s.end_s) for s in r.steps][-1] == ("move", "ok", 2 * H)

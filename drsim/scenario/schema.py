@@ -651,6 +651,10 @@ class When(Model):
     site_down: list[Id] = Field(default_factory=list)
     service_up: list[str] = Field(default_factory=list, description="'svc' or 'svc@site'")
     service_down: list[str] = Field(default_factory=list, description="'svc' or 'svc@site'")
+    component_up: list[str] = Field(default_factory=list,
+                                    description="'site.component' with at least `needed` up")
+    component_down: list[str] = Field(default_factory=list,
+                                      description="'site.component' below `needed` units up")
     hours: Annotated[str, BeforeValidator(_check_hours)] | None = Field(
         None, description="Local time span 'HH:MM-HH:MM' (may cross midnight)")
     data_lost_above: dict[Id, Delay] = Field(

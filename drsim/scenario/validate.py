@@ -511,6 +511,9 @@ class References:
             self.refs(path, when, key, self.sites, "site")
         for key in ("service_up", "service_down"):
             self.service_specs((*path, key), when.get(key))
+        for key in ("component_up", "component_down"):
+            for i, spec in enumerate(_ids(when.get(key))):
+                self.component_ref((*path, key, i), spec)
         for svc in _dict(when.get("data_lost_above")):
             self.ref((*path, "data_lost_above", svc), svc, self.services, "service", key=True)
 
@@ -669,22 +672,28 @@ class References:
                                    "restore time: give the link ttr or the disruption repair"))
         comp = tgt.get("component")
         if isinstance(comp, str):
-            site, _, cid = comp.partition(".")
-            if not cid:
-                self.issues.append(self.raw.issue((*path, "component"), f"'{comp}' names no "
-                                   "component; write 'site.component', e.g. 'nyc.core-switch'"))
-            elif self.ref((*path, "component"), site, self.sites, "site"):
-                comps = _dict(_dict(self.sites[site]).get("components"))
-                if self.ref((*path, "component"), cid, comps, "component", f" at site '{site}'"):
-                    c = _dict(comps[cid])
-                    units = tgt.get("units")
-                    count = c.get("count", 1)
-                    if isinstance(units, int) and isinstance(count, int) and units > count:
-                        self.issues.append(self.raw.issue((*path, "units"), f"{units} units hit "
-                                           f"but '{comp}' has only {count}; lower units"))
-                    if dis.get("until") == "repaired" and c.get("ttr") is None:
-                        self.issues.append(self.raw.issue((*path, "component"), f"'{comp}' has "
-                                           "no ttr, so it cannot be repaired; add ttr"))
+            c = self.component_ref((*path, "component"), comp)
+            if c is not None:
+                units = tgt.get("units")
+                count = c.get("count", 1)
+                if isinstance(units, int) and isinstance(count, int) and units > count:
+                    self.issues.append(self.raw.issue((*path, "units"), f"{units} units hit "
+                                       f"but '{comp}' has only {count}; lower units"))
+                if dis.get("until") == "repaired" and c.get("ttr") is None:
+                    self.issues.append(self.raw.issue((*path, "component"), f"'{comp}' has "
+                                       "no ttr, so it cannot be repaired; add ttr"))
+
+    def component_ref(self, path: PathKey, spec: str) -> dict[str, Any] | None:
+        """'site.component' naming a defined component: its raw mapping, else None (reported)."""
+        site, _, cid = spec.partition(".")
+        if not cid:
+            self.issues.append(self.raw.issue(path, f"'{spec}' names no component; write "
+                                              "'site.component', e.g. 'nyc.core-switch'"))
+        elif self.ref(path, site, self.sites, "site"):
+            comps = _dict(_dict(self.sites[site]).get("components"))
+            if self.ref(path, cid, comps, "component", f" at site '{site}'"):
+                return _dict(comps[cid])
+        return None
 
     def check_data_target(self, path: PathKey, tgt: dict[str, Any]) -> None:
         """{data: service, site: site}: the site must be one where the service is placed."""

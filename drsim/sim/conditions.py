@@ -43,6 +43,12 @@ def failed_when(world: World, when: When, origin: datetime, timezone: str,
     for spec in when.service_down:
         if service_up(world, spec):
             return f"service_down: {spec} is served"
+    for spec in when.component_up:
+        if not world.component_ok(*spec.split(".", 1)):
+            return f"component_up: {spec} is below its needed units"
+    for spec in when.component_down:
+        if world.component_ok(*spec.split(".", 1)):
+            return f"component_down: {spec} is working"
     if when.hours and not hours_calendar(when.hours, timezone).is_open(origin, now_s):
         return f"hours: now is outside {when.hours} ({timezone})"
     for svc, limit_s in sorted(when.data_lost_above.items()):
