@@ -9,7 +9,8 @@ DEFAULT_SCENARIO = "nyc-chicago-drill.yaml"
 
 
 def bundled_scenarios() -> list[Path]:
-    return sorted(BUNDLED_DIR.glob("*.yaml"))
+    """The drills, then the public incidents (scenarios/incidents/)."""
+    return sorted(BUNDLED_DIR.glob("*.yaml")) + sorted(BUNDLED_DIR.glob("incidents/*.yaml"))
 
 
 def default_scenario() -> Path:

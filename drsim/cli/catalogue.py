@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from drsim.bundled import bundled_scenarios, default_scenario
+from drsim.bundled import BUNDLED_DIR, bundled_scenarios, default_scenario
 from drsim.errors import ScenarioError
 from drsim.scenario import json_schema, load_scenario
 
@@ -21,14 +21,16 @@ def schema() -> None:
 def scenarios() -> None:
     """List the bundled example drills, one line each."""
     table = Table(title="Bundled drills (run one with: drsim run <path>)")
-    table.add_column("path")
+    paths = bundled_scenarios()
+    shown = {p: f"scenarios/{p.relative_to(BUNDLED_DIR).as_posix()}" for p in paths}
+    table.add_column("path", no_wrap=True, min_width=max(map(len, shown.values()), default=4))
     table.add_column("drill")
     default = default_scenario().resolve()
-    for path in bundled_scenarios():
+    for path in paths:
         try:
             title = load_scenario(path).name
         except ScenarioError:
             title = "(does not validate)"
         mark = "  (default)" if path.resolve() == default else ""
-        table.add_row(f"scenarios/{path.name}", title + mark)
+        table.add_row(shown[path], title + mark)
     Console(highlight=False).print(table)
