@@ -264,7 +264,9 @@ class World:
             return f"its data at {site} corrupted, not yet restored"
         broken = [c for c in s.requires if (site, c) in self._broken]
         if broken:
-            return f"{broken[0]} below {self.sc.sites[site].components[broken[0]].k} units up"
+            c = self.sc.sites[site].components[broken[0]]
+            up = c.count - self.units_down.get((site, broken[0]), 0)
+            return f"{broken[0]}: {up} of {c.count} units up, needs {c.k}"
         dep = next(d for d in s.depends_on if not self._dependency_ok(d, site, memo))
         if isinstance(dep, str):
             return f"needs {dep} here: {self.why_unhealthy(dep, site, memo)}"
