@@ -68,7 +68,7 @@ def test_atlassian_sites_come_back_in_batches_after_the_data_restore():
     # brought the rebuilt sites to cover it and every cohort before it (capacity per site)
     ends = []
     for k, c in enumerate(COHORTS):
-        (start, end), = basic_down(r, c)
+        ((start, end),) = basic_down(r, c)
         assert start == deleted
         need = sum(sizes[: k + 1])
         first = next(t for t, n in batches if n >= need)
