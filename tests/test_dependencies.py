@@ -187,3 +187,19 @@ def test_memoised_answers_equal_fresh_ones_when_states_recur(monkeypatch):
     for (sc, seed), before in zip(runs, with_cache, strict=True):
         fresh = simulate(sc, seed)
         assert fresh.intervals == before.intervals and fresh.timeline == before.timeline
+
+
+def test_planned_failback_of_a_service_with_a_cross_site_dependency():
+    """Regression: deciding whether a failback was planned walked cross-site dependencies as
+    if they were service ids (KeyError)."""
+    from pathlib import Path
+
+    from drsim.scenario import load_scenario
+
+    r = simulate(load_scenario(Path(__file__).parent / "data"
+                               / "failback-cross-site-dependency.yaml"))
+    # failover at 1h (alert at the 1h check) + 10m; a repaired at 3h; failback 3h → 3h05m
+    # moves home and stands b down in one step: only the failover's async lag (1m) is lost
+    assert [(x.from_site, x.to_site, x.failed_at_s, x.lost_s) for x in r.losses] == [
+        ("a", "b", 3600.0, 60.0)]
+    assert [(o.start_s, o.end_s) for o in r.outages] == [(3600.0, 3600.0 + 600.0)]

@@ -445,7 +445,8 @@ class World:
         s = self.sc.services[svc]
         return (self.site_up(site) and (svc, site) not in self.corrupted
                 and all((site, c) not in self._broken for c in s.requires)
-                and all(self._fit(d, site) for d in s.depends_on))
+                and all(self._fit(d, site) if isinstance(d, str)
+                        else self._dependency_ok(d, site, {}) for d in s.depends_on))
 
     def _track_groups(self, groups: Iterable[str]) -> None:
         now = self.env.now
