@@ -128,3 +128,28 @@ def test_monte_carlo_downtime_of_each_group_matches_the_binomial_closed_form():
         # 99 % confidence interval of the mean of 12 trials: t(0.995, 11 dof) = 3.106
         assert abs(mean - p) < 3.106 * se, (g, mean, p, se)
         assert se < 0.02
+
+
+def test_an_idle_standby_unit_adds_no_capacity():
+    """3 units, one a cold standby: 2 serving × 100 slots. The 200-customer group fits; the
+    100-customer group does not, from the start and through a switchover (the repaired unit
+    becomes the standby)."""
+    sc = parse("""
+        drsim: 1
+        name: idle standby adds no capacity
+        simulation: {start: "2026-03-10T09:00", timezone: UTC, horizon: 1d, seed: 1}
+        sites:
+          a:
+            components:
+              app: {count: 3, needed: 1, ttr: 2h, serves: 100, standby: {units: 1}}
+        services:
+          svc: {requires: [app], active: [a]}
+        customers:
+          big: {count: 200, access: a, home: a, services: [svc], priority: 1}
+          small: {count: 100, access: a, home: a, services: [svc], priority: 2}
+        disruptions:
+          - {id: f, at: 1h, targets: [{component: a.app, units: 1}], until: repaired}
+    """)
+    r = simulate(sc)
+    assert [(i.subject, i.start_s, i.end_s) for i in r.intervals if i.what == "basic"] == [
+        ("small", 0.0, None)]

@@ -228,6 +228,10 @@ class World:
         return (c.count - self.units_down.get((site, comp), 0)
                 - self.units_idle.get((site, comp), 0) >= c.k)
 
+    def units_out(self) -> Counter[tuple[str, str]]:
+        """Units not serving: down, or up but idle as standby (they add no capacity)."""
+        return self.units_down + self.units_idle if self.units_idle else self.units_down
+
     def down_set(self) -> frozenset[str]:
         return frozenset(self.down)
 
@@ -307,7 +311,7 @@ class World:
         memo: dict[tuple[str, str], bool] = {}
         down = self.down_set()
         load: Counter[str] = Counter()
-        slots = Placement(self.pools, self.units_down)
+        slots = Placement(self.pools, self.units_out())
         serving: dict[tuple[str, str], str | None] = {}
         for g in self.groups_by_priority:
             grp = self.sc.customers[g]
@@ -337,7 +341,7 @@ class World:
         the placement version. Redundancy lost above k does not change who is served."""
         self._broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
         return (frozenset(self.down), self._broken, self.placement_version,
-                self.pools.units_key(self.units_down))
+                self.pools.units_key(self.units_out()))
 
     def refresh(self) -> None:
         """Recompute who is served; record outages, data losses, incidents; wake waiters."""
@@ -399,7 +403,7 @@ class World:
         if not self.pools.serves or not self._healthy(svc, site, {}):
             return ""
         why = self.pools.shortfall(group, svc, site, serving,
-                                   self.groups_by_priority, self.units_down)
+                                   self.groups_by_priority, self.units_out())
         return f"; {why}" if why else ""
 
     def _track_health(self, memo: dict[tuple[str, str], bool],
