@@ -253,6 +253,21 @@ def test_a_unit_down_for_power_can_be_hit_and_then_needs_repair():
     assert outages(r) == [(1 * H, 3.5 * H)]
 
 
+def test_a_fault_that_clears_during_a_power_loss_waits_for_power_and_restarts():
+    r = simulate(parse(POWER.replace(
+        "targets: [{component: a.box, units: 1}], until: repaired",
+        "targets: [{component: a.box, units: 1}], duration: 1h")))
+    # unit 0's fault (30m, 1h) would clear at 1h30m, but the power is off from 1h to 3h:
+    # nothing comes up unpowered, so unit 0 waits and restarts with unit 1, both at 3h10m
+    assert events(r, "component_waiting") == [
+        (1.5 * H, "fault cleared, but the site has no power: the unit restarts when power "
+                  "returns")]
+    assert events(r, "component_up") == [
+        (3 * H + 10 * M, "restarted after power returned; 1 units still down"),
+        (3 * H + 10 * M, "restarted after power returned")]
+    assert outages(r) == [(1 * H, 3 * H + 10 * M)]
+
+
 def test_power_until_repaired_uses_the_site_ttr():
     r = simulate(parse(POWER.replace("  a:\n", "  a:\n    ttr: 5h\n").replace(
         "duration: 2h", "until: repaired")))
