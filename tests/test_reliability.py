@@ -101,6 +101,19 @@ def test_instant_switchover_and_instant_repair_make_no_outage():
     assert outages(r) == [] and r.metrics.groups["users"].downtime_s == 0
 
 
+def test_service_down_during_a_switchover_counts_only_units_in_service():
+    # with a cross-site dependency the service_down event says why. Unit 0 is hit at 1h;
+    # during the 30m switchover unit 1 is up but idle: 0 units serve, 1 is needed
+    doc = STANDBY.format(ttr="45m", sw="30m", success="100%").replace(
+        "  a:\n", "  b: {}\n  a:\n").replace(
+        "services:\n", "links: {a-b: {a: a, b: b}}\nservices:\n  dns: {active: [b]}\n"
+    ).replace("active: [a]}", "active: [a], depends_on: [{service: dns, at: b}]}")
+    r = simulate(parse(doc))
+    assert events(r, "service_down", "svc@a") == [
+        (3600.0, "pump: 0 of 2 units up, needs 1 (1 idle standby not in service)")]
+    assert outages(r) == [(3600.0, 5400.0)]
+
+
 def test_one_person_repairs_one_standby_unit_at_a_time():
     sc = parse("""
         drsim: 1

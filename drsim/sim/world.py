@@ -269,8 +269,10 @@ class World:
         broken = [c for c in s.requires if (site, c) in self._broken]
         if broken:
             c = self.sc.sites[site].components[broken[0]]
-            up = c.count - self.units_down.get((site, broken[0]), 0)
-            return f"{broken[0]}: {up} of {c.count} units up, needs {c.k}"
+            idle = self.units_idle.get((site, broken[0]), 0)  # up, but not serving
+            up = c.count - self.units_down.get((site, broken[0]), 0) - idle
+            spare = f" ({idle} idle standby not in service)" if idle else ""
+            return f"{broken[0]}: {up} of {c.count} units up, needs {c.k}{spare}"
         dep = next(d for d in s.depends_on if not self._dependency_ok(d, site, memo))
         if isinstance(dep, str):
             return f"needs {dep} here: {self.why_unhealthy(dep, site, memo)}"
