@@ -309,3 +309,24 @@ def test_restore_waits_while_every_copy_sits_at_a_down_site():
     assert detail(r, "restore_waiting") == ["to a: every copy's site is down"]
     assert r.losses[0].lost_s == 30 * M
     assert r.steps[0].end_s == 5 * H + 10 * M
+
+
+def test_hot_standby_serving_a_site_whose_data_is_corrupted_keeps_the_incident_open():
+    # data at a deleted at 1h (no restore); the hot standby b takes over at the alert, 1h02m
+    # (3 failed checks a minute apart). The data fault is not repaired, so the incident stays
+    # open and b keeps serving: one outage of 2 minutes, one incident, still open at 3h.
+    # (It used to end at once, hand b back to standby and start over every 2 minutes.)
+    r = simulate(parse("""
+        drsim: 1
+        name: p
+        simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 3h}
+        sites: {a: {}, b: {}}
+        links: {a-b: {a: a, b: b}}
+        services: {v: {active: [a], standby: {sites: [b], mode: hot}}}
+        customers: {g: {count: 10, access: a, home: a, services: [v]}}
+        disruptions:
+          - {id: rm, at: 1h, targets: [{data: v, site: a}], until: repaired}
+        """))
+    assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "v"] == [(1 * H, 1 * H + 2 * M)]
+    assert [(i.start_s, i.end_s) for i in r.incidents] == [(1 * H, None)]
+    assert [e.time_s for e in r.timeline if e.kind == "deactivated"] == []

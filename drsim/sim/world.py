@@ -470,6 +470,7 @@ class World:
 
     def all_clear(self) -> bool:
         return (not self.impacted() and self.runbooks_running == 0 and self.all_elements_up()
+                and not self.corrupted  # a data fault ends only with a restore
                 and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items()))
 
     def _track_incident(self) -> None:
