@@ -471,7 +471,16 @@ class World:
     def all_clear(self) -> bool:
         return (not self.impacted() and self.runbooks_running == 0 and self.all_elements_up()
                 and not self.corrupted  # a data fault ends only with a restore
-                and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items()))
+                and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items())
+                and not self.served_by_failover_site())
+
+    def served_by_failover_site(self) -> bool:
+        """Some group is served from a site its service only runs at after a failover (a
+        hot standby that took over, not one of the file's active sites): not everyone is
+        home yet, even with every element up (say home is short of capacity)."""
+        return any(site is not None and site != self.assigned[g]
+                   and site not in self.sc.services[svc].active
+                   for (g, svc), site in self.serving.items())
 
     def _track_incident(self) -> None:
         now = self.env.now
