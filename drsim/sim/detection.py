@@ -38,7 +38,7 @@ class Monitor:
         self.det = scenario.detection
         self.streams = streams
         self.rng = streams("detection")
-        self.hot: set[tuple[str, str]] = set()  # (service, site) taken over automatically
+        self.hot = world.hot  # (service, site) taken over automatically
         self.switching: set[str] = set()  # services whose automatic takeover is under way
         self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
         self.degraded_rng = streams("detection:degraded")

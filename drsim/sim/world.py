@@ -86,6 +86,7 @@ class World:
         self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
         self.remote = remote_services(scenario)  # health may hang on other sites and links
         self.pools = CapacityPools(scenario)
+        self.hot: set[tuple[str, str]] = set()  # (service, site) a hot standby took over
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -472,15 +473,23 @@ class World:
         return (not self.impacted() and self.runbooks_running == 0 and self.all_elements_up()
                 and not self.corrupted  # a data fault ends only with a restore
                 and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items())
-                and not self.served_by_failover_site())
+                and not self.needs_hot_standby())
 
-    def served_by_failover_site(self) -> bool:
-        """Some group is served from a site its service only runs at after a failover (a
-        hot standby that took over, not one of the file's active sites): not everyone is
-        home yet, even with every element up (say home is short of capacity)."""
-        return any(site is not None and site != self.assigned[g]
-                   and site not in self.sc.services[svc].active
-                   for (g, svc), site in self.serving.items())
+    def needs_hot_standby(self) -> bool:
+        """Would some group lose service if the hot standbys that took over stood by again?
+        (Home short of capacity, or a dependency placed at the standby site.) Then not
+        everyone is home: the incident stays open and the standbys keep serving."""
+        if not self.hot:
+            return False
+        taken = sorted((svc, site) for svc, site in self.hot if site in self.active[svc])
+        try:
+            for svc, site in taken:
+                self.active[svc].discard(site)
+            serving, _ = self.compute_serving()
+        finally:
+            for svc, site in taken:
+                self.active[svc].add(site)
+        return any(site is None for site in serving.values())
 
     def _track_incident(self) -> None:
         now = self.env.now
