@@ -152,8 +152,10 @@ class Monitor:
         rng = self.streams(f"standby:{sid}")
         yield self.env.timeout(sb.switchover.sample(rng) if sb.switchover else 0.0)
         self.switching.discard(sid)
-        if incident.end_s is not None:
-            return
+        current = self.world.incident
+        if incident.end_s is not None and (current is None or current.detected_s is None):
+            return  # nothing alerted needs it any more (a takeover under way when a new
+            # incident is alerted completes for that one: its alert did not start another)
         if sb.success >= 1.0 or bool(rng.random() < sb.success):
             self.take_over(sid)
             self.world.touch()
