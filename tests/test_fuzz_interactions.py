@@ -132,6 +132,8 @@ def raw_scenarios(draw):  # noqa: C901, PLR0912, PLR0915 — one generator, read
                 svc["protection"] = tiers
         if draw(st.booleans()):
             svc["suspend_failures"] = True
+        if draw(st.integers(0, 3)) == 0:
+            svc["latency_budget"] = "8ms"
         if i > 0 and draw(st.booleans()):
             svc["essential"] = False
         services[sid] = svc
@@ -232,7 +234,8 @@ def raw_scenarios(draw):  # noqa: C901, PLR0912, PLR0915 — one generator, read
                 st_["effects"] = effs
             if draw(st.booleans()):
                 w = draw(st.sampled_from(["site_up", "site_down", "service_up", "service_down",
-                                          "component_up", "component_down", "hours"]))
+                                          "component_up", "component_down", "hours",
+                                          "data_lost_above"]))
                 if w in ("site_up", "site_down"):
                     st_["when"] = {w: [draw(st.sampled_from(sites_ids))]}
                 elif w in ("service_up", "service_down"):
@@ -241,14 +244,18 @@ def raw_scenarios(draw):  # noqa: C901, PLR0912, PLR0915 — one generator, read
                     st_["when"] = {w: [v if at is None else f"{v}@{at}"]}
                 elif w == "hours":
                     st_["when"] = {"hours": "09:00-17:00"}
+                elif w == "data_lost_above":
+                    st_["when"] = {w: {draw(st.sampled_from(sorted(services))): "1m"}}
                 else:
                     st_["when"] = {w: [f"{draw(st.sampled_from(sites_ids))}.box"]}
             if draw(st.booleans()):
                 pre = {}
                 p = draw(st.sampled_from(["site_healthy", "service_up", "site_access",
-                                          "link_up"]))
+                                          "link_up", "window"]))
                 if p == "service_up":
                     pre[p] = [draw(st.sampled_from(sorted(services)))]
+                elif p == "window":
+                    pre[p] = "night"
                 elif p == "link_up":
                     pre[p] = [draw(st.sampled_from(sorted(links)))]
                 else:
@@ -269,6 +276,9 @@ def raw_scenarios(draw):  # noqa: C901, PLR0912, PLR0915 — one generator, read
     runbooks = {"failover": {"trigger": trigger, "steps": steps(),
                              "cancel_if_recovered": draw(st.booleans())},
                 "failback": {"trigger": {"after": "failover"}, "steps": steps(True)}}
+    if draw(st.booleans()):
+        runbooks["triage"] = {"trigger": draw(st.sampled_from(["declared", "detected"])),
+                              "steps": steps()}
 
     def targets():
         out = []
@@ -319,7 +329,9 @@ def raw_scenarios(draw):  # noqa: C901, PLR0912, PLR0915 — one generator, read
                        "random_failures": draw(st.booleans())},
         "sites": sites, "access_points": {"pop": {}}, "links": links,
         "services": services, "customers": groups, "staff": staff,
-        "detection": detection, "runbooks": runbooks, "disruptions": disruptions,
+        "detection": detection, "runbooks": runbooks,
+        "maintenance_windows": {"night": {"days": "all", "hours": "22:00-06:00"}},
+        "disruptions": disruptions,
         "objectives": [{"id": "o", "rto": "2h", "rpo": "5m", "availability": "99%"}],
     }
     if draw(st.booleans()):
@@ -359,3 +371,13 @@ def test_bundled_and_incident_scenarios_keep_the_invariants(path):
         check_row(row, sc)
     for i in range(3):  # the full invariants on a few whole runs
         check_run(Drill(sc, None, i).run(), sc)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(raw_scenarios())
+def test_random_interactions_render_a_report(doc):
+    from drsim.report.html import render_run_report
+
+    sc = build(doc)
+    assert "<html" in render_run_report(simulate(sc), sc)

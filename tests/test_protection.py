@@ -330,3 +330,23 @@ def test_hot_standby_serving_a_site_whose_data_is_corrupted_keeps_the_incident_o
     assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "v"] == [(1 * H, 1 * H + 2 * M)]
     assert [(i.start_s, i.end_s) for i in r.incidents] == [(1 * H, None)]
     assert [e.time_s for e in r.timeline if e.kind == "deactivated"] == []
+
+
+def test_corrupted_data_at_a_standby_site_does_not_hold_an_incident_open():
+    # v's data at the hot standby b is deleted at 10m (nobody is served there: no incident);
+    # a is down 1h-1h30m: the takeover at 1h02m gives nothing (b's data is gone), a is back
+    # at 1h30m and the incident ends then; only home data faults keep an incident open
+    r = simulate(parse("""
+        drsim: 1
+        name: p
+        simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 3h}
+        sites: {a: {}, b: {}}
+        links: {a-b: {a: a, b: b}}
+        services: {v: {active: [a], standby: {sites: [b], mode: hot}}}
+        customers: {g: {count: 10, access: a, home: a, services: [v]}}
+        disruptions:
+          - {id: rm, at: 10m, targets: [{data: v, site: b}], until: repaired}
+          - {id: cut, at: 1h, targets: [{site: a}], duration: 30m}
+        """))
+    assert [(i.start_s, i.end_s) for i in r.incidents] == [(1 * H, 1.5 * H)]
+    assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "v"] == [(1 * H, 1.5 * H)]

@@ -471,7 +471,8 @@ class World:
 
     def all_clear(self) -> bool:
         return (not self.impacted() and self.runbooks_running == 0 and self.all_elements_up()
-                and not self.corrupted  # a data fault ends only with a restore
+                and not any(site in self.sc.services[svc].active  # a data fault at a
+                            for svc, site in self.corrupted)  # home ends with a restore
                 and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items())
                 and not self.needs_hot_standby())
 
