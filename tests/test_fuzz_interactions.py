@@ -220,6 +220,9 @@ def raw_scenarios(draw):  # noqa: C901, PLR0912, PLR0915 — one generator, read
             staged = draw(st.integers(0, 4)) == 0
             if staged:
                 effs = [e for e in effs if "restore" not in e]
+                for e in effs:
+                    if "rebuild" in e:
+                        e["rebuild"].pop("units", None)
                 st_["duration"] = "0s"
                 units = draw(st.integers(1, 4))
                 st_["staged"] = {"units": units, "workers": draw(st.integers(1, 2)),
