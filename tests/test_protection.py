@@ -350,3 +350,28 @@ def test_corrupted_data_at_a_standby_site_does_not_hold_an_incident_open():
         """))
     assert [(i.start_s, i.end_s) for i in r.incidents] == [(1 * H, 1.5 * H)]
     assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "v"] == [(1 * H, 1.5 * H)]
+
+
+def test_a_failover_move_does_not_find_a_copy_unusable_for_the_restore_after_it():
+    # a down from 2h30m; the runbook moves customers to b (5m, at 2h35m: the failover loss
+    # is that of the newest usable copy, rep, lag 2h), then restores to b from [hourly, rep].
+    # The hourly snapshot is unusable: the restore, not the move, finds that out and pays
+    # its 20m discovery: 10m + 20m + 450 GB over 1 Gbps (60m) → done at 2h35m + 90m = 4h05m.
+    # (The move used to "discover" it, so the restore paid 0s and finished at 3h45m.)
+    text = (BASE.replace("TIERS", HOURLY.replace("UNUSABLE", "1")
+                         + "\n      - {id: rep, kind: replica, mode: async, lag: 2h, at: vault}")
+            .replace("AT", "2h30m").replace("EXTRA", "")
+            .replace("  a-b: {a: a, b: b, bandwidth: 10Gbps}",
+                     "  a-b: {a: a, b: b, bandwidth: 10Gbps}\n  b-vault: {a: b, b: vault}")
+            .replace("      - {id: restore, duration: 10m, effects: [{restore: RESTORE}]}",
+                     "      - {id: go, duration: 5m, effects: [{activate: {service: db, site: b}},"
+                     " {move: {to: b}}]}\n"
+                     "      - {id: restore, after: [go], duration: 10m, effects: [{restore: "
+                     "{service: db, to: b, from: [hourly, rep]}}]}")
+            .replace("targets: [{data: db, site: a}], until: repaired",
+                     "targets: [{site: a}], duration: 10h"))
+    r = simulate(parse(text))
+    assert [e.time_s for e in r.timeline if e.kind == "restored"] == [4 * H + 5 * M]
+    assert detail(r, "restored") == [
+        "data at b from rep at vault; passed over hourly: copy found unusable after 1200s"]
+    assert [x.lost_s for x in r.losses] == [2 * H]
