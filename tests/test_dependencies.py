@@ -203,3 +203,21 @@ def test_planned_failback_of_a_service_with_a_cross_site_dependency():
     assert [(x.from_site, x.to_site, x.failed_at_s, x.lost_s) for x in r.losses] == [
         ("a", "b", 3600.0, 60.0)]
     assert [(o.start_s, o.end_s) for o in r.outages] == [(3600.0, 3600.0 + 600.0)]
+
+
+def test_a_dependency_on_a_hot_standby_site_keeps_the_standby_in_service():
+    # app at a needs dns at b, where dns is only a hot standby: app is down from the start;
+    # checks at 0, 1m, 2m raise the alert at 2m and dns takes over at b: app is up. The
+    # incident then stays open, since handing b back would take app down again (it used to
+    # end at once, hand b back and start over every 2 minutes).
+    r = simulate(parse(HEAD.replace("failed_checks: 1", "failed_checks: 3") + """
+sites: {a: {}, b: {}}
+links: {a-b: {a: a, b: b}}
+services:
+  dns: {active: [a], standby: {sites: [b], mode: hot}}
+  app: {active: [a], depends_on: [{service: dns, at: b}]}
+customers:
+  users: {count: 100, access: a, home: a, services: [app]}
+"""))
+    assert basic_down(r) == [(0.0, 2 * M)]
+    assert [(i.start_s, i.detected_s, i.end_s) for i in r.incidents] == [(0.0, 2 * M, None)]

@@ -335,6 +335,34 @@ def test_hot_standby_takes_over_at_the_alert_and_stands_by_again():
     assert r.metrics.customer_minutes_lost == pytest.approx(10 * 4)
 
 
+def test_hot_takeover_under_way_when_its_incident_ends_completes_for_the_next_alert():
+    # switchover 10m. First fault 1h-1h05m: alert 1h02m starts the takeover (done 1h12m);
+    # the incident ends at 1h05m. Second fault at 1h06m: alert at 1h08m finds the takeover
+    # still under way, which completes for it at 1h12m (it used to be dropped with the first
+    # incident, and the second went without a takeover for its whole 2 hours).
+    r = simulate(parse(HOT.replace("mode: hot}", "mode: hot, switchover: 10m}")
+                       .split("disruptions:")[0] + """disruptions:
+  - {id: first, at: 1h, targets: [{component: a.box}], duration: 5m}
+  - {id: second, at: 66m, targets: [{component: a.box}], duration: 2h}
+"""))
+    assert [(e.time_s, e.detail) for e in r.timeline if e.kind == "activated"] == [
+        (1 * H + 12 * M, "hot standby at b")]
+    assert [(i.start_s, i.end_s) for i in r.outages] == [
+        (1 * H, 1 * H + 5 * M), (1 * H + 6 * M, 1 * H + 12 * M)]
+
+
+def test_hot_standby_serving_while_home_is_short_of_capacity_is_not_handed_back():
+    # a holds 5 customers, g has 10: g lacks service from the start; checks at 0, 1m, 2m →
+    # alert at 2m and b takes over. Every element is up and g is assigned home, but it is
+    # served by the failover site, so nobody is home: the incident stays open and b serves
+    # to the end (it used to end at once, hand b back and start over every 2 minutes).
+    r = simulate(parse(HOT.replace("  a: {components", "  a: {capacity: 5, components")
+                       .split("disruptions:")[0]))
+    assert [(i.start_s, i.detected_s, i.end_s) for i in r.incidents] == [(0.0, 2 * M, None)]
+    assert [(i.start_s, i.end_s) for i in r.outages] == [(0.0, 2 * M)]
+    assert r.metrics.customer_minutes_lost == pytest.approx(10 * 2)
+
+
 def test_cancellable_failover_is_called_off_when_the_primary_returns_first():
     text = BASE.format(name="t", cap_a="null", cap_b="null", ttr="20m", shift="24x7",
                        roles="[]", window="", at="1h2m").replace(

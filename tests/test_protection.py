@@ -309,3 +309,69 @@ def test_restore_waits_while_every_copy_sits_at_a_down_site():
     assert detail(r, "restore_waiting") == ["to a: every copy's site is down"]
     assert r.losses[0].lost_s == 30 * M
     assert r.steps[0].end_s == 5 * H + 10 * M
+
+
+def test_hot_standby_serving_a_site_whose_data_is_corrupted_keeps_the_incident_open():
+    # data at a deleted at 1h (no restore); the hot standby b takes over at the alert, 1h02m
+    # (3 failed checks a minute apart). The data fault is not repaired, so the incident stays
+    # open and b keeps serving: one outage of 2 minutes, one incident, still open at 3h.
+    # (It used to end at once, hand b back to standby and start over every 2 minutes.)
+    r = simulate(parse("""
+        drsim: 1
+        name: p
+        simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 3h}
+        sites: {a: {}, b: {}}
+        links: {a-b: {a: a, b: b}}
+        services: {v: {active: [a], standby: {sites: [b], mode: hot}}}
+        customers: {g: {count: 10, access: a, home: a, services: [v]}}
+        disruptions:
+          - {id: rm, at: 1h, targets: [{data: v, site: a}], until: repaired}
+        """))
+    assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "v"] == [(1 * H, 1 * H + 2 * M)]
+    assert [(i.start_s, i.end_s) for i in r.incidents] == [(1 * H, None)]
+    assert [e.time_s for e in r.timeline if e.kind == "deactivated"] == []
+
+
+def test_corrupted_data_at_a_standby_site_does_not_hold_an_incident_open():
+    # v's data at the hot standby b is deleted at 10m (nobody is served there: no incident);
+    # a is down 1h-1h30m: the takeover at 1h02m gives nothing (b's data is gone), a is back
+    # at 1h30m and the incident ends then; only home data faults keep an incident open
+    r = simulate(parse("""
+        drsim: 1
+        name: p
+        simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 3h}
+        sites: {a: {}, b: {}}
+        links: {a-b: {a: a, b: b}}
+        services: {v: {active: [a], standby: {sites: [b], mode: hot}}}
+        customers: {g: {count: 10, access: a, home: a, services: [v]}}
+        disruptions:
+          - {id: rm, at: 10m, targets: [{data: v, site: b}], until: repaired}
+          - {id: cut, at: 1h, targets: [{site: a}], duration: 30m}
+        """))
+    assert [(i.start_s, i.end_s) for i in r.incidents] == [(1 * H, 1.5 * H)]
+    assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "v"] == [(1 * H, 1.5 * H)]
+
+
+def test_a_failover_move_does_not_find_a_copy_unusable_for_the_restore_after_it():
+    # a down from 2h30m; the runbook moves customers to b (5m, at 2h35m: the failover loss
+    # is that of the newest usable copy, rep, lag 2h), then restores to b from [hourly, rep].
+    # The hourly snapshot is unusable: the restore, not the move, finds that out and pays
+    # its 20m discovery: 10m + 20m + 450 GB over 1 Gbps (60m) → done at 2h35m + 90m = 4h05m.
+    # (The move used to "discover" it, so the restore paid 0s and finished at 3h45m.)
+    text = (BASE.replace("TIERS", HOURLY.replace("UNUSABLE", "1")
+                         + "\n      - {id: rep, kind: replica, mode: async, lag: 2h, at: vault}")
+            .replace("AT", "2h30m").replace("EXTRA", "")
+            .replace("  a-b: {a: a, b: b, bandwidth: 10Gbps}",
+                     "  a-b: {a: a, b: b, bandwidth: 10Gbps}\n  b-vault: {a: b, b: vault}")
+            .replace("      - {id: restore, duration: 10m, effects: [{restore: RESTORE}]}",
+                     "      - {id: go, duration: 5m, effects: [{activate: {service: db, site: b}},"
+                     " {move: {to: b}}]}\n"
+                     "      - {id: restore, after: [go], duration: 10m, effects: [{restore: "
+                     "{service: db, to: b, from: [hourly, rep]}}]}")
+            .replace("targets: [{data: db, site: a}], until: repaired",
+                     "targets: [{site: a}], duration: 10h"))
+    r = simulate(parse(text))
+    assert [e.time_s for e in r.timeline if e.kind == "restored"] == [4 * H + 5 * M]
+    assert detail(r, "restored") == [
+        "data at b from rep at vault; passed over hourly: copy found unusable after 1200s"]
+    assert [x.lost_s for x in r.losses] == [2 * H]

@@ -101,6 +101,19 @@ def test_instant_switchover_and_instant_repair_make_no_outage():
     assert outages(r) == [] and r.metrics.groups["users"].downtime_s == 0
 
 
+def test_service_down_during_a_switchover_counts_only_units_in_service():
+    # with a cross-site dependency the service_down event says why. Unit 0 is hit at 1h;
+    # during the 30m switchover unit 1 is up but idle: 0 units serve, 1 is needed
+    doc = STANDBY.format(ttr="45m", sw="30m", success="100%").replace(
+        "  a:\n", "  b: {}\n  a:\n").replace(
+        "services:\n", "links: {a-b: {a: a, b: b}}\nservices:\n  dns: {active: [b]}\n"
+    ).replace("active: [a]}", "active: [a], depends_on: [{service: dns, at: b}]}")
+    r = simulate(parse(doc))
+    assert events(r, "service_down", "svc@a") == [
+        (3600.0, "pump: 0 of 2 units up, needs 1 (1 idle standby not in service)")]
+    assert outages(r) == [(3600.0, 5400.0)]
+
+
 def test_one_person_repairs_one_standby_unit_at_a_time():
     sc = parse("""
         drsim: 1
@@ -251,6 +264,21 @@ def test_a_unit_down_for_power_can_be_hit_and_then_needs_repair():
     assert events(r, "repair_waiting") == [(2 * H, "repair waits for power at the site")]
     assert times(r, "component_up") == [3.5 * H, 4 * H]
     assert outages(r) == [(1 * H, 3.5 * H)]
+
+
+def test_a_fault_that_clears_during_a_power_loss_waits_for_power_and_restarts():
+    r = simulate(parse(POWER.replace(
+        "targets: [{component: a.box, units: 1}], until: repaired",
+        "targets: [{component: a.box, units: 1}], duration: 1h")))
+    # unit 0's fault (30m, 1h) would clear at 1h30m, but the power is off from 1h to 3h:
+    # nothing comes up unpowered, so unit 0 waits and restarts with unit 1, both at 3h10m
+    assert events(r, "component_waiting") == [
+        (1.5 * H, "fault cleared, but the site has no power: the unit restarts when power "
+                  "returns")]
+    assert events(r, "component_up") == [
+        (3 * H + 10 * M, "restarted after power returned; 1 units still down"),
+        (3 * H + 10 * M, "restarted after power returned")]
+    assert outages(r) == [(1 * H, 3 * H + 10 * M)]
 
 
 def test_power_until_repaired_uses_the_site_ttr():

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import parse
 
+from drsim.errors import ScenarioError
 from drsim.scenario import load_scenario
 from drsim.scenario.loader import load_text
 from drsim.scenario.validate import validate
@@ -304,6 +305,14 @@ def test_staged_with_fewer_people_than_workers():
     assert [t for t, _, _ in events(r, "batch_done")] == [4 * H, 6 * H]
     assert [(o.start_s, o.end_s) for o in r.outages] == [(1 * H, 4 * H)]
     assert steps(r) == [("reimage", 1 * H, 6 * H, "ok")]
+
+
+def test_staged_rebuild_with_its_own_units_is_refused():
+    # a staged rebuild brings up what each batch finished; a `units` of its own used to be
+    # ignored silently (units: 1 with batch 5 brought 5 up), so it is refused
+    with pytest.raises(ScenarioError, match="a staged step's rebuild .* takes no units"):
+        scenario(STAGED.format().replace("component: servers}", "component: servers, units: 1}"),
+                 needed=5)
 
 
 def test_staged_makespan_matches_the_closed_form():

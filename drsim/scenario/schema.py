@@ -764,6 +764,10 @@ class Step(Model):
         if any(e.restore is not None for e in self.effects):
             raise FieldValueError("a staged step cannot restore data (its transfer time is not "
                                   "staged); put the restore in its own step", "effects")
+        if any(e.rebuild is not None and e.rebuild.units is not None for e in self.effects):
+            raise FieldValueError("a staged step's rebuild brings up as many units as each "
+                                  "batch finished, so it takes no units: remove it (set "
+                                  "staged.batch instead)", "effects")
         return self
 
 

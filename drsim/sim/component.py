@@ -128,10 +128,20 @@ class ComponentActor:
                 self.recover(unit, "repaired at once (ttr 0s)")
                 continue
             how = yield from self.recover_from(unit, cause)
-            while isinstance(how, Hit):  # hit while down for power: now recover from the hit
-                self.world.rec.event(self.env.now, "component_hit", self.name,
-                                     f"{how.disruption} strikes a unit down for power")
-                how = yield from self.recover_from(unit, how)
+            while isinstance(how, Hit) or self.unpowered:
+                if isinstance(how, Hit):  # hit while down for power: recover from the hit
+                    self.world.rec.event(self.env.now, "component_hit", self.name,
+                                         f"{how.disruption} strikes a unit down for power")
+                    how = yield from self.recover_from(unit, how)
+                    continue
+                # its fault is over (cleared, rebuilt) but the site has no power: nothing
+                # comes up unpowered; the unit restarts when power returns, like the others
+                self.down[unit] = True
+                self.world.rec.event(self.env.now, "component_waiting", self.name,
+                                     f"{how}, but the site has no power: the unit restarts "
+                                     "when power returns")
+                self.unpowered_unit[unit] = True
+                how = yield from self.restart()
             self.recover(unit, how)
 
     def instant_repair(self, cause: Failure | None) -> bool:

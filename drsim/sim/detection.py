@@ -38,7 +38,7 @@ class Monitor:
         self.det = scenario.detection
         self.streams = streams
         self.rng = streams("detection")
-        self.hot: set[tuple[str, str]] = set()  # (service, site) taken over automatically
+        self.hot = world.hot  # (service, site) taken over automatically
         self.switching: set[str] = set()  # services whose automatic takeover is under way
         self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
         self.degraded_rng = streams("detection:degraded")
@@ -152,8 +152,10 @@ class Monitor:
         rng = self.streams(f"standby:{sid}")
         yield self.env.timeout(sb.switchover.sample(rng) if sb.switchover else 0.0)
         self.switching.discard(sid)
-        if incident.end_s is not None:
-            return
+        current = self.world.incident
+        if incident.end_s is not None and (current is None or current.detected_s is None):
+            return  # nothing alerted needs it any more (a takeover under way when a new
+            # incident is alerted completes for that one: its alert did not start another)
         if sb.success >= 1.0 or bool(rng.random() < sb.success):
             self.take_over(sid)
             self.world.touch()

@@ -133,10 +133,12 @@ class Protection:
     # ---- choosing a copy ----------------------------------------------------------------------
 
     def choose(self, svc: str, failed_s: float, order: list[str] | None,
-               unavailable: Callable[[Tier], str | None]) -> Choice:
+               unavailable: Callable[[Tier], str | None], probe: bool = True) -> Choice:
         """The first usable copy: in `order` (tier ids) or newest write first. Tiers whose
         site is down are passed over; an unusable copy costs its discovery time the first
-        time it is found (later attempts already know it is broken)."""
+        time a restore finds it (later attempts already know it is broken). `probe=False`
+        only asks which copy the data would come from (a failover's loss): nobody tried a
+        restore, so nothing is found out and no discovery time is spent."""
         tiers = {t.id: t for t in self.sc.services[svc].tiers}
         if order is not None:
             ranked = [tiers[i] for i in order]
@@ -155,6 +157,9 @@ class Protection:
             assert age is not None
             written = round(failed_s - age, 3)  # the copy's identity: its newest write
             if self.unusable(svc, tier, written):
+                if not probe:
+                    got.notes.append(f"{tier.id}: copy unusable")
+                    continue
                 key = (svc, tier.id, written)
                 found_s = 0.0 if key in self.discovered else self.discovery_s(svc, tier)
                 self.discovered.add(key)
@@ -282,7 +287,8 @@ def failover_loss(world: World, svc: str, failed_s: float) -> tuple[float, str]:
     if not world.sc.services[svc].tiers:
         return 0.0, ""
     got = world.protection.choose(svc, failed_s, None,
-                                  lambda t: unavailable(world, svc, t, reading=False))
+                                  lambda t: unavailable(world, svc, t, reading=False),
+                                  probe=False)
     if got.tier is None:
         return got.lost_s(failed_s), " (no usable copy: all data since the start)"
     return got.lost_s(failed_s), "" if got.tier.id == "replication" else f" (from {got.tier.id})"

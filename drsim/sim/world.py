@@ -86,6 +86,7 @@ class World:
         self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
         self.remote = remote_services(scenario)  # health may hang on other sites and links
         self.pools = CapacityPools(scenario)
+        self.hot: set[tuple[str, str]] = set()  # (service, site) a hot standby took over
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -269,8 +270,10 @@ class World:
         broken = [c for c in s.requires if (site, c) in self._broken]
         if broken:
             c = self.sc.sites[site].components[broken[0]]
-            up = c.count - self.units_down.get((site, broken[0]), 0)
-            return f"{broken[0]}: {up} of {c.count} units up, needs {c.k}"
+            idle = self.units_idle.get((site, broken[0]), 0)  # up, but not serving
+            up = c.count - self.units_down.get((site, broken[0]), 0) - idle
+            spare = f" ({idle} idle standby not in service)" if idle else ""
+            return f"{broken[0]}: {up} of {c.count} units up, needs {c.k}{spare}"
         dep = next(d for d in s.depends_on if not self._dependency_ok(d, site, memo))
         if isinstance(dep, str):
             return f"needs {dep} here: {self.why_unhealthy(dep, site, memo)}"
@@ -468,7 +471,26 @@ class World:
 
     def all_clear(self) -> bool:
         return (not self.impacted() and self.runbooks_running == 0 and self.all_elements_up()
-                and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items()))
+                and not any(site in self.sc.services[svc].active  # a data fault at a
+                            for svc, site in self.corrupted)  # home ends with a restore
+                and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items())
+                and not self.needs_hot_standby())
+
+    def needs_hot_standby(self) -> bool:
+        """Would some group lose service if the hot standbys that took over stood by again?
+        (Home short of capacity, or a dependency placed at the standby site.) Then not
+        everyone is home: the incident stays open and the standbys keep serving."""
+        if not self.hot:
+            return False
+        taken = sorted((svc, site) for svc, site in self.hot if site in self.active[svc])
+        try:
+            for svc, site in taken:
+                self.active[svc].discard(site)
+            serving, _ = self.compute_serving()
+        finally:
+            for svc, site in taken:
+                self.active[svc].add(site)
+        return any(site is None for site in serving.values())
 
     def _track_incident(self) -> None:
         now = self.env.now
