@@ -114,3 +114,16 @@ def test_a_move_is_not_needed_once_the_pinned_servers_are_back():
     # still down at 1h30m (fault of 5h): the move runs, done at 2h
     r = simulate(parse(text.replace("duration: 20m}", "duration: 5h}")))
     assert [(s.step, s.outcome, s.end_s) for s in r.steps][-1] == ("move", "ok", 2 * H)
+
+
+def test_a_technician_called_out_while_access_closes_waits_outside():
+    text = ACCESS.replace("eng: {count: 1}",
+                          'eng: {count: 1, shift: {days: all, hours: "20:00-21:00"}, callout: 30m}'
+                          ).replace("at: 30m, targets: [{access: a}], duration: 2h",
+                                    "at: 1h10m, targets: [{access: a}], duration: 1h")
+    r = simulate(parse(text))
+    # box fails at 1h (10:00, off shift): the engineer is called out, arrives at 1h30m, but
+    # the site closed at 1h10m (until 2h10m); work starts when it opens (the engineer is
+    # still called in) and takes 1h: up at 3h10m
+    assert [(i.start_s, i.end_s) for i in r.intervals if i.what == "basic"] == [
+        (1 * H, 3 * H + 10 * M)]

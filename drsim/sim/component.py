@@ -340,9 +340,7 @@ class ComponentActor:
             yield from self.await_power()
             if self.spares is not None:
                 yield from self.take_spare()
-            yield from self.await_access()
-            held = yield from self.staff.acquire([self.comp.repair_role]
-                                                 if self.comp.repair_role else [])
+            held = yield from self.technician_inside()
             who = ", ".join(p for _, p in held)  # before release(), which empties `held`
             try:
                 assert self.comp.ttr is not None
@@ -367,6 +365,17 @@ class ComponentActor:
             work_s -= self.env.now - since
             self.world.rec.event(self.env.now, "repair_paused", self.name,
                                  f"power lost; {work_s:.0f}s of repair work left")
+
+    def technician_inside(self) -> Generator[simpy.Event, object, list]:
+        """A person of the repair role, at work inside the site: if access closed while they
+        were being called out, they stand down and try again once it opens."""
+        while True:
+            yield from self.await_access()
+            held = yield from self.staff.acquire([self.comp.repair_role]
+                                                 if self.comp.repair_role else [])
+            if self.comp.repair_role is None or self.world.site_open(self.site):
+                return held
+            self.staff.release(held)
 
     def await_access(self) -> Generator[simpy.Event, object, None]:
         """Hands-on repair needs people inside: wait while the site is closed to staff (work
