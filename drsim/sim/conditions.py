@@ -15,7 +15,7 @@ def service_up(world: World, spec: str) -> bool:
     svc, _, site = spec.partition("@")
     if site:
         return site in world.active[svc] and world.healthy_at.get((svc, site), False)
-    return any(world.healthy_at.get((svc, s), False) for s in sorted(world.active[svc]))
+    return world.served_somewhere(svc)
 
 
 def data_lost_s(world: World, service: str) -> float:

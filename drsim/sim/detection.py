@@ -75,7 +75,7 @@ class Monitor:
     def wait_if_degraded(self) -> Proc:
         """While a service monitoring or paging needs is down everywhere, alerts and pages
         go out only after the degraded delay: someone notices by other means."""
-        down = [s for s in self.det.requires if self.down_everywhere(s)]
+        down = [s for s in self.det.requires if not self.world.served_somewhere(s)]
         if not down:
             return
         delay = self.det.degraded_delay.sample(self.degraded_rng)
@@ -83,11 +83,6 @@ class Monitor:
                              f"{', '.join(down)} down everywhere: monitoring and paging impaired;"
                              f" word goes out by other means in {delay / 60:.0f} min")
         yield self.env.timeout(delay)
-
-    def down_everywhere(self, service: str) -> bool:
-        svc = self.sc.services[service]
-        return not any(self.world.healthy_at.get((service, site), site in svc.active)
-                       for site in self.world.places[service])
 
     def detect_outage(self, incident: Incident,
                       alert: int = 1) -> Generator[simpy.Event, object, bool]:

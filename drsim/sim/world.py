@@ -211,6 +211,11 @@ class World:
     def site_up(self, site: str) -> bool:
         return site not in self.down
 
+    def served_somewhere(self, svc: str) -> bool:
+        """Whether `svc` is healthy at some site where it is placed."""
+        return any(self.healthy_at.get((svc, s), s in self.active[svc])
+                   for s in self.places[svc])
+
     def site_open(self, site: str) -> bool:
         """Whether staff can enter `site` (its access is not closed)."""
         return self.closed[site] <= 0
