@@ -439,3 +439,28 @@ def test_outage_ending_exactly_at_the_alerting_check_is_not_detected():
     # out 1h → 1h2m: checks at 1h and 1h1m fail; at 1h2m service is back (the interval
     # ends at 1h2m), so the third check passes and nothing is detected
     assert r.metrics.incidents == 1 and r.metrics.ttd_s is None
+
+
+def test_availability_exactly_at_target_is_met_despite_binary_rounding():
+    text = (OBJECTIVES.replace("horizon: 50h", "horizon: 1d")
+            .replace("duration: 30m", "duration: 1h40m48s")
+            .replace("availability: 99%}", "availability: 93%}")
+            .replace('"99.0001%"', '"93.0001%"'))
+    r = simulate(parse(text))
+    # down 1h40m48s = 6048 s of 86400 s = 7% exactly, so availability is 93% = the target.
+    # In binary floating point 1 − 6048/86400 is 0.9299999999999999 < 0.93: the comparison
+    # must count a value within rounding error of the target as equal (it used to breach)
+    assert r.metrics.groups["users"].downtime_s == 6048.0
+    assert met(r)[("all-at", "availability")] is True  # 0.93 ≥ 0.93
+    assert met(r)[("avail-above", "availability")] is False  # 0.93 < 0.930001
+    assert achieved(r)[("all-at", "availability")] == pytest.approx(0.93, abs=1e-15)
+
+
+def test_rto_with_no_incident_is_met_with_zero():
+    text = OBJECTIVES.replace("disruptions:\n  - {id: out, at: 1h, targets: [{component: a.box}], "
+                              "duration: 30m}\n", "").replace("rto: 30m}", "rto: 1s}")
+    r = simulate(parse(text))
+    # nothing fails: "an rto with no incident in the run is met with 0"; 0 ≤ 1 s (the
+    # smallest target the format accepts: an rto must be > 0)
+    assert r.metrics.incidents == 0
+    assert achieved(r)[("svc-at", "rto")] == 0.0 and met(r)[("svc-at", "rto")] is True
