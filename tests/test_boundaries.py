@@ -340,9 +340,9 @@ def test_step_ready_exactly_when_the_window_closes_waits_for_the_next_one():
 
 
 def test_step_ready_one_second_before_the_window_closes_starts_at_once():
-    # alert at 04:59:59 (fault at that instant, a whole minute? no: 17999 s is not a check
-    # time; checks every second instead, failed_checks 1) → starts 04:59:59, ends 05:09:59:
-    # only the start must be inside the window
+    # checks every second here, so the fault at 04:59:59 = 17999 s is alerted at once; the
+    # step starts 04:59:59, inside [02:00, 05:00), and ends 05:09:59, after the window
+    # closed: only the start must be inside the window
     sc = parse(WINDOW.replace("AT", "4h59m59s").replace(", repair: 0s", "")
                .replace("interval: 1m", "interval: 1s")
                .replace("box: {count: 1}", "box: {count: 1, ttr: 30d}"))
@@ -372,7 +372,7 @@ disruptions:
 """
 
 
-def _repair(at: str) -> tuple[float, float]:
+def _repair(at: str) -> tuple[tuple[float, float], list[float]]:
     r = simulate(parse(SHIFT.replace("AT", at)))
     (lost,) = spells(r, "users", "voice")
     callouts = [e.time_s for e in r.timeline if e.kind == "callout"]
