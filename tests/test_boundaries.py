@@ -30,6 +30,24 @@ def achieved(r):
     return {(o.id, o.kind): o.achieved for o in r.metrics.objectives}
 
 
+def one_box(name: str, horizon: str, box: str = "{count: 1}", rest: str = "") -> str:
+    """Scenario text: site a with one component `box` that service voice requires, and 100
+    users who enter at a and live there; `rest` adds sections."""
+    return f"""
+drsim: 1
+name: {name}
+simulation: {{start: "2026-03-10T00:00", timezone: UTC, horizon: {horizon}}}
+sites:
+  a:
+    components:
+      box: {box}
+services:
+  voice: {{requires: [box], active: [a]}}
+customers:
+  users: {{count: 100, access: a, home: a, services: [voice]}}
+""" + rest
+
+
 # ---- site capacity: "the group's whole count fits within the site's capacity" ---------------
 
 CAPACITY = """
@@ -172,18 +190,7 @@ def test_latency_one_millisecond_over_the_budget_is_not_served():
 
 # ---- objectives: rto ≤ target, rpo ≤ target, availability ≥ target (docs/metrics.md) ---------
 
-OBJECTIVES = """
-drsim: 1
-name: objectives
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 50h}
-sites:
-  a:
-    components:
-      box: {count: 1}
-services:
-  voice: {requires: [box], active: [a]}
-customers:
-  users: {count: 100, access: a, home: a, services: [voice]}
+OBJECTIVES = one_box("objectives", "50h", rest="""
 disruptions:
   - {id: out, at: 1h, targets: [{component: a.box}], duration: 30m}
 objectives:
@@ -195,7 +202,7 @@ objectives:
   - {id: all-at, rto: 30m, availability: 99%}
   - {id: avail-above, group: users, availability: "99.0001%"}
   - {id: avail-below, group: users, availability: "98.9999%"}
-"""
+""")
 
 
 def test_objectives_exactly_at_their_targets_are_met_and_one_unit_past_are_breached():
@@ -286,23 +293,12 @@ def test_failure_exactly_at_a_backup_instant_loses_nothing(replication):
 
 # ---- maintenance window edge: a step "must start inside this window" -------------------------
 
-WINDOW = """
-drsim: 1
-name: window
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 3d}
-sites:
-  a:
-    components:
-      box: {count: 1}
-services:
-  voice: {requires: [box], active: [a]}
-customers:
-  users: {count: 100, access: a, home: a, services: [voice]}
-detection: {interval: 1m, failed_checks: 1}
+WINDOW = one_box("window", "3d", box="{count: 1, ttr: 30d}", rest="""
+detection: {interval: INTERVAL, failed_checks: 1}
 maintenance_windows:
   night: {days: all, hours: "02:00-05:00"}
 disruptions:
-  - {id: out, at: AT, targets: [{component: a.box}], until: repaired, repair: 0s}
+  - {id: out, at: AT, targets: [{component: a.box}], until: repaired}
 runbooks:
   fix:
     trigger: detected
@@ -311,7 +307,7 @@ runbooks:
         duration: 10m
         requires: {window: night}
         effects: [{rebuild: {site: a, component: box}}]
-"""
+""")
 
 
 def _reboot(r):
@@ -322,8 +318,7 @@ def _reboot(r):
 def test_step_ready_exactly_when_the_window_opens_starts_at_once():
     # fault at 02:00 = 7200 s, a check time (multiples of 1m), failed_checks 1: alert at
     # once, the runbook starts at 02:00 and the window opens at 02:00: inside → 02:00-02:10
-    sc = parse(WINDOW.replace("AT", "2h").replace(", repair: 0s", "")
-               .replace("box: {count: 1}", "box: {count: 1, ttr: 30d}"))
+    sc = parse(WINDOW.replace("AT", "2h").replace("INTERVAL", "1m"))
     r = simulate(sc)
     assert _reboot(r) == (2 * H, 2 * H + 10 * M)
     assert spells(r, "users", "voice") == [(2 * H, 2 * H + 10 * M)]
@@ -332,8 +327,7 @@ def test_step_ready_exactly_when_the_window_opens_starts_at_once():
 def test_step_ready_exactly_when_the_window_closes_waits_for_the_next_one():
     # fault and alert at 05:00 = 18000 s, when the 02:00-05:00 window closes: not inside
     # (the span is [02:00, 05:00)), so the step waits for tomorrow's 02:00 = 26 h
-    sc = parse(WINDOW.replace("AT", "5h").replace(", repair: 0s", "")
-               .replace("box: {count: 1}", "box: {count: 1, ttr: 30d}"))
+    sc = parse(WINDOW.replace("AT", "5h").replace("INTERVAL", "1m"))
     r = simulate(sc)
     assert _reboot(r) == (26 * H, 26 * H + 10 * M)
     assert spells(r, "users", "voice") == [(5 * H, 26 * H + 10 * M)]
@@ -343,9 +337,7 @@ def test_step_ready_one_second_before_the_window_closes_starts_at_once():
     # checks every second here, so the fault at 04:59:59 = 17999 s is alerted at once; the
     # step starts 04:59:59, inside [02:00, 05:00), and ends 05:09:59, after the window
     # closed: only the start must be inside the window
-    sc = parse(WINDOW.replace("AT", "4h59m59s").replace(", repair: 0s", "")
-               .replace("interval: 1m", "interval: 1s")
-               .replace("box: {count: 1}", "box: {count: 1, ttr: 30d}"))
+    sc = parse(WINDOW.replace("AT", "4h59m59s").replace("INTERVAL", "1s"))
     r = simulate(sc)
     start = 5 * H - 1
     assert _reboot(r) == (start, start + 10 * M)
@@ -353,23 +345,12 @@ def test_step_ready_one_second_before_the_window_closes_starts_at_once():
 
 # ---- shift boundary: on shift at the start of a shift, off shift at its end ------------------
 
-SHIFT = """
-drsim: 1
-name: shift
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 3d}
-sites:
-  a:
-    components:
-      box: {count: 1, ttr: 1h, repair_role: tech}
-services:
-  voice: {requires: [box], active: [a]}
-customers:
-  users: {count: 100, access: a, home: a, services: [voice]}
+SHIFT = one_box("shift", "3d", box="{count: 1, ttr: 1h, repair_role: tech}", rest="""
 staff:
   tech: {count: 1, shift: {days: all, hours: "09:00-17:00"}, callout: 2h}
 disruptions:
   - {id: out, at: AT, targets: [{component: a.box}], until: repaired}
-"""
+""")
 
 
 def _repair(at: str) -> tuple[tuple[float, float], list[float]]:
@@ -404,22 +385,11 @@ def test_callout_one_second_before_shift_start_is_the_shift_start():
 # ---- detection: "with the fault at a check time the time to detect is (failed_checks−1) ×
 # interval" ----------------------------------------------------------------------------------
 
-DETECT = """
-drsim: 1
-name: detect
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
-sites:
-  a:
-    components:
-      box: {count: 1}
-services:
-  voice: {requires: [box], active: [a]}
-customers:
-  users: {count: 100, access: a, home: a, services: [voice]}
+DETECT = one_box("detect", "1d", rest="""
 detection: {interval: 1m, failed_checks: 3}
 disruptions:
   - {id: out, at: AT, targets: [{component: a.box}], duration: LASTS}
-"""
+""")
 
 
 def test_fault_exactly_at_a_check_time_is_seen_by_that_check():
