@@ -291,6 +291,20 @@ def test_failure_exactly_at_a_backup_instant_loses_nothing(replication):
     assert all(met(r).values())
 
 
+@pytest.mark.parametrize(("limit", "outcome"), [("3599s", "not needed"), ("3598s", "ok")])
+def test_data_lost_exactly_at_a_branch_limit_is_not_above_it(limit, outcome):
+    step = ("      - {id: tell, after: [go], duration: 1m, when: {data_lost_above: {db: LIMIT}}}\n"
+            .replace("LIMIT", limit))
+    text = RPO.replace("REPLICATION", LEGACY).replace("AT", "2h59m59s")
+    text = text.replace("{move: {to: b}}]\n", "{move: {to: b}}]\n" + step)
+    r = simulate(parse(text))
+    # the failover's move at 3h10m books 3599 s lost (as above); the next step, ready at that
+    # same instant, branches on "lost more than the limit": 3599 > 3599 is false (not
+    # needed), 3599 > 3598 is true (runs)
+    assert [(s.step, s.start_s, s.outcome) for s in r.steps] == [
+        ("go", 3 * H, "ok"), ("tell", 3 * H + 10 * M, outcome)]
+
+
 # ---- maintenance window edge: a step "must start inside this window" -------------------------
 
 WINDOW = one_box("window", "3d", box="{count: 1, ttr: 30d}", rest="""
