@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 
 import pytest
 from conftest import ROOT, SCENARIOS
@@ -103,17 +105,32 @@ def test_missing_file_is_a_clear_error():
     assert "no/such.yaml" in res.output and "no such file" in res.output
 
 
-@pytest.mark.skipif(shutil.which("drsim") is None, reason="drsim entry point not installed")
+def installed_entry_point() -> str | None:
+    """The `drsim` console script installed with the package this Python runs (the scripts
+    folder of its environment), whatever PATH says."""
+    folders = [sysconfig.get_path("scripts"), sysconfig.get_path("scripts", f"{os.name}_user")]
+    return shutil.which("drsim", path=os.pathsep.join(folders))
+
+
 def test_installed_entry_point(tmp_path):
+    drsim_exe = installed_entry_point()
+    if drsim_exe is None:
+        message = (f"the drsim console script is not installed in {sysconfig.get_path('scripts')}"
+                   ": pip install -e .")
+        if os.environ.get("CI"):
+            pytest.fail(message)  # in CI the entry point is always tested, never skipped
+        pytest.skip(message)
     bad = tmp_path / "typo.yaml"
     bad.write_text(TYPO)
-    proc = subprocess.run(["drsim", "validate", str(bad)], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 2
-    assert proc.stderr.splitlines()[0].startswith(f"{bad}:8:24: links.nyc-chi.b:")
-    assert "Traceback" not in proc.stderr
-    ok = subprocess.run([sys.executable, "-m", "drsim", "run", "--no-timeline"],
-                        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    for command in ([drsim_exe], [sys.executable, "-m", "drsim"]):
+        proc = subprocess.run([*command, "validate", str(bad)], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert proc.stderr.splitlines()[0].startswith(f"{bad}:8:24: links.nyc-chi.b:"), command
+        assert "Traceback" not in proc.stderr
+    # run from another folder: the default drill comes from the installed package
+    ok = subprocess.run([drsim_exe, "run", "--no-timeline"], capture_output=True, text=True,
+                        timeout=120, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "time to basic service" in ok.stdout
 

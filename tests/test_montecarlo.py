@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
-import time
 
 import pandas as pd
+import pexpect
 import pytest
 from conftest import ROOT
 from typer.testing import CliRunner
@@ -105,20 +104,29 @@ def test_out_folder_resume_and_refusals(tmp_path):
     assert res.exit_code == 2 and "cannot resume" in res.output and "seed" in res.output
 
 
+@pytest.mark.timeout(240)
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_keeps_finished_trials(tmp_path, sig, status):
     out = tmp_path / "res"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "drsim", "run", str(YEAR), "--trials", "200000",
-         "--workers", "2", "--batch-size", "20", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(10)  # long enough for workers to start and finish some batches
-    proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == status, stderr
+    # In a pseudo-terminal the run draws its progress bar, "<done> / 200,000 trials": the
+    # signal is sent once it shows a finished batch (an event, not a guess at how long the
+    # workers take to start on a loaded machine).
+    child = pexpect.spawn(
+        sys.executable, ["-m", "drsim", "run", str(YEAR), "--trials", "200000", "--workers",
+                         "2", "--batch-size", "20", "--out", str(out)],
+        env={**os.environ, "TERM": "xterm"}, dimensions=(40, 200), encoding="utf-8",
+        timeout=180)
+    try:
+        child.expect(r"[1-9][\d,]* / 200,000 trials")
+        child.kill(sig)
+        child.expect(pexpect.EOF)
+        stdout = child.before
+    finally:
+        child.close()
+    assert child.exitstatus == status, stdout
     man = json.loads((out / "manifest.json").read_text())
     rows = pd.read_parquet(out / "trials.parquet")
-    assert not man["complete"] and man["trials_completed"] == len(rows) > 0
+    assert not man["complete"] and man["trials_completed"] == len(rows) >= 20
     assert list(rows["trial"]) == sorted(set(rows["trial"]))
     assert "finished trials kept" in stdout
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temp folders left

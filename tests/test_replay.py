@@ -6,7 +6,6 @@ import json
 import re
 import sys
 import termios
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -149,7 +148,7 @@ def _spawn(*args: str) -> pexpect.spawn:
     cmd = (["-m", "drsim", "replay"] if wired else
            ["-c", "import typer; from drsim.cli.replay import replay; typer.run(replay)"])
     return pexpect.spawn(sys.executable, [*cmd, *args], cwd=str(ROOT), dimensions=(45, 150),
-                         encoding="utf-8", timeout=15, env={"TERM": "xterm", "PATH": ""})
+                         encoding="utf-8", timeout=90, env={"TERM": "xterm", "PATH": ""})
 
 
 def _cooked(child: pexpect.spawn) -> bool:
@@ -157,10 +156,11 @@ def _cooked(child: pexpect.spawn) -> bool:
     return bool(lflag & termios.ICANON) and bool(lflag & termios.ECHO)
 
 
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(240)  # a cap for a hung child, never reached when it works
 def test_live_board_pauses_and_quits_in_a_terminal():
-    # to the horizon without skipping: 2 days at ×20000 take 8.6 s, time enough to press keys
-    child = _spawn(str(DRILL), "--speed", "20000", "--horizon", "--skip-quiet", "0")
+    # to the horizon without skipping: 2 days at ×5000 take 35 s, far more than the keys need
+    # (the test quits long before; a loaded machine cannot let the replay end first)
+    child = _spawn(str(DRILL), "--speed", "5000", "--horizon", "--skip-quiet", "0")
     try:
         child.expect("enterprise")
         child.expect("open-bridge")
@@ -169,10 +169,9 @@ def test_live_board_pauses_and_quits_in_a_terminal():
         child.expect("PAUSED")
         child.expect(CLOCK)  # the first frame drawn after the pause
         paused = child.match.group(1)
-        time.sleep(0.5)
-        later = child.read_nonblocking(1_000_000, timeout=1)
-        clocks = CLOCK.findall(later)
-        assert clocks and set(clocks) == {paused}  # redrawn, but the clock stands still
+        for _ in range(5):  # the next five frames (one every 0.1 s): redrawn, clock stands still
+            child.expect(CLOCK)
+            assert child.match.group(1) == paused
         child.send("q")
         child.expect_exact("\x1b[?25h")  # the cursor shown again
         child.expect("Replay stopped at")
@@ -183,7 +182,7 @@ def test_live_board_pauses_and_quits_in_a_terminal():
     assert child.exitstatus == 0
 
 
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(240)  # a cap for a hung child, never reached when it works
 def test_ctrl_c_restores_the_terminal():
     child = _spawn(str(DRILL), "--speed", "600", "--skip-quiet", "0")
     try:

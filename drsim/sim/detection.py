@@ -90,7 +90,7 @@ class Monitor:
         failing = 0
         check_s = math.ceil(self.env.now / interval) * interval
         while failing < needed:
-            yield self.env.timeout(check_s - self.env.now)
+            yield self.world.settled_at(check_s)  # after the instant's changes
             if incident.end_s is not None:
                 return False
             if self.world.impacted():

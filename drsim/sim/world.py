@@ -201,6 +201,12 @@ class World:
             self.rec.event(self.env.now, "access_closed" if closed else "access_open", site, why)
         self.touch()
 
+    def settled_at(self, t_s: float) -> simpy.Event:
+        """An event at t_s that fires after everything else of that instant, this world's
+        refresh included: a look at the state then sees the instant's outcome (a monitoring
+        check at the instant service comes back finds it back)."""
+        return _Late(self.env, t_s - self.env.now)
+
     def wait_until(self, ready: Callable[[], bool]) -> Generator[simpy.Event, object, None]:
         """Process helper: resume once `ready()` holds after some refresh."""
         while not ready():
@@ -514,6 +520,18 @@ class World:
                 ended, self.incident = self.incident, None
                 if self.on_incident_end:
                     self.on_incident_end(ended)
+
+
+class _Late(simpy.Event):
+    """A timeout scheduled behind every normal event of its instant (simpy orders events of
+    one time by priority, then by scheduling order; timeouts and refreshes are NORMAL = 1)."""
+
+    PRIORITY = 2
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        super().__init__(env)
+        self._ok, self._value = True, None
+        env.schedule(self, self.PRIORITY, delay)
 
 
 def remote_services(sc: Scenario) -> frozenset[str]:
