@@ -158,7 +158,7 @@ def survival(q: np.ndarray, absorbing: Sequence[int] | np.ndarray, start: int,
 def independent(chains: Sequence[Chain]) -> tuple[np.ndarray, np.ndarray]:
     """The joint generator of independent chains (the Kronecker sum of their generators)
     and each joint state's tuple of component states, as an array (rows: joint states)."""
-    q = np.zeros((1, 1))
+    q: np.ndarray = np.zeros((1, 1))
     for c in chains:
         q = np.kron(q, np.eye(c.size)) + np.kron(np.eye(q.shape[0]), c.q)
     states = np.array(list(itertools.product(*[range(c.size) for c in chains])))

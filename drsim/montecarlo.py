@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pandas as pd
 
@@ -253,7 +253,8 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
                      until[1])
         except ValueError as e:
             raise DrsimError(f"--until: {e}") from None
-    have: list[Row] = previous.to_dict("records") if previous is not None else []
+    # column labels are metric names (str), which pandas-stubs cannot know
+    have = cast(list[Row], previous.to_dict("records")) if previous is not None else []
     done_ids = {int(r["trial"]) for r in have}
     todo = [i for i in range(trials) if i not in done_ids]
     engine = make_backend(scenario, seed, backend, workers, scheduler)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import difflib
 import math
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -424,11 +425,13 @@ def _label(p: float) -> str:
     return f"P{round(p * 100):d}"
 
 
-def _grouped(items: list[tuple[tuple[object, ...], str]]) -> list[tuple[tuple[object, ...],
-                                                                         list[str]]]:
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def _grouped(items: list[tuple[_Key, str]]) -> list[tuple[_Key, list[str]]]:
     """(key, name) pairs → (key, names) in first-seen order, so copies of one figure per
     customer group make one sentence, not five."""
-    out: dict[tuple[object, ...], list[str]] = {}
+    out: dict[_Key, list[str]] = {}
     for key, name in items:
         out.setdefault(key, []).append(name)
     return list(out.items())

@@ -25,7 +25,7 @@ class Topology:
     """The network of sites and access points joined by links."""
 
     def __init__(self, scenario: Scenario) -> None:
-        g = nx.MultiGraph()
+        g: nx.MultiGraph[str] = nx.MultiGraph()
         g.add_nodes_from(sorted(scenario.sites))
         g.add_nodes_from(sorted(scenario.access_points))
         for lid in sorted(scenario.links):
@@ -61,8 +61,9 @@ class Topology:
                        down: frozenset[str]) -> tuple[np.ndarray, np.ndarray] | None:
         if source in down:
             return None
-        dist, pred = dijkstra(self._matrix(down), directed=False, indices=self.index[source],
-                              return_predecessors=True)
+        # scipy-stubs accept only arrays of indices; one int (1-D results) is allowed at run time
+        dist, pred = dijkstra(self._matrix(down), directed=False,  # type: ignore[call-overload]
+                              indices=self.index[source], return_predecessors=True)
         return dist, pred
 
     def _component_labels(self, down: frozenset[str]) -> np.ndarray:

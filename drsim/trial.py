@@ -78,8 +78,8 @@ def run_trial(scenario: Scenario, seed: int, trial: int,
     try:
         return metrics_row(Drill(scenario, seed, trial, topology).run(), scenario)
     except Exception as e:  # recorded, never raised: the other trials still count
-        last = traceback.extract_tb(e.__traceback__)[-1:] or [None]
-        where = f" at {last[0].filename}:{last[0].lineno}" if last[0] else ""
+        frames = traceback.extract_tb(e.__traceback__)
+        where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
         return {"trial": trial, "error": f"{type(e).__name__}: {e}{where}"}
 
 

@@ -47,7 +47,7 @@ class Sweep:
     def trials(self) -> int:
         return self.comparison.trials
 
-    def table(self, metric: str, column: str = "estimate") -> pd.DataFrame:
+    def table(self, metric: str, column: str = "estimate") -> pd.Series:
         """One metric's `column` per cell, parameters as the index."""
         f = self.frame[self.frame.metric == metric]
         return f.set_index(self.parameters)[column]

@@ -69,14 +69,14 @@ def run(
             if target_file is not None:
                 check_writable(target_file, force)
         if trials is None and until is None and out is None:
-            result = simulate(sc, seed=seed)
+            drill = simulate(sc, seed=seed)
             if json_out is not None:
-                write_json(json_out, result.to_dict())
+                write_json(json_out, drill.to_dict())
             if report is not None:
                 from drsim.report.html import render_run_report
 
-                write_atomic(report, render_run_report(result, sc))
-            render_run(result, console, timeline=timeline)
+                write_atomic(report, render_run_report(drill, sc))
+            render_run(drill, console, timeline=timeline)
             if report is not None:
                 console.print(f"Report written to {report}")
             return

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +262,7 @@ def trials_context(trials: Trials, summary: Summary | None = None) -> dict[str, 
     frame = trials.frame
     ok = frame[frame["error"].isna()] if len(frame) else frame
     plots = _plots()
-    figures = []
+    figures: list[PageFigure] = []
     metrics = [*_DISTRIBUTIONS,
                *((f"data_lost_s.{o.service}", "cdf") for o in sc.objectives
                  if o.rpo is not None and o.service)]
@@ -274,9 +275,9 @@ def trials_context(trials: Trials, summary: Summary | None = None) -> dict[str, 
             caption += f", with the objective {target[1]}"
         figures.append(_figure(
             caption, f"dist{len(figures)}",
-            lambda metric=metric, kind=kind, target=target: plots.plot_distribution(
-                ok, metric, kind=kind, objective=target[0] if target else None,
-                label=target[1] if target else None)))
+            partial(plots.plot_distribution, ok, metric, kind=kind,
+                    objective=target[0] if target else None,
+                    label=target[1] if target else None)))
     pct = f"{s.level * 100:g}%"
 
     def row(m: Any) -> dict[str, Any]:

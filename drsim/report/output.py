@@ -29,7 +29,7 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic_with(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic_with(path: Path, write: Callable[[Path], object]) -> None:
     """Call write(temporary path) in path's folder, then rename it to path: readers never see
     half a file, and a failure leaves any old file untouched. The file gets the usual
     permissions (0666 less the umask), not the private ones of a temporary file."""

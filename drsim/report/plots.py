@@ -28,7 +28,7 @@ from matplotlib.patches import Patch
 
 from drsim.metrics import index_intervals
 from drsim.result import RunResult
-from drsim.scenario.schema import Scenario
+from drsim.scenario.schema import AccessPoint, Scenario, Site
 from drsim.stats import completed, resolve_metric
 from drsim.topology import Topology
 from drsim.units import format_duration
@@ -303,16 +303,16 @@ def node_positions(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], 
     Places without a location sit beside their located neighbours; with no location at all,
     a spring layout with a fixed seed places everything."""
     topo = Topology(scenario).graph
-    places = {**scenario.sites, **scenario.access_points}
+    places: dict[str, Site | AccessPoint] = {**scenario.sites, **scenario.access_points}
     known = {n: (p.location.lon, p.location.lat) for n, p in places.items()
              if p.location is not None}
     if not known:
-        pos = nx.spring_layout(nx.Graph(topo), seed=7)
-        return {n: (float(x), float(y)) for n, (x, y) in pos.items()}, False
+        layout = nx.spring_layout(nx.Graph(topo), seed=7)
+        return {n: (float(x), float(y)) for n, (x, y) in layout.items()}, False
     xs, ys = zip(*known.values(), strict=True)
     spread = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
     centre = (float(np.mean(xs)), float(np.mean(ys)))
-    pos = dict(known)
+    pos: dict[str, tuple[float, float]] = dict(known)
     missing = [n for n in sorted(places) if n not in pos]
     for rnd in range(len(missing) + 1):
         for i, n in enumerate(missing):
@@ -334,7 +334,7 @@ def _declutter(pos: dict[str, tuple[float, float]],
     the street) are moved apart onto a small circle around their centre, each keeping its
     bearing from that centre, so every marker stays visible."""
     near = 0.05 * spread
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     g.add_nodes_from(pos)
     names = sorted(pos)
     for i, a in enumerate(names):
@@ -361,7 +361,8 @@ def state_at(result: RunResult, scenario: Scenario, at_s: float) -> dict[str, An
     below its needed count, and the site serving each customer group (None when unserved)."""
     down: set[str] = set()
     units: dict[tuple[str, str], int] = {}
-    serving = {(g, s): grp.home for g, grp in scenario.customers.items() for s in grp.services}
+    serving: dict[tuple[str, str], str | None] = {
+        (g, s): grp.home for g, grp in scenario.customers.items() for s in grp.services}
     for e in result.timeline:
         if e.time_s > at_s:
             break

@@ -389,9 +389,9 @@ def incident_updates(result: RunResult, sc: Scenario, inc: IncidentRecord) -> St
         # service back and everything home in one instant: one Resolved, no Monitoring
         same = [u for u in updates if u.status == "Monitoring" and u.time_s == inc.end_s]
         updates = [u for u in updates if u not in same]
-        back = f"{same[0].message.split('. ')[0]}. " if same else ""
+        lead = f"{same[0].message.split('. ')[0]}. " if same else ""
         updates.append(Update("Resolved", inc.end_s,
-                              f"{back}This incident has been resolved. Every service is running "
+                              f"{lead}This incident has been resolved. Every service is running "
                               f"normally from {_homes(sc, inc)} again."))
     updates.sort(key=lambda u: (u.time_s, ORDER.index(u.status)))
     title = f"{'Outage' if hit else 'Service disruption'} affecting {which}"

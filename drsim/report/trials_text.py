@@ -132,8 +132,8 @@ def render_summary(summary: Summary, console: Console, quantile_intervals: bool 
         head += f"{', ' if head else ''}[red]{s.failed:,} of {s.trials:,} trials failed[/red]"
     if head:
         console.print(head)
-    for e in s.errors:
-        console.print(f"  [red]{e.count:,}×[/red] {escape(e.message)}", highlight=False)
+    for err in s.errors:
+        console.print(f"  [red]{err.count:,}×[/red] {escape(err.message)}", highlight=False)
     if s.succeeded == 0:
         _print_notes(s, console)
         return

@@ -39,7 +39,7 @@ class RawDoc:
 
     def mark(self, path: PathKey, key: bool = False) -> tuple[int, int]:
         """Line and column of `path`, or of its nearest ancestor that has one."""
-        return self.place(path, key)[:2]  # type: ignore[return-value]
+        return self.place(path, key)[:2]
 
     def place(self, path: PathKey, key: bool = False) -> tuple[int, int, str]:
         """Line, column and file of `path`, or of its nearest ancestor that has one."""
@@ -79,14 +79,16 @@ class _Loader(yaml.SafeLoader):
 
     aliases = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                raise _TooBig(self.peek_event().start_mark,
+                # types-PyYAML leaves Parser.peek_event unannotated (it returns an Event)
+                raise _TooBig(self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                               f"more than {MAX_ALIASES} aliases (*name); write the values out "
                               "or use fewer anchors")
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        # index is the key node in a mapping, the position in a sequence (types-PyYAML: int)
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
 
 
 _Loader.yaml_implicit_resolvers = {}
@@ -107,7 +109,8 @@ class _Builder:
     """Walks the composed node tree, building data and marks, enforcing the limits."""
 
     def __init__(self, loader: _Loader, doc: RawDoc) -> None:
-        self.loader, self.doc, self.issues = loader, doc, []  # type: list[Issue]
+        self.loader, self.doc = loader, doc
+        self.issues: list[Issue] = []
         self.nodes = 0
 
     def problem(self, node: yaml.Node, path: PathKey, message: str) -> None:
@@ -131,6 +134,7 @@ class _Builder:
             return self.mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)  # the one kind of node left
         return self.scalar(node, path)
 
     def mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[str, Any]:

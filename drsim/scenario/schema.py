@@ -8,6 +8,7 @@ second and bytes. Cross-references between sections are checked in validate.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -41,7 +42,7 @@ _DURATION_SCHEMA = {"type": "string", "pattern": r"^\s*(\d+(\.\d*)?\s*[a-zA-Z]+\
                     "examples": ["90s", "15m", "4h", "2d"]}
 
 
-def _positive(parse: Any, what: str) -> Any:
+def _positive(parse: Callable[[object], float], what: str) -> Callable[[object], float]:
     def check(value: object) -> float:
         x = parse(value)
         if not x > 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -58,10 +59,9 @@ _HINTS = {
 
 def _schema_issues(raw: RawDoc, error: ValidationError) -> list[Issue]:
     by_path: dict[PathKey, list[dict[str, Any]]] = {}
-    for err in error.errors():
-        path, extra = _real_path(raw.data, err["loc"])
-        err["_extra"] = extra
-        by_path.setdefault(path, []).append(err)
+    for detail in error.errors():
+        path, extra = _real_path(raw.data, detail["loc"])
+        by_path.setdefault(path, []).append({**detail, "_extra": extra})
     issues = []
     for path, errs in by_path.items():
         if len(errs) > 1 and path and str(path[-1]) in _HINTS:
@@ -100,7 +100,7 @@ def _deepest(data: Any, path: PathKey, below: tuple[str | int, ...]) -> PathKey:
         if isinstance(node, dict) and part in node or (
                 isinstance(node, list) and isinstance(part, int) and part < len(node)):
             out.append(part)
-            node = node[part]
+            node = _get(node, (part,))
         else:
             break
     return tuple(out)
@@ -235,6 +235,16 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _at(table: dict[str, Any], key: object) -> Any:
+    """table[key] if `key` is an id in it, else None (a raw value may be a list: unhashable)."""
+    return table.get(key) if isinstance(key, str) else None
+
+
+def _step_path(rid: str, ids: list[Any], key: str) -> Callable[[str], PathKey]:
+    """Where step `n` of runbook `rid` names `key` (to blame a cycle on)."""
+    return lambda n: ("runbooks", rid, "steps", ids.index(n), key)
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -319,7 +329,7 @@ class References:
                         (*path, "ttf"), "a component that can fail needs ttr (time to repair)"))
 
     def check_services(self) -> None:
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[str] = nx.DiGraph()
         for sv, svc in self.services.items():
             svc = _dict(svc)
             path = ("services", sv)
@@ -393,7 +403,7 @@ class References:
                                    f"{', '.join(places)}); name one of those sites or 'any'"))
         return out
 
-    def cycle(self, graph: nx.DiGraph, path_of: Any, what: str) -> None:
+    def cycle(self, graph: nx.DiGraph[str], path_of: Callable[[str], PathKey], what: str) -> None:
         try:
             loop = nx.find_cycle(graph)
         except nx.NetworkXNoCycle:
@@ -447,7 +457,7 @@ class References:
                 "[<service id>] or remove degraded_delay"))
 
     def check_runbooks(self) -> None:
-        triggers = nx.DiGraph()
+        triggers: nx.DiGraph[str] = nx.DiGraph()
         for rid, book in self.runbooks.items():
             book = _dict(book)
             trig = book.get("trigger")
@@ -462,31 +472,32 @@ class References:
                     triggers.add_edge(rid, trig["after"])
             steps = [_dict(s) for s in _list(book.get("steps"))]
             ids = [s.get("id") for s in steps]
-            graph, fallbacks = nx.DiGraph(), nx.DiGraph()
+            graph: nx.DiGraph[str] = nx.DiGraph()
+            fallbacks: nx.DiGraph[str] = nx.DiGraph()
             for i, step in enumerate(steps):
                 path = ("runbooks", rid, "steps", i)
                 if ids.count(step.get("id")) > 1 and ids.index(step.get("id")) != i:
                     self.issues.append(self.raw.issue((*path, "id"), f"step id '{step.get('id')}'"
                                                       " is used twice in this runbook; rename one"))
                 for dep in self.refs(path, step, "after", [str(x) for x in ids], "step"):
-                    if ids.index(step.get("id")) == i:  # a repeated id is reported above
-                        graph.add_edge(step.get("id"), dep)
+                    # a repeated id is reported above, a missing one by the schema
+                    if (sid := step.get("id")) is not None and ids.index(sid) == i:
+                        graph.add_edge(sid, dep)
                 if step.get("fallback") is not None:
                     if self.ref((*path, "fallback"), step["fallback"], [str(x) for x in ids],
                                 "step") and step["fallback"] == step.get("id"):
                         self.issues.append(self.raw.issue((*path, "fallback"),
                                            "a step cannot be its own fallback"))
-                    elif step["fallback"] in ids and ids.index(step.get("id")) == i:
-                        fallbacks.add_edge(step.get("id"), step["fallback"])
+                    elif step["fallback"] in ids and (sid := step.get("id")) is not None \
+                            and ids.index(sid) == i:
+                        fallbacks.add_edge(sid, step["fallback"])
                 self.check_step_when(path, _dict(step.get("when")))
                 self.refs(path, step, "roles", self.staff, "staff role")
                 self.check_preconditions(path, _dict(step.get("requires")))
                 for j, eff in enumerate(_list(step.get("effects"))):
                     self.check_effect((*path, "effects", j), _dict(eff), book)
-            self.cycle(graph, lambda n, r=rid, ids=ids: ("runbooks", r, "steps", ids.index(n),
-                                                         "after"), f"steps of runbook '{rid}'")
-            self.cycle(fallbacks, lambda n, r=rid, ids=ids: ("runbooks", r, "steps",
-                                                             ids.index(n), "fallback"),
+            self.cycle(graph, _step_path(rid, ids, "after"), f"steps of runbook '{rid}'")
+            self.cycle(fallbacks, _step_path(rid, ids, "fallback"),
                        f"fallbacks of runbook '{rid}'")
         self.cycle(triggers, lambda n: ("runbooks", n, "trigger"), "runbook triggers")
 
@@ -574,8 +585,8 @@ class References:
             self.ref((*path, "rebuild", "component"), rebuild["component"], comps, "component",
                      f" at site '{rebuild['site']}'")
         units = rebuild.get("units")
-        comp = _dict(_dict(_dict(self.sites.get(rebuild.get("site"))).get("components")).get(
-            rebuild.get("component")))
+        comp = _dict(_at(_dict(_dict(_at(self.sites, rebuild.get("site"))).get("components")),
+                         rebuild.get("component")))
         if isinstance(units, int) and isinstance(comp.get("count", 1), int) and comp and (
                 units > comp.get("count", 1)):
             self.issues.append(self.raw.issue((*path, "rebuild", "units"), f"{units} units "

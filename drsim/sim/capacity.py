@@ -60,7 +60,7 @@ class CapacityPools:
                                               if (site, c) in self.serves)
         return got
 
-    def units_key(self, units_down: Mapping[Pool, int]) -> tuple:
+    def units_key(self, units_down: Mapping[Pool, int]) -> tuple[tuple[Pool, int], ...]:
         """The part of the failure state that sizes the pools (empty without `serves`)."""
         if not self.serves:
             return ()

@@ -27,10 +27,12 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 
+import numpy as np
 import simpy
+from simpy.events import ConditionValue
 
 from drsim.scenario.schema import Component
-from drsim.sim.staff import Staff
+from drsim.sim.staff import Crew, Staff
 from drsim.sim.streams import Streams
 from drsim.sim.world import World
 
@@ -163,7 +165,8 @@ class ComponentActor:
         return (yield from self.repair())
 
     def await_failure(self) -> Generator[simpy.Event, object, Failure | None]:
-        due = self.env.now + self.comp.ttf.sample(self.rng) if self.random else None
+        ttf = self.comp.ttf
+        due = self.env.now + ttf.sample(self.rng) if self.random and ttf is not None else None
         while True:
             try:
                 yield self.env.timeout(due - self.env.now) if due is not None else self.env.event()
@@ -175,7 +178,8 @@ class ComponentActor:
     def age(self, unit: int) -> Generator[simpy.Event, object, Failure | None]:
         """Wait for the unit's failure while its ageing speed may change: the remaining time
         to failure (in active-equivalent seconds) is used up at the current speed."""
-        remaining = self.comp.ttf.sample(self.rng) if self.random else None
+        ttf = self.comp.ttf
+        remaining = ttf.sample(self.rng) if self.random and ttf is not None else None
         while True:
             speed, since, retime = self.speed(unit), self.env.now, self.retime
             try:
@@ -183,7 +187,8 @@ class ComponentActor:
                     yield retime
                     continue
                 fired = yield self.env.timeout(remaining / speed) | retime
-                if retime not in fired:  # type: ignore[operator]
+                assert isinstance(fired, ConditionValue)
+                if retime not in fired:
                     return None
                 remaining = max(0.0, remaining - (self.env.now - since) * speed)
             except simpy.Interrupt as stop:
@@ -271,7 +276,7 @@ class ComponentActor:
                 self.switching[spare] = self.env.process(self.switch_over(spare, delay_s))
 
     @property
-    def sw_rng(self):  # noqa: ANN201 - a numpy Generator
+    def sw_rng(self) -> np.random.Generator:
         return self.streams(f"component:{self.name}:switchover")
 
     def switch_over(self, spare: int, delay_s: float) -> Generator[simpy.Event, object, None]:
@@ -316,7 +321,7 @@ class ComponentActor:
             yield self.env.timeout(duration_s)
             return "fault cleared"
         except simpy.Interrupt as stop:
-            return f"rebuilt by {stop.cause.step}"
+            return rebuilt_by(stop)
 
     def restart(self) -> Generator[simpy.Event, object, str | Hit]:
         """Down for a power loss: wait for power, then restart (or, hit meanwhile, the hit)."""
@@ -330,7 +335,7 @@ class ComponentActor:
         except simpy.Interrupt as stop:
             if isinstance(stop.cause, Hit):
                 return stop.cause
-            return f"rebuilt by {stop.cause.step}"
+            return rebuilt_by(stop)
 
     def repair(self) -> Proc:
         try:
@@ -349,7 +354,7 @@ class ComponentActor:
                 self.staff.release(held)
             return f"repaired by {who}" if who else "repaired"
         except simpy.Interrupt as stop:
-            return f"rebuilt by {stop.cause.step}"
+            return rebuilt_by(stop)
 
     def work(self, work_s: float) -> Generator[simpy.Event, object, None]:
         """Hands-on repair time; it pauses (the person stays) while the site has no power."""
@@ -360,13 +365,14 @@ class ComponentActor:
             yield from self.await_power()
             since, cut = self.env.now, self.power_cut
             fired = yield self.env.timeout(work_s) | cut
-            if cut not in fired:  # type: ignore[operator]
+            assert isinstance(fired, ConditionValue)
+            if cut not in fired:
                 return
             work_s -= self.env.now - since
             self.world.rec.event(self.env.now, "repair_paused", self.name,
                                  f"power lost; {work_s:.0f}s of repair work left")
 
-    def technician_inside(self) -> Generator[simpy.Event, object, list]:
+    def technician_inside(self) -> Generator[simpy.Event, object, list[tuple[Crew, str]]]:
         """A person of the repair role, at work inside the site: if access closed while they
         were being called out, they stand down and try again once it opens."""
         while True:
@@ -424,7 +430,8 @@ class ComponentActor:
 
     def deliver_spare(self, lead_time_s: float) -> Generator[simpy.Event, object, None]:
         yield self.env.timeout(lead_time_s)
-        yield self.spares.put(1)  # type: ignore[union-attr]
+        assert self.spares is not None
+        yield self.spares.put(1)
         self.world.rec.event(self.env.now, "spare_delivered", f"{self.site}.{self.cid}")
 
 
@@ -436,3 +443,9 @@ def why_down(cause: Failure | None) -> str:
     if isinstance(cause, PowerLoss):
         return f"power loss: {cause.disruption}"
     return cause.reason
+
+
+def rebuilt_by(stop: simpy.Interrupt) -> str:
+    """How a unit held down came back: only a runbook's Rebuilt interrupts a repair."""
+    assert isinstance(stop.cause, Rebuilt)
+    return f"rebuilt by {stop.cause.step}"

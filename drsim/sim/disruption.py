@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from datetime import datetime
 
+import numpy as np
 import simpy
 
 from drsim.calendar import sim_seconds
@@ -52,9 +53,9 @@ class DisruptionInjector:
         self.world.rec.event(self.env.now, "disruption", d.id, d.description or "")
         self.strike(d.id, d, rng)
 
-    def strike(self, fault: str, d: Disruption | Cascade, rng: object) -> None:
+    def strike(self, fault: str, d: Disruption | Cascade, rng: np.random.Generator) -> None:
         """Hit every target of `d` now, then let its cascades spread from this instant."""
-        duration_s = d.duration.sample(rng) if d.duration else None  # type: ignore[arg-type]
+        duration_s = d.duration.sample(rng) if d.duration else None
         for t in d.targets:
             if t.data:
                 assert t.site is not None
@@ -75,7 +76,7 @@ class DisruptionInjector:
                 spec = (self.sc.links[element] if kind == "link" else self.sc.sites[element])
                 restore = d.repair or spec.ttr
                 assert restore is not None
-                span_s = restore.sample(rng)  # type: ignore[arg-type]
+                span_s = restore.sample(rng)
             else:
                 span_s = duration_s
             if kind == "power":
@@ -115,4 +116,4 @@ def power_sites(faults: Sequence[Disruption | Cascade]) -> set[str]:
     found = {t.power for d in faults for t in d.targets if t.power}
     for d in faults:
         found |= power_sites(d.cascade)
-    return found  # type: ignore[return-value]
+    return found

@@ -6,13 +6,15 @@ order, so the wiring can be inspected without running and no result depends on d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import simpy
 
 from drsim.errors import SimulationError
 from drsim.metrics import IncidentRecord, compute
 from drsim.recorder import Recorder
 from drsim.result import RunResult
-from drsim.scenario.schema import Scenario
+from drsim.scenario.schema import Link, Scenario, Site
 from drsim.sim.component import ComponentActor
 from drsim.sim.detection import Monitor
 from drsim.sim.disruption import DisruptionInjector
@@ -43,6 +45,8 @@ class Drill:
         self.staff = Staff({r: Crew(self.env, r, sc.staff[r], tz, self.origin, self.recorder,
                                     self.streams) for r in sorted(sc.staff)})
         random = sc.simulation.random_failures
+        failing: tuple[tuple[str, Mapping[str, Site | Link]], ...] = (("site", sc.sites),
+                                                                      ("link", sc.links))
         self.components = {
             (s, c): ComponentActor(self.env, self.world, self.staff, s, c, comp, self.streams,
                                    random)
@@ -50,7 +54,7 @@ class Drill:
         self.facilities = [
             FacilityActor(self.env, self.world, eid, kind, spec.ttf, spec.ttr,
                           self.streams(f"{kind}:{eid}"))
-            for kind, table in (("site", sc.sites), ("link", sc.links))
+            for kind, table in failing
             for eid, spec in sorted(table.items())
             if random and spec.ttf is not None and spec.ttr is not None]
         self.suspension = Suspension(self.world, sc, self.components)

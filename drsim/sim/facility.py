@@ -3,9 +3,10 @@ and power losses at a site."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Protocol
 
+import numpy as np
 import simpy
 
 from drsim.distributions import Distribution
@@ -24,7 +25,7 @@ class FacilityActor:
     """A site or link that fails at random (ttf) and is restored after a ttr draw."""
 
     def __init__(self, env: simpy.Environment, world: World, element: str, kind: str,
-                 ttf: Distribution, ttr: Distribution, rng: object) -> None:
+                 ttf: Distribution, ttr: Distribution, rng: np.random.Generator) -> None:
         self.env, self.world, self.element, self.kind = env, world, element, kind
         self.ttf, self.ttr, self.rng = ttf, ttr, rng
 
@@ -33,9 +34,9 @@ class FacilityActor:
 
     def fail_and_restore(self) -> Generator[simpy.Event, object, None]:
         while True:
-            yield self.env.timeout(self.ttf.sample(self.rng))  # type: ignore[arg-type]
+            yield self.env.timeout(self.ttf.sample(self.rng))
             self.world.hit(self.element, self.kind)
-            yield self.env.timeout(self.ttr.sample(self.rng))  # type: ignore[arg-type]
+            yield self.env.timeout(self.ttr.sample(self.rng))
             self.world.heal(self.element, self.kind)
 
 
@@ -47,7 +48,7 @@ def outage(env: simpy.Environment, world: World, element: str, kind: str,
     world.heal(element, kind)
 
 
-def power_outage(env: simpy.Environment, world: World, site: str, units: list[Powered],
+def power_outage(env: simpy.Environment, world: World, site: str, units: Sequence[Powered],
                  disruption: str, duration_s: float) -> Generator[simpy.Event, object, None]:
     """A site without power for a known duration: the site is down and every component unit
     there goes down (repairs pause); when power returns the site is up at once and each unit

@@ -24,6 +24,8 @@ from drsim.scenario.schema import Scenario, Tier
 from drsim.sim.streams import Streams
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from drsim.sim.world import World
 
 MAX_LOOKBACK = 5000  # scheduled copies examined back from a failure before giving up
@@ -54,7 +56,7 @@ class Protection:
         self._unusable: dict[tuple[str, str, float], bool] = {}
         self.discovered: set[tuple[str, str, float]] = set()
 
-    def stream(self, svc: str, tier: Tier, what: str) -> object:
+    def stream(self, svc: str, tier: Tier, what: str) -> np.random.Generator:
         """The legacy `replication` tier keeps its old stream, so old numbers stay put."""
         if tier.id == "replication":
             return self.streams(f"replication:{svc}")

@@ -13,6 +13,7 @@ from collections.abc import Generator
 from datetime import datetime
 
 import simpy
+from simpy.resources.store import FilterStoreGet
 
 from drsim.calendar import Calendar
 from drsim.distributions import Distribution
@@ -48,13 +49,14 @@ class Crew:
         """Can `person` start at t_s: on their rota's shift, or already called in."""
         return self.on_shift(person, t_s) or self.called_in_until.get(person, -1.0) > t_s
 
-    def request(self) -> simpy.Event:
+    def request(self) -> FilterStoreGet:
         """Ask for a person, preferring one who can start now (on shift or already called
         in) over calling out someone else: extra staff must never make a drill slower."""
         now = self.env.now
         ready = [p for p in self.pool.items if self.ready(p, now)]
         if ready:
-            return self.pool.get(lambda p, first=ready[0]: p == first)
+            first = ready[0]
+            return self.pool.get(lambda p: p == first)
         return self.pool.get()
 
     def first_ready(self) -> str:

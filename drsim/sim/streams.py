@@ -9,7 +9,7 @@ is only built when first drawn from: fixed durations never pay for one.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -22,6 +22,7 @@ class LazyGenerator:
     """Stands in for a numpy Generator; builds it on the first draw."""
 
     __slots__ = ("_seed", "_gen")
+    _gen: np.random.Generator | None
 
     def __init__(self, seed: np.random.SeedSequence) -> None:
         self._seed, self._gen = seed, None
@@ -37,11 +38,12 @@ class Streams:
 
     def __init__(self, root_seed: int, trial: int = 0) -> None:
         self.root_seed, self.trial = root_seed, trial
-        self._rngs: dict[str, Any] = {}
+        self._rngs: dict[str, np.random.Generator] = {}
 
-    def __call__(self, name: str) -> Any:
+    def __call__(self, name: str) -> np.random.Generator:
         rng = self._rngs.get(name)
         if rng is None:
             seq = np.random.SeedSequence(self.root_seed, spawn_key=(self.trial, stable_key(name)))
-            rng = self._rngs[name] = LazyGenerator(seq)
+            # a LazyGenerator is a Generator to its users: it forwards every attribute to one
+            rng = self._rngs[name] = cast(np.random.Generator, LazyGenerator(seq))
         return rng

@@ -19,10 +19,15 @@ import simpy
 
 from drsim.recorder import DataLoss, Recorder
 from drsim.scenario.schema import Dependency, Scenario
-from drsim.sim.capacity import CapacityPools, Placement
+from drsim.sim.capacity import CapacityPools, Placement, Pool
 from drsim.sim.protection import Protection, failover_loss
 from drsim.sim.streams import Streams
 from drsim.topology import Topology
+
+Serving = dict[tuple[str, str], str | None]  # (group, service) → the site serving it, or None
+Health = dict[tuple[str, str], bool]  # (service, site) → healthy there (the rule's memo)
+# down sites and links, components below k, placement version, pool sizes (World.state_key)
+StateKey = tuple[frozenset[str], frozenset[tuple[str, str]], int, tuple[tuple[Pool, int], ...]]
 
 
 @dataclass
@@ -73,15 +78,15 @@ class World:
         self.change = env.event()
         self._dirty = False
         self.placement_version = 0  # bumped whenever a service placement or assignment changes
-        self._serving_cache: dict[tuple, tuple[dict, dict]] = {}
-        self._last_key: tuple | None = None
+        self._serving_cache: dict[StateKey, tuple[Serving, Health]] = {}
+        self._last_key: StateKey | None = None
         self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
         self.places = {s: sorted(set(svc.active) | set(svc.standby.sites if svc.standby else ()))
                        for s, svc in scenario.services.items()}
         self.closed: Counter[str] = Counter(s for s, site in scenario.sites.items()
                                             if site.access == "closed")  # no staff entry
-        self.on_incident: Callable[[Incident], None] | None = None
-        self.on_incident_end: Callable[[Incident], None] | None = None
+        self.on_incident: Callable[[Incident], object] | None = None
+        self.on_incident_end: Callable[[Incident], object] | None = None
         self.units_idle: Counter[tuple[str, str]] = Counter()  # standby units up, not serving
         self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
         self.remote = remote_services(scenario)  # health may hang on other sites and links
@@ -321,7 +326,7 @@ class World:
         lat = self.topo.latency(access, site, down)
         return lat is not None and lat <= budget
 
-    def compute_serving(self) -> tuple[dict[tuple[str, str], str | None], dict]:
+    def compute_serving(self) -> tuple[Serving, Health]:
         memo: dict[tuple[str, str], bool] = {}
         down = self.down_set()
         load: Counter[str] = Counter()
@@ -350,7 +355,7 @@ class World:
                     break
         return serving, memo
 
-    def state_key(self) -> tuple:
+    def state_key(self) -> StateKey:
         """Everything the service rule depends on: down elements, components below k, and
         the placement version. Redundancy lost above k does not change who is served."""
         self._broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
@@ -364,7 +369,7 @@ class World:
         first = self._last_key is None
         changed: set[str] = set()
         if key != self._last_key:
-            moved = first or key[2] != self._last_key[2]  # placements changed: check all
+            moved = self._last_key is None or key[2] != self._last_key[2]  # placements changed
             self._last_key = key
             changed = self._apply_serving(*self._serving_for(key),
                                           None if moved else self._touched_sites)
@@ -381,7 +386,7 @@ class World:
         old, self.change = self.change, self.env.event()
         old.succeed()
 
-    def _serving_for(self, key: tuple) -> tuple[dict, dict]:
+    def _serving_for(self, key: StateKey) -> tuple[Serving, Health]:
         """The service rule's answer, memoised on the state key (states recur: all well)."""
         got = self._serving_cache.get(key)
         if got is None:
