@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import simpy
+from simpy.events import EventPriority
 
 from drsim.recorder import DataLoss, Recorder
 from drsim.scenario.schema import Dependency, Scenario
@@ -531,7 +532,7 @@ class _Late(simpy.Event):
     """A timeout scheduled behind every normal event of its instant (simpy orders events of
     one time by priority, then by scheduling order; timeouts and refreshes are NORMAL = 1)."""
 
-    PRIORITY = 2
+    PRIORITY = EventPriority(2)
 
     def __init__(self, env: simpy.Environment, delay: float) -> None:
         super().__init__(env)
