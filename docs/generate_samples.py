@@ -10,7 +10,8 @@ How a doc is written so that it can be run (tests/test_docs.py runs it the same 
   continues, a here-document runs to its terminator). Each command must exit 0, or the code
   written in a trailing comment: `drsim validate mine.yaml   # exit status 2`.
   `pip install ...` and `python -m pytest ...` are shown but not run (the suite is what runs
-  this, and it runs against the checkout, not a fresh install).
+  this, and it runs against the checkout, not a fresh install); in `pip install . && drsim
+  run` only `drsim run` runs.
 - a sample output is a ```text block right after a comment naming the command that prints it:
       <!-- sample: drsim run --no-timeline -->
       <!-- sample exit=2: drsim validate mine.yaml -->
@@ -66,10 +67,21 @@ class Block:
 
 @dataclass
 class Command:
-    text: str
+    text: str  # as the doc shows it
     line: int  # 1-based line in the doc
     expected: int
-    skipped: bool = False
+    runs: str = ""  # what runs: the text less any `pip install`/`pytest` parts of an && chain
+
+    @property
+    def skipped(self) -> bool:
+        return not self.runs
+
+
+def runnable_part(text: str) -> str:
+    """`pip install -e . && drsim run` runs `drsim run`; a lone install or pytest, nothing."""
+    if "\n" in text:
+        return "" if SKIPPED.match(text) else text
+    return " && ".join(p for p in re.split(r"\s+&&\s+", text) if not SKIPPED.match(p))
 
 
 @dataclass
@@ -169,7 +181,7 @@ def commands(block: Block) -> list[Command]:
         text = "\n".join(parts)
         m = EXPECTED.search(parts[0] if heredoc else parts[-1])
         out.append(Command(text, block.line + 1 + first, int(m.group(1)) if m else 0,
-                           bool(SKIPPED.match(text))))
+                           runnable_part(text)))
         i += 1
     return out
 
@@ -274,7 +286,7 @@ def run_doc(path: Path, log: bool = False) -> DocRun:
                         result.outcomes.append(Outcome(doc, cmd.line, cmd.text, cmd.expected,
                                                        None, "", 0.0))
                         continue
-                    code, output, seconds, cpu = execute(cmd.text, work, env)
+                    code, output, seconds, cpu = execute(cmd.runs, work, env)
                     result.outcomes.append(Outcome(doc, cmd.line, cmd.text, cmd.expected, code,
                                                    output, seconds, cpu))
             while log and logged < len(result.outcomes):

@@ -77,6 +77,8 @@ def test_commands_are_split_joined_and_classified():
         # a comment line is not a command
         python -m pip install -e '.[test]'
         python -m pytest -q
+        python -m pip install -e . && drsim run
+        pip install -e '.[test]' && python -m pytest
         drsim run scenarios/a.yaml \\
             --trials 5
         drsim validate bad.yaml      # exit status 2
@@ -91,9 +93,11 @@ def test_commands_are_split_joined_and_classified():
     cmds = gs.commands(blocks[0])
     # (doc line, expected exit, skipped): the fence is line 3, so the first command is line 5
     assert [(c.line, c.expected, c.skipped) for c in cmds] == [
-        (5, 0, True), (6, 0, True), (7, 0, False), (9, 2, False), (10, 0, False)]
-    assert cmds[2].text == "drsim run scenarios/a.yaml \\\n    --trials 5"
-    assert cmds[4].text.splitlines() == ["cat > f.yaml <<'EOF'", "# inside a here-document",
+        (5, 0, True), (6, 0, True), (7, 0, False), (8, 0, True), (9, 0, False), (11, 2, False),
+        (12, 0, False)]
+    assert cmds[2].runs == "drsim run"  # the install part of the chain is not run
+    assert cmds[4].text == cmds[4].runs == "drsim run scenarios/a.yaml \\\n    --trials 5"
+    assert cmds[6].text.splitlines() == ["cat > f.yaml <<'EOF'", "# inside a here-document",
                                          "x: 1", "EOF"]
 
 
