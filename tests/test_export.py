@@ -246,14 +246,25 @@ def test_export_command(cli, frame, tmp_path, fmt):
 
 @pytest.mark.parametrize("args,message", [
     (["--format", "xlsx"], "use one of csv, json, parquet"),
-    (["--out", "/nonexistent-dir/x.csv"], "does not exist"),
+    (["--out", "{res}/trials.parquet/x.csv"], "is a file, not a folder"),  # a file in the way
 ])
 def test_export_command_bad_input(cli, frame, tmp_path, args, message):
     folder = folder_with(tmp_path, frame)
+    args = [a.format(res=folder) for a in args]
     res = CliRunner().invoke(cli, ["export", str(folder), *args])
     assert res.exit_code == 2 and message in res.output
     assert len(res.output.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+def test_export_out_creates_missing_parent_folders(cli, frame, tmp_path):
+    """--out into folders that do not exist yet makes them (like mkdir -p), then writes."""
+    folder = folder_with(tmp_path, frame)
+    out = tmp_path / "new" / "deeper" / "t.csv"
+    res = CliRunner().invoke(cli, ["export", str(folder), "--format", "csv", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    same(pd.read_csv(out), frame)
+    assert [p.name for p in out.parent.iterdir()] == ["t.csv"]  # no temporary file left
 
 
 def test_export_command_not_a_results_folder(cli, tmp_path):

@@ -8,6 +8,7 @@ alone). They are skipped only when /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -345,10 +346,32 @@ def test_run_writes_a_report_and_refuses_to_overwrite(tmp_path):
 
 
 def test_run_checks_the_report_path_before_simulating(tmp_path):
-    res = runner.invoke(app, ["run", "--report", str(tmp_path / "missing" / "r.html")])
+    (tmp_path / "a-file").write_text("x")
+    res = runner.invoke(app, ["run", "--report", str(tmp_path / "a-file" / "sub" / "r.html")])
     assert res.exit_code == 2
-    assert "does not exist" in res.output
+    assert "is a file, not a folder" in res.output
     assert "Incident 1" not in res.output  # nothing was simulated
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
+
+
+def test_run_outputs_create_missing_parent_folders(tmp_path):
+    """--report, --json and --out make the folders they need (like mkdir -p); a second run
+    into the same --out folder still needs --force."""
+    report, js = tmp_path / "r" / "s" / "report.html", tmp_path / "j" / "result.json"
+    res = runner.invoke(app, ["run", "--report", str(report), "--json", str(js), "--no-timeline"])
+    assert res.exit_code == 0, res.output
+    assert '<section id="status"' in report.read_text(encoding="utf-8")
+    assert json.loads(js.read_text())["seed"] == 7  # the bundled drill's seed
+    out = tmp_path / "results" / "year"
+    args = ["run", str(ROOT / "scenarios" / "warm-standby.yaml"), "--trials", "3",
+            "--workers", "1", "--out", str(out)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "summary.json",
+                                                      "trials.parquet"]
+    assert [p.name for p in out.parent.iterdir()] == ["year"]  # no temporary folder left
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "--force" in res.output
 
 
 def test_run_trials_writes_a_monte_carlo_report(tmp_path):

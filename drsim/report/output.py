@@ -18,9 +18,18 @@ def check_writable(path: Path, force: bool) -> None:
         raise OutputError(f"{path}: already exists; pass --force to overwrite it")
     if path.exists() and path.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"{path}: folder {parent} does not exist; create it first")
+    check_parent_creatable(path)
+
+
+def check_parent_creatable(path: Path) -> None:
+    """Fail before any work if path's folder cannot be made: missing folders are created when
+    the output is written (like mkdir -p), but a file standing where a folder should be is not
+    replaced."""
+    folder = path.resolve().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"{path}: {folder} is a file, not a folder; give another path")
 
 
 def _umask() -> int:
@@ -34,6 +43,7 @@ def write_atomic_with(path: Path, write: Callable[[Path], object]) -> None:
     half a file, and a failure leaves any old file untouched. The file gets the usual
     permissions (0666 less the umask), not the private ones of a temporary file."""
     folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from drsim.errors import OutputError
 from drsim.montecarlo import Trials
-from drsim.report.output import make_folder_like_mkdir, write_json
+from drsim.report.output import check_parent_creatable, make_folder_like_mkdir, write_json
 from drsim.scenario.schema import Scenario
 
 ROWS = {"parquet": "trials.parquet", "csv": "trials.csv"}
@@ -60,9 +60,7 @@ def check_out_dir(path: Path, force: bool, resume: bool) -> None:
     if resume and not (path / "manifest.json").is_file():
         raise OutputError(f"{path}: no manifest.json there, so nothing to resume; run without "
                           "--resume")
-    parent = path.resolve().parent
-    if not parent.is_dir():
-        raise OutputError(f"{path}: folder {parent} does not exist; create it first")
+    check_parent_creatable(path)
 
 
 def load_previous(path: Path, scenario: Scenario, seed: int) -> pd.DataFrame:
@@ -82,6 +80,7 @@ def load_previous(path: Path, scenario: Scenario, seed: int) -> pd.DataFrame:
 def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parquet",
          backend: str = "local") -> None:
     """Write the whole folder beside `path`, then swap it in."""
+    path.resolve().parent.mkdir(parents=True, exist_ok=True)  # --out creates missing parents
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
     make_folder_like_mkdir(tmp)
     try:
