@@ -79,7 +79,8 @@ def with_one_of(when: str, *names: str, fix: str = "remove it") -> Mode:
 DASK = Mode("with --backend dask", "remove it or add --backend dask",
             lambda p: p["backend"] == "dask")
 OWN_WORKERS = Mode("without --scheduler (a running Dask cluster brings its own workers)",
-                   "remove one of them", lambda p: p["scheduler"] is None)
+                   "remove one of them",
+                   lambda p: p["backend"] != "dask" or p["scheduler"] is None)
 
 
 def given_by_user(ctx: typer.Context, name: str) -> bool:
