@@ -23,7 +23,6 @@ from typing import Any
 import pandas as pd
 import pytest
 import typer
-from conftest import ROOT
 from typer.testing import CliRunner
 
 import drsim.cli.replay as replay_cli
