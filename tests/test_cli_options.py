@@ -192,13 +192,21 @@ def _listing(path: Path) -> set[str]:
                          ids=[" ".join(r[0][2:]) or r[1] for r in REFUSED])
 def test_an_option_that_would_change_nothing_is_refused(files, tmp_path, args, command,
                                                         option, mode, monkeypatch):
+    output = _refused(files, tmp_path, args, monkeypatch)
+    expected = f"drsim {command}: {option} applies only {mode.when}; {mode.fix}"
+    assert output.strip() == expected  # one line, and nothing else (no run happened)
+
+
+def _refused(files: dict[str, Path], tmp_path: Path, args: list[str],
+             monkeypatch: pytest.MonkeyPatch) -> str:
+    """The output of a command that must exit 2 having written nothing (here or anywhere
+    under the results folder)."""
     monkeypatch.chdir(tmp_path)
     before = _listing(tmp_path) | _listing(files["folder"])
     res = runner.invoke(app, _fill(args, files, tmp_path))
     assert res.exit_code == 2, res.output
-    expected = f"drsim {command}: {option} applies only {mode.when}; {mode.fix}"
-    assert res.output.strip() == expected  # one line, and nothing else (no run happened)
-    assert _listing(tmp_path) | _listing(files["folder"]) == before  # nothing written
+    assert _listing(tmp_path) | _listing(files["folder"]) == before
+    return str(res.output)
 
 
 def test_every_refusal_is_listed_one_line_each(files, tmp_path):
@@ -247,13 +255,8 @@ UNKNOWN: list[tuple[list[str], str]] = [
 @pytest.mark.parametrize(("args", "message"), UNKNOWN, ids=[" ".join(u[0][2:]) for u in UNKNOWN])
 def test_an_unknown_value_is_refused_with_the_allowed_ones(files, tmp_path, args, message,
                                                            monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    before = _listing(tmp_path) | _listing(files["folder"])
-    res = runner.invoke(app, _fill(args, files, tmp_path))
-    assert res.exit_code == 2, res.output
-    lines = res.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(message.format(tmp=tmp_path)), res.output
-    assert _listing(tmp_path) | _listing(files["folder"]) == before
+    lines = _refused(files, tmp_path, args, monkeypatch).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message.format(tmp=tmp_path)), lines
 
 
 # ---- drsim run -----------------------------------------------------------------------------

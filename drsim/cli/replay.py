@@ -33,10 +33,10 @@ TERMINAL = Mode("on a terminal (the output here is not one, so the feed is print
                 lambda p: not p["live"] or sys.stdout.isatty())
 BOARD = Mode("to the live board (on a terminal, without --no-live)", "remove it",
              _board_shown)
-PACED = Mode("with --speed above 0 (a paced replay)", "remove it or give --speed",
+PACED = Mode("with --speed above 0 (a paced replay)", "remove it or give --speed N above 0",
              lambda p: p["speed"] > 0)
 SEEN = Mode("with --speed above 0 or on the live board (at --speed 0 the printed feed is the "
-            "same)", "remove it or give --speed",
+            "same)", "remove it or give --speed N above 0",
             lambda p: p["until_end"] or p["speed"] > 0 or _board_shown(p))
 
 # which options apply in which mode (every other option applies in every mode)
