@@ -201,13 +201,16 @@ class DaskBackend:
         self._client = self._cluster = None
 
 
+BACKENDS = ("local", "dask")
+
+
 def make_backend(scenario: Scenario, seed: int, backend: str = "local",
                  workers: int | None = None, scheduler: str | None = None) -> Backend:
     workers = workers or os.cpu_count() or 1
     if backend == "dask":
         return DaskBackend(scenario, seed, scheduler, workers)
     if backend != "local":
-        raise DrsimError(f"unknown backend '{backend}'; use local or dask")
+        raise DrsimError(f"unknown backend '{backend}'; use one of {', '.join(BACKENDS)}")
     return SerialBackend(scenario, seed) if workers == 1 else PoolBackend(scenario, seed, workers)
 
 

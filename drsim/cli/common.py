@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from drsim.bundled import default_scenario
+from drsim.distributions import did_you_mean
 from drsim.errors import DrsimError, ScenarioError
 from drsim.scenario import Scenario, load_scenario
 
@@ -49,3 +52,74 @@ DEBUG = typer.Option(False, "--debug", help="Show a traceback on errors.")
 def fail_usage(message: str) -> None:
     err_console.print(f"error: {message}", markup=False)
     sys.exit(2)
+
+
+# ---- options that never lie: refused where they would change nothing --------------------------
+
+
+@dataclass(frozen=True)
+class Mode:
+    """When an option does something: `when` reads as 'applies only <when>', `fix` says how
+    to get there, and `test` tells from the command's parameter values whether we are there."""
+
+    when: str
+    fix: str
+    test: Callable[[Mapping[str, Any]], bool]
+
+
+Applies = Mapping[str, Sequence[Mode]]  # parameter name → every mode it needs
+
+
+def with_one_of(when: str, *names: str, fix: str = "remove it") -> Mode:
+    """Applies when any of the parameters `names` is given (not None)."""
+    return Mode(when, fix, lambda p: any(p[n] is not None for n in names))
+
+
+# the Monte Carlo backends (drsim run, compare, sweep)
+DASK = Mode("with --backend dask", "remove it or add --backend dask",
+            lambda p: p["backend"] == "dask")
+OWN_WORKERS = Mode("without --scheduler (a running Dask cluster brings its own workers)",
+                   "remove one of them",
+                   lambda p: p["backend"] != "dask" or p["scheduler"] is None)
+
+
+def given_by_user(ctx: typer.Context, name: str) -> bool:
+    """True when the command line (not a default) set parameter `name`."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def option_label(param: Any, value: Any) -> str:
+    """The option as the user wrote it: --no-timeline for a false --timeline/--no-timeline."""
+    opts = param.secondary_opts if (getattr(param, "secondary_opts", None) and value is False) \
+        else param.opts
+    return max(opts, key=lambda o: (o.startswith("--"), len(o)))
+
+
+def refuse_inapplicable(ctx: typer.Context, applies: Applies) -> None:
+    """Every option the user gave that would change nothing in this mode: one line each,
+    `drsim run: --workers applies only with ...; remove it or ...`, then exit 2 before any
+    work. Options not in `applies` apply in every mode."""
+    command = ctx.command_path.replace(ctx.find_root().info_name or "", "drsim", 1)
+    problems = []
+    for param in ctx.command.params:
+        name = param.name or ""
+        if name not in applies or not given_by_user(ctx, name):
+            continue
+        missing = next((m for m in applies[name] if not m.test(ctx.params)), None)
+        if missing is not None:
+            problems.append(f"{command}: {option_label(param, ctx.params[name])} applies "
+                            f"only {missing.when}; {missing.fix}")
+    for line in problems:
+        err_console.print(line, markup=False)
+    if problems:
+        raise typer.Exit(2)
+
+
+def check_choice(option: str, value: str, allowed: Sequence[str]) -> str:
+    """`value` when it is one of `allowed`; otherwise a DrsimError naming the option and
+    listing the allowed values (with a did-you-mean for a close misspelling)."""
+    if value in allowed:
+        return value
+    raise DrsimError(f"{option} {value}: unknown; use one of {', '.join(allowed)}"
+                     f"{did_you_mean(value, allowed)}")

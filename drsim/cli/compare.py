@@ -12,9 +12,19 @@ from rich.console import Console
 from drsim.analysis.compare import compare as run_compare
 from drsim.analysis.sweep import parse_set
 from drsim.analysis.sweep import sweep as run_sweep
-from drsim.cli.common import DEBUG, handle_errors
+from drsim.cli.common import (
+    DASK,
+    DEBUG,
+    OWN_WORKERS,
+    Applies,
+    check_choice,
+    handle_errors,
+    refuse_inapplicable,
+    with_one_of,
+)
 from drsim.cli.figures import PLOT_HELP, check_plot, per_metric, write_plot
 from drsim.errors import DrsimError
+from drsim.montecarlo import BACKENDS
 from drsim.report.compare_text import render_comparison, render_sweep
 from drsim.report.output import check_writable, write_atomic
 from drsim.scenario import load_scenario
@@ -34,6 +44,12 @@ METRIC = typer.Option(None, "--metric", help="Show only this metric (repeatable)
 CSV = typer.Option(None, "--csv", help="Write the result table (one row per metric and "
                                        "variant or cell) as CSV.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing --csv or --plot file.")
+
+# which options apply in which mode (every other option applies in every mode)
+APPLIES: Applies = {
+    "workers": [OWN_WORKERS], "scheduler": [DASK],
+    "force": [with_one_of("with --csv or --plot (it lets them overwrite)", "csv", "plot")],
+}
 
 
 def _console() -> Console:
@@ -61,6 +77,7 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 
 def compare(
+    ctx: typer.Context,
     scenarios: list[Path] = typer.Argument(..., help="Baseline scenario, then the variants to "
                                                      "compare with it (scenario or variant "
                                                      "files)."),
@@ -79,6 +96,8 @@ def compare(
 ) -> None:
     """Compare strategies on paired trials: estimates, differences against the first, P(best)."""
     with handle_errors(debug):
+        refuse_inapplicable(ctx, APPLIES)
+        check_choice("--backend", backend, BACKENDS)
         scs = [load_scenario(p) for p in scenarios]  # every file validated before any run
         cols = list(dict.fromkeys(c for sc in scs for c in columns(sc)))
         metrics = _check_metrics(metric, cols)
@@ -100,6 +119,7 @@ def compare(
 
 
 def sweep(
+    ctx: typer.Context,
     scenario: Path = typer.Argument(..., help="Base scenario (or variant) file."),
     settings: list[str] = typer.Option(..., "--set", metavar="PATH=V1,V2,...",
                                        help="A scenario value to vary, by dotted path with "
@@ -120,6 +140,8 @@ def sweep(
 ) -> None:
     """Run a grid of parameter values, every cell on the same paired trials."""
     with handle_errors(debug):
+        refuse_inapplicable(ctx, APPLIES)
+        check_choice("--backend", backend, BACKENDS)
         raw = load_resolved(scenario)
         sc = validate(raw)
         metrics = _check_metrics(metric, columns(sc))

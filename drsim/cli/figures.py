@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from drsim.calendar import sim_seconds
-from drsim.cli.common import DEBUG, handle_errors
+from drsim.cli.common import DEBUG, Applies, Mode, check_choice, handle_errors, refuse_inapplicable
 from drsim.errors import DrsimError
 from drsim.report.export import FORMATS, export_results, read_results
 from drsim.report.output import check_writable, write_atomic_with
@@ -41,7 +41,29 @@ KINDS = (*DISTRIBUTIONS, *DRILL_KINDS)
 IMAGE_FORMATS = ("png", "svg", "pdf")
 
 
+def _kind(p: Any) -> str:
+    """The figure kind drawn: --kind, else the default for the source."""
+    return str(p["kind"] or ("rto-cdf" if Path(p["source"]).is_dir() else "timeline"))
+
+
+DISTRIBUTION = Mode("to a results folder's distribution kinds (" + ", ".join(DISTRIBUTIONS)
+                    + ")", "remove it or plot a results folder",
+                    lambda p: _kind(p) in DISTRIBUTIONS)
+DRILL = Mode("to a scenario file's kinds (" + ", ".join(DRILL_KINDS) + ")",
+             "remove it or plot a scenario file", lambda p: _kind(p) in DRILL_KINDS)
+
+# which options apply to which figure kinds (every other option applies to all)
+APPLIES: Applies = {
+    "metric": [DISTRIBUTION], "objective": [DISTRIBUTION], "seed": [DRILL],
+    "at": [DRILL, Mode("with --kind topology", "remove it or add --kind topology",
+                       lambda p: _kind(p) == "topology")],
+    "by_site": [DRILL, Mode("with --kind status", "remove it or add --kind status",
+                            lambda p: _kind(p) == "status")],
+}
+
+
 def plot(
+    ctx: typer.Context,
     source: Path = typer.Argument(..., help="A results folder (for rto-cdf, rto-hist, "
                                             "rto-full-cdf, downtime-hist, rpo-hist) or a "
                                             "scenario file (for timeline, status, topology)."),
@@ -73,6 +95,7 @@ def plot(
         folder = source.is_dir()
         kind = kind or ("rto-cdf" if folder else "timeline")
         check_kind(kind, source, folder)
+        refuse_inapplicable(ctx, APPLIES)
         target = parse_objective(objective)
         check_writable(out, force)
         if folder:
@@ -124,8 +147,7 @@ def write_plot(out: Path, fmt: str, fig: Any, console: Console) -> None:
 
 
 def check_kind(kind: str, source: Path, folder: bool) -> None:
-    if kind not in KINDS:
-        raise DrsimError(f"--kind {kind}: unknown; use one of {', '.join(KINDS)}")
+    check_choice("--kind", kind, KINDS)
     if not source.exists():
         raise DrsimError(f"{source}: does not exist; give a results folder or a scenario file")
     if folder and kind in DRILL_KINDS:
@@ -226,7 +248,6 @@ def export(
 ) -> None:
     """Write a results folder's trials (and summary) as csv, json or parquet."""
     with handle_errors(debug):
-        if fmt not in FORMATS:
-            raise DrsimError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+        check_choice("--format", fmt, FORMATS)
         path = export_results(results, fmt, out, force)
         Console(highlight=False).print(f"Trials of {results} written to {path}", markup=False)

@@ -11,11 +11,25 @@ from rich.console import Console
 
 from drsim.analysis.invest import invest as run_invest
 from drsim.analysis.invest import require_costs
+from drsim.analysis.sensitivity import METHODS
 from drsim.analysis.sensitivity import sensitivity as run_sensitivity
-from drsim.cli.common import DEBUG, handle_errors, load
+from drsim.cli.common import (
+    DEBUG,
+    Applies,
+    check_choice,
+    handle_errors,
+    load,
+    refuse_inapplicable,
+    with_one_of,
+)
 from drsim.cli.figures import PLOT_HELP, check_plot, write_plot
 from drsim.report.invest_text import render_investment, render_sensitivity
 from drsim.report.output import check_writable, write_json
+
+# which options apply in which mode (every other option applies in every mode)
+APPLIES: Applies = {
+    "force": [with_one_of("with --json or --plot (it lets them overwrite)", "json_out", "plot")],
+}
 
 
 def _console() -> Console:
@@ -23,6 +37,7 @@ def _console() -> Console:
 
 
 def invest(
+    ctx: typer.Context,
     baseline: Path = typer.Argument(..., help="The baseline scenario (what you have now)."),
     option: list[Path] = typer.Option(..., "--option", help="An option's scenario (or variant) "
                                                             "file; repeat for each option."),
@@ -46,6 +61,7 @@ def invest(
     """Weigh options against a baseline: expected annual loss, avoided loss, TCO, net
     benefit, ROI, payback and the Pareto frontier, with confidence intervals."""
     with handle_errors(debug):
+        refuse_inapplicable(ctx, APPLIES)
         paths = [baseline, *option, *(more or [])]
         scenarios = [load(p) for p in paths]
         labels = _labels(paths)
@@ -71,6 +87,7 @@ def _labels(paths: list[Path]) -> list[str]:
 
 
 def sensitivity(
+    ctx: typer.Context,
     scenario: Path = typer.Argument(..., help="Scenario file."),
     metric: str = typer.Option("rto_basic", "--metric",
                                help="Trial metric to explain, e.g. rto_basic, rto_full, "
@@ -95,11 +112,13 @@ def sensitivity(
     """What drives a recovery metric: runbook critical path, Morris/Sobol indices (SALib) and
     a one-at-a-time tornado over the scenario's uncertain inputs."""
     with handle_errors(debug):
+        refuse_inapplicable(ctx, APPLIES)
+        method = check_choice("--method", method.lower(), METHODS)
         sc = load(scenario)
         if json_out is not None:
             check_writable(json_out, force)
         fmt = check_plot(plot, force)
-        result = run_sensitivity(sc, metric, method.lower(), trials, samples, repeats, seed)
+        result = run_sensitivity(sc, metric, method, trials, samples, repeats, seed)
         if json_out is not None:
             write_json(json_out, result.to_dict())
         render_sensitivity(result, _console(), top)

@@ -4,18 +4,48 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.live import Live
 
 from drsim.calendar import wall_clock
-from drsim.cli.common import DEBUG, err_console, handle_errors, load
+from drsim.cli.common import (
+    DEBUG,
+    Applies,
+    Mode,
+    err_console,
+    handle_errors,
+    load,
+    refuse_inapplicable,
+)
 from drsim.replay import Board, Clock, Replay, event_line, play, terminal_keys
 from drsim.units import format_duration
 
 
+def _board_shown(p: Any) -> bool:
+    return bool(p["live"]) and sys.stdout.isatty()
+
+
+TERMINAL = Mode("on a terminal (the output here is not one, so the feed is printed as lines)",
+                "remove it, or run drsim replay in a terminal",
+                lambda p: not p["live"] or sys.stdout.isatty())
+BOARD = Mode("to the live board (on a terminal, without --no-live)", "remove it",
+             _board_shown)
+PACED = Mode("with --speed above 0 (a paced replay)", "remove it or give --speed N above 0",
+             lambda p: p["speed"] > 0)
+SEEN = Mode("with --speed above 0 or on the live board (at --speed 0 the printed feed is the "
+            "same)", "remove it or give --speed N above 0",
+            lambda p: p["until_end"] or p["speed"] > 0 or _board_shown(p))
+
+# which options apply in which mode (every other option applies in every mode)
+APPLIES: Applies = {"live": [TERMINAL], "feed": [BOARD], "skip_quiet": [PACED],
+                    "until_end": [SEEN]}
+
+
 def replay(
+    ctx: typer.Context,
     scenario: Path | None = typer.Argument(
         None, help="Scenario file; without one, the bundled New York → Chicago drill."),
     speed: float = typer.Option(600.0, "--speed", min=0,
@@ -39,6 +69,7 @@ def replay(
     """Replay one drill in real time: clock, sites and links, customer groups, runbook steps
     and events as they happen. Keys: space pause/resume, + faster, - slower, q quit."""
     with handle_errors(debug):
+        refuse_inapplicable(ctx, APPLIES)
         sc = load(scenario)
         drill = Replay(sc, seed, until_end)
         clock = Clock(speed)

@@ -16,9 +16,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from drsim.cli.common import DEBUG, handle_errors, load
+from drsim.cli.common import (
+    DASK,
+    DEBUG,
+    OWN_WORKERS,
+    Applies,
+    Mode,
+    check_choice,
+    handle_errors,
+    load,
+    refuse_inapplicable,
+)
 from drsim.errors import DrsimError
-from drsim.montecarlo import Terminated, Trials, run_trials
+from drsim.montecarlo import BACKENDS, Terminated, Trials, run_trials
 from drsim.report import store
 from drsim.report.output import check_writable, write_atomic, write_json
 from drsim.report.text import render_run
@@ -28,7 +38,31 @@ from drsim.sim.engine import simulate
 from drsim.stats import mean_ci
 
 
+def _many(p: Any) -> bool:
+    return p["trials"] is not None or p["until"] is not None or p["out"] is not None
+
+
+MONTE_CARLO = Mode("with --trials, --until or --out (Monte Carlo)",
+                   "remove it or add --trials N", _many)
+ONE_DRILL = Mode("to one drill (without --trials, --until or --out)", "remove it",
+                 lambda p: not _many(p))
+WITH_OUT = Mode("with --out DIR (the folder of trial rows)", "remove it or add --out DIR",
+                lambda p: p["out"] is not None)
+OVERWRITES = Mode("with --json, --report, or --out without --resume (it lets them overwrite)",
+                  "remove it",
+                  lambda p: p["json_out"] is not None or p["report"] is not None
+                  or (p["out"] is not None and not p["resume"]))
+
+# which options apply in which mode (every other option applies in every mode)
+APPLIES: Applies = {
+    "workers": [MONTE_CARLO, OWN_WORKERS], "backend": [MONTE_CARLO],
+    "scheduler": [MONTE_CARLO, DASK], "batch_size": [MONTE_CARLO], "fmt": [WITH_OUT],
+    "resume": [WITH_OUT], "force": [OVERWRITES], "timeline": [ONE_DRILL],
+}
+
+
 def run(
+    ctx: typer.Context,
     scenario: Path | None = typer.Argument(
         None, help="Scenario file; without one, the bundled New York → Chicago drill."),
     seed: int | None = typer.Option(None, "--seed", min=0,
@@ -63,6 +97,9 @@ def run(
 ) -> None:
     """Run one drill, or with --trials/--until many, and report what it costs."""
     with handle_errors(debug):
+        refuse_inapplicable(ctx, APPLIES)
+        check_choice("--backend", backend, BACKENDS)
+        check_choice("--format", fmt, tuple(store.ROWS))
         sc = load(scenario)
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
         for target_file in (json_out, report):
@@ -81,12 +118,8 @@ def run(
                 console.print(f"Report written to {report}")
             return
         target = parse_until(until) if until else None
-        if fmt not in store.ROWS:
-            raise DrsimError(f"--format {fmt}: use parquet or csv")
         if out is not None:
             store.check_out_dir(out, force, resume)
-        elif resume:
-            raise DrsimError("--resume needs --out DIR, the folder to resume")
         root = sc.simulation.seed if seed is None else seed
         previous = store.load_previous(out, sc, root) if resume and out else None
         cap = trials or (100_000 if target else 1000)
