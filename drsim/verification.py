@@ -42,7 +42,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy import integrate
+from scipy import integrate, stats
 
 from drsim.montecarlo import run_trials
 from drsim.scenario import Scenario, parse_scenario
@@ -64,6 +64,12 @@ class Sample:
     value: float
     se: float
     n: int
+    known_variance: bool = False  # True: a z test (the variance is the exact one under H0)
+
+    @property
+    def df(self) -> float | None:
+        """Degrees of freedom of the t test (None: normal)."""
+        return None if self.known_variance else self.n - 1
 
 
 Measure = Callable[[pd.DataFrame, float], Sample]  # (trial rows, expected value)
@@ -105,9 +111,11 @@ class Case:
 _N = NormalDist()
 
 
-def z_threshold(alpha: float, tests: int) -> float:
-    """Two-sided critical z at the strictest Holm (= Bonferroni) level α/m."""
-    return _N.inv_cdf(1 - alpha / (2 * tests))
+def z_threshold(alpha: float, tests: int, df: float | None = None) -> float:
+    """Two-sided critical value at the strictest Holm (= Bonferroni) level α/m: normal, or
+    Student t with `df` degrees of freedom for a mean with an estimated variance."""
+    q = 1 - alpha / (2 * tests)
+    return float(stats.t.ppf(q, df)) if df is not None else _N.inv_cdf(q)
 
 
 def z_power(power: float, seeds: int) -> float:
@@ -117,22 +125,30 @@ def z_power(power: float, seeds: int) -> float:
 
 
 def detectable_bias(rel_se: float, alpha: float, tests: int, power: float,
-                    seeds: int) -> float:
+                    seeds: int, df: float | None = None) -> float:
     """Smallest relative bias δ detected with probability ≥ `power`: a biased mean shifts
-    the z statistic by δ/rel_se, so one seed rejects with probability
-    ≈ Φ(δ/rel_se − z_{1−α/(2m)}) and at least one of S with 1 − (1 − that)^S. Solving for
-    δ: δ = (z_{1−α/(2m)} + z_p) · rel_se."""
-    return (z_threshold(alpha, tests) + z_power(power, seeds)) * rel_se
+    the test statistic by δ/rel_se, so one seed rejects with probability
+    ≈ Φ(δ/rel_se − c) (c the critical value at α/m) and at least one of S with
+    1 − (1 − that)^S. Solving for δ: δ = (c + z_p) · rel_se."""
+    return (z_threshold(alpha, tests, df) + z_power(power, seeds)) * rel_se
 
 
 def trials_needed(cv: float, alpha: float, tests: int, power: float, seeds: int,
-                  bias: float) -> int:
-    """Trials per seed for `detectable_bias` ≤ `bias` when rel_se = cv / √n."""
-    return math.ceil(((z_threshold(alpha, tests) + z_power(power, seeds)) * cv / bias) ** 2)
+                  bias: float, t_test: bool = True) -> int:
+    """Trials per seed for `detectable_bias` ≤ `bias` when rel_se = cv / √n (with a t
+    critical value on n − 1 degrees of freedom unless the variance is known)."""
+    n = max(2, math.ceil(((z_threshold(alpha, tests) + z_power(power, seeds)) * cv / bias)
+                         ** 2))
+    while t_test and detectable_bias(cv / math.sqrt(n), alpha, tests, power, seeds,
+                                     n - 1) > bias:
+        n += max(1, n // 200)
+    return n
 
 
-def p_value(z: float) -> float:
-    """Two-sided normal p-value: P(|Z| ≥ |z|) = erfc(|z|/√2)."""
+def p_value(z: float, df: float | None = None) -> float:
+    """Two-sided p-value: P(|Z| ≥ |z|) = erfc(|z|/√2), or Student t's with `df`."""
+    if df is not None:
+        return float(2 * stats.t.sf(abs(z), df))
     return math.erfc(abs(z) / math.sqrt(2))
 
 
@@ -175,7 +191,7 @@ def down_at_horizon(frame: pd.DataFrame, expected: float) -> Sample:
     n = len(frame)
     down = int((~frame["all_restored"].astype(bool)).sum())
     return Sample(down / n if n else math.nan, math.sqrt(expected * (1 - expected) / n)
-                  if n else math.nan, n)
+                  if n else math.nan, n, known_variance=True)
 
 
 # ---- exact answers, worked out here -----------------------------------------------------------
@@ -676,10 +692,10 @@ class Plan:
 
     def trials(self, case: Case) -> int:
         return trials_needed(case.cv, self.alpha, self.tests, self.power, self.seeds,
-                             self.bias)
+                             self.bias, t_test=case.measure is not down_at_horizon)
 
-    def detectable(self, rel_se: float) -> float:
-        return detectable_bias(rel_se, self.alpha, self.tests, self.power, self.seeds)
+    def detectable(self, rel_se: float, df: float | None = None) -> float:
+        return detectable_bias(rel_se, self.alpha, self.tests, self.power, self.seeds, df)
 
 
 @dataclass(frozen=True)
@@ -701,7 +717,7 @@ class SeedResult:
 
     @property
     def p(self) -> float:
-        return p_value(self.z) if math.isfinite(self.z) else 0.0
+        return p_value(self.z, self.sample.df) if math.isfinite(self.z) else 0.0
 
     @property
     def rel_error(self) -> float:
@@ -772,8 +788,8 @@ class CaseResult:
     def detectable_bias(self) -> float:
         """Relative bias this run detects with probability `plan.power`, from the largest
         per-seed standard error."""
-        worst = max((r.sample.se for r in self.runs), default=math.nan)
-        return self.plan.detectable(worst / abs(self.expected))
+        worst = max(self.runs, key=lambda r: r.sample.se)
+        return self.plan.detectable(worst.sample.se / abs(self.expected), worst.sample.df)
 
     @property
     def passed(self) -> bool:

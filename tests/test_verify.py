@@ -142,8 +142,14 @@ def test_detectable_bias_formula_for_a_known_standard_error():
     # 13 cases × 3 seeds: z_{1 − 0.01/78} = 3.65577; z_p with 1 − 0.1^{1/3} = 0.53584: 0.08996
     assert detectable_bias(0.004, 0.01, 39, 0.9, 3) == pytest.approx(
         (3.655771 + 0.089962) * 0.004, rel=1e-6)
-    # trials: ⌈(3.8574 · 0.065 / 0.02)²⌉ = ⌈157.17⌉ = 158
-    assert trials_needed(0.065, 0.01, 1, 0.9, 1, 0.02) == 158
+    # with an estimated variance the critical value is Student t's: t_{99; 0.995} = 2.62640
+    assert detectable_bias(0.005, 0.01, 1, 0.9, 1, df=99) == pytest.approx(
+        (2.626405 + 1.281552) * 0.005, rel=1e-6)
+    # trials, known variance: ⌈(3.8574 · 0.065 / 0.02)²⌉ = ⌈157.17⌉ = 158; with t: at n = 159
+    # (2.60730 + 1.28155) · 0.065/√159 = 2.0046% > 2%, at 160 (2.60710 + 1.28155) · 0.065/√160
+    # = 1.9983%
+    assert trials_needed(0.065, 0.01, 1, 0.9, 1, 0.02, t_test=False) == 158
+    assert trials_needed(0.065, 0.01, 1, 0.9, 1, 0.02) == 160
 
 
 def test_reported_detectable_bias_uses_the_worst_seed():
@@ -152,8 +158,8 @@ def test_reported_detectable_bias_uses_the_worst_seed():
     runs = tuple(SeedResult(s, Sample(case.expected, se, 100), 100, 0, (), 0.0, case.expected)
                  for s, se in ((1, 0.002), (2, 0.003)))
     r = CaseResult(case, runs, plan)
-    assert r.detectable_bias == pytest.approx(
-        detectable_bias(0.003 / case.expected, 0.01, 6, 0.9, 2))
+    # (t_{99; 1 − 0.01/12} + Φ⁻¹(1 − 0.1^{1/2})) · 0.003 / (2/3 − 0.1/45)
+    assert r.detectable_bias == pytest.approx((3.232610 + 0.478274) * 0.003 / 0.664444, rel=1e-5)
     assert r.passed and r.rel_error == 0.0
     # pooled: (n·se)² summed, over Σn: √(0.2² + 0.3²)/200
     assert r.se == pytest.approx(math.sqrt(0.2**2 + 0.3**2) / 200)
@@ -226,8 +232,8 @@ def test_unbiased_case_at_full_strength_passes():
     assert "PASS" in out.output and "1 of 1 cases passed" in out.output
     for column in ("closed form", "simulated ± CI", "detectable bias", "seeds"):
         assert column in out.output
-    # one test: 158 trials, detectable bias about 2% (cv 0.065 was measured a little high)
-    assert "158" in out.output
+    # one test: 160 trials (test_detectable_bias_formula_for_a_known_standard_error)
+    assert "160" in out.output
 
 
 def test_a_2_percent_bias_in_the_metric_fails(monkeypatch):
@@ -241,7 +247,7 @@ def test_a_2_percent_bias_fails_the_whole_family(monkeypatch):
     """Three seeds, Holm over 3 tests at full strength: the case biased by −2% is rejected
     on at least one seed; the same run unbiased passes."""
     [ok] = verify(select(["unit"]), seed=5, seeds=3)
-    assert ok.passed and ok.trials == 3 * 97  # ⌈((2.9352 + 0.0900) · 0.065/0.02)²⌉ = 97
+    assert ok.passed and ok.trials == 3 * 102  # ≈ ((t_{101; 1−0.01/6} + 0.0900) · 0.065/0.02)²
     assert ok.detectable_bias <= 0.022  # cv 0.065 is a measured value, ± sampling error
     _biased(monkeypatch, "unavailability", 0.98)
     [r] = verify(select(["unit"]), seed=5, seeds=3)
