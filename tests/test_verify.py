@@ -183,10 +183,12 @@ def test_detectable_bias_is_detected_90_percent_of_the_time():
 
 
 def test_planned_trials_give_the_2_percent_detectable_bias():
-    plan = Plan(tests=39, seeds=3)
+    plan = Plan(tests=45, seeds=3)
     for case in CASES.values():
         n = plan.trials(case)
-        assert plan.detectable(case.cv / math.sqrt(n)) <= 0.02 + 1e-12
+        df = None if case.measure is verification.down_at_horizon else n - 1
+        assert plan.detectable(case.cv / math.sqrt(n), df) <= 0.95 * 0.02 + 1e-12
+        assert plan.detectable(case.cv / math.sqrt(n - 1), df) > 0.95 * 0.02 * 0.99
 
 
 # ---- simulation ------------------------------------------------------------------------------
@@ -232,8 +234,9 @@ def test_unbiased_case_at_full_strength_passes():
     assert "PASS" in out.output and "1 of 1 cases passed" in out.output
     for column in ("closed form", "simulated ± CI", "detectable bias", "seeds"):
         assert column in out.output
-    # one test: 160 trials (test_detectable_bias_formula_for_a_known_standard_error)
-    assert "160" in out.output
+    # one test, sized for 95% of 2%: (t_{175; 0.995} + 1.28155) · 0.065/√176 = 1.9039% > 1.9%,
+    # at 177 trials 1.8984%
+    assert "177" in out.output
 
 
 def test_a_2_percent_bias_in_the_metric_fails(monkeypatch):
@@ -247,7 +250,7 @@ def test_a_2_percent_bias_fails_the_whole_family(monkeypatch):
     """Three seeds, Holm over 3 tests at full strength: the case biased by −2% is rejected
     on at least one seed; the same run unbiased passes."""
     [ok] = verify(select(["unit"]), seed=5, seeds=3)
-    assert ok.passed and ok.trials == 3 * 102  # ≈ ((t_{101; 1−0.01/6} + 0.0900) · 0.065/0.02)²
+    assert ok.passed and ok.trials == 3 * 112  # ≈ ((t_{111; 1−0.01/6} + 0.0900) · 0.065/0.019)²
     assert ok.detectable_bias <= 0.022  # cv 0.065 is a measured value, ± sampling error
     _biased(monkeypatch, "unavailability", 0.98)
     [r] = verify(select(["unit"]), seed=5, seeds=3)

@@ -51,7 +51,7 @@ def results_table(results: list[CaseResult]) -> Table:
     table.add_column("detectable bias", justify="right")
     table.add_column("trials", justify="right")
     table.add_column("seeds (relative error)")
-    table.add_column("")
+    table.add_column("result")
     for r in results:
         c = r.case
         verdict = "[green]PASS[/]" if r.passed else "[bold red]FAIL[/]"
