@@ -263,3 +263,17 @@ def test_cli_refuses_unknown_cases_and_two_selections():
     assert bad.exit_code == 2 and "unknown case nope" in bad.output
     both = runner.invoke(_app(), ["--case", "unit", "--quick"])
     assert both.exit_code == 2 and "--quick" in both.output
+
+
+def test_repair_times_2_percent_too_long_fail(monkeypatch):
+    """A biased engine rather than a biased metric: every Weibull draw (the repair time of
+    the repair-weibull case) 2% too long. Run in this process so the patch applies."""
+    import drsim.distributions as distributions
+
+    [ok] = verify(select(["repair-weibull"]), seed=2, seeds=1, workers=1)
+    assert ok.passed and ok.detectable_bias <= 0.02
+    real = distributions._SAMPLERS["weibull"]
+    monkeypatch.setitem(distributions._SAMPLERS, "weibull",
+                        lambda rng, *params: 1.02 * real(rng, *params))
+    [r] = verify(select(["repair-weibull"]), seed=2, seeds=1, workers=1)
+    assert not r.passed and r.rel_error == pytest.approx(0.02, abs=0.01)
