@@ -56,8 +56,10 @@ def test_expected_values_worked_by_hand():
     # parallel: q = (2/3)(1 − e^{−st}), mean of q² over T: (4/9)(1 − 2/(sT) + 1/(2sT)), sT = 300
     assert CASES["parallel"].expected == pytest.approx(4 / 9 * (1 - 2 / 300 + 1 / 600),
                                                        rel=1e-12)
-    # backup: λ = 1/4h, I = 4h: 4h − 4h/(e − 1)
+    # backup: λ = 1/4h, I = 4h: 4h − 4h/(e − 1); in units of I, E[R²] = (2 − 5/e)/(1 − 1/e)
+    # = 0.254070, E[R] = 0.418023, sd = √(0.254070 − 0.174743) = 0.281651, cv = 0.67377
     assert CASES["backup-data-lost"].expected == pytest.approx((4 - 4 / (math.e - 1)) * HOUR)
+    assert CASES["backup-data-lost"].cv == pytest.approx(0.67377, abs=2e-5)
     # 2-of-4, q∞ = 0.6: steady 4q³ − 3q⁴ = 0.864 − 0.3888 = 0.4752; the time average from
     # 'up' sits below it
     assert 0.47 < CASES["k-of-n"].expected < 0.4752
