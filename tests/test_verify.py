@@ -258,6 +258,14 @@ def test_a_2_percent_bias_fails_the_whole_family(monkeypatch):
     assert not r.passed and any(s.rejected for s in r.runs)
 
 
+def test_cli_says_when_trials_are_too_few_for_the_bias():
+    out = CliRunner().invoke(_app(), ["--case", "repair-weibull", "--trials", "30", "--seeds",
+                                      "1", "--workers", "1"])
+    # (t_{29; 0.995} + 1.28155) · 0.1203/√30 = (2.75639 + 1.28155) · 0.021964 ≈ 8.9%
+    assert out.exit_code == 0, out.output
+    assert "Too few trials to see a 2% bias in repair-weibull (±" in out.output
+
+
 def test_cli_refuses_unknown_cases_and_two_selections():
     runner = CliRunner()
     bad = runner.invoke(_app(), ["--case", "nope"])

@@ -117,6 +117,11 @@ def verify(
                 console.print(f"{r.case.id}: {problem}", style="red", markup=False)
         failed = [r for r in results if not r.passed]
         plan = results[0].plan
+        weak = [r for r in results if r.detectable_bias > 1.1 * plan.bias]
+        if weak:
+            console.print(f"Too few trials to see a {plan.bias:.0%} bias in "
+                          + ", ".join(f"{r.id} (±{r.detectable_bias:.1%})" for r in weak)
+                          + ": a pass there says less.", style="yellow", markup=False)
         console.print(f"{len(results) - len(failed)} of {len(results)} cases passed "
                       f"(seeds {seed}–{seed + seeds - 1}, {time.perf_counter() - started:.1f} s). "
                       f"Detectable bias: the relative error in the case's metric found with "
