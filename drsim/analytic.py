@@ -12,8 +12,11 @@ Two kinds of answer, which the tests check against each other:
 
 Rates are per second and times are seconds, as everywhere in drsim (any consistent unit
 works). λ ("lam") is a failure rate, 1 / mean time to failure; μ ("mu") a repair rate,
-1 / mean time to repair. Every model assumes exponential times, as the verification
-scenarios do.
+1 / mean time to repair. Every model assumes exponential times.
+
+`drsim verify` does not use this module: `drsim.verification` works out its exact values
+itself, by other methods (sums of exponentials, a deviation matrix rather than a matrix
+exponential), and tests/test_verify.py checks that the two agree.
 """
 
 from __future__ import annotations
