@@ -26,7 +26,7 @@ import typer
 from typer.testing import CliRunner
 
 import drsim.cli.replay as replay_cli
-from drsim import montecarlo
+from drsim import montecarlo, verification
 from drsim.analysis import sensitivity as sensitivity_analysis
 from drsim.cli import app, compare, figures, invest, replay, run
 from drsim.cli.common import Mode
@@ -725,27 +725,50 @@ def test_replay_board_options(files, terminal, monkeypatch):
 # ---- verify --------------------------------------------------------------------------------
 
 
-@covers("verify", "--case", "--trials", "--seed", "--level", "--workers")
+@covers("verify", "--case", "--trials", "--seed", "--seeds", "--alpha", "--workers")
 def test_verify_options(engine_spy):
-    one = ok(["verify", "--case", "unit", "--trials", "20", "--seed", "3"]).output
-    other = ok(["verify", "--case", "unit", "--trials", "30", "--seed", "4", "--level", "0.9",
-                "--workers", "2"]).output
+    one = ok(["verify", "--case", "unit", "--trials", "20", "--seed", "3", "--seeds", "1"]).output
+    other = ok(["verify", "--case", "unit", "--trials", "30", "--seed", "4", "--seeds", "2",
+                "--alpha", "0.05", "--workers", "2"]).output
 
     def row(output: str) -> list[str]:
         return next(line for line in output.splitlines() if "│ unit " in line).split("│")
 
-    assert "95% CI" in one and "90% CI" in other
-    assert row(one)[-3].strip() == "20" and row(other)[-3].strip() == "30"
-    assert row(one)[5] != row(other)[5]  # the simulated value
-    assert "1 of 1 cases" in one
+    # one test at α = 1% is a 99% interval; Holm over 2 seeds at α = 5% starts at 97.5%
+    assert "CI at 99%" in one and "family-wise α = 0.01" in one
+    assert "CI at 97.5%" in other and "family-wise α = 0.05" in other
+    assert row(one)[5].strip() == "20" and row(other)[5].strip() == "60"  # trials x seeds
+    assert "3: " in row(one)[6] and "4: " in row(other)[6] and "5: " in row(other)[6]
+    assert row(one)[3] != row(other)[3]  # the simulated value
+    assert "1 of 1 cases passed (seeds 3–3" in one and "(seeds 4–5" in other
     assert ("backend", "local", 2, None) in engine_spy
 
 
+@covers("verify", "--bias", "--quick")
+def test_verify_bias_sizes_the_trials_and_quick_chooses_the_fast_cases(monkeypatch):
+    chosen: list[list[str]] = []
+    planned: dict[float, int] = {}
+
+    def spy(cases, trials, seed, workers, progress=None, **kw):
+        chosen.append([c.id for c in cases])
+        results = real(cases[:1], 20, seed, 1, progress, **{**kw, "seeds": 1})
+        plan = verification.Plan(tests=kw["seeds"], seeds=kw["seeds"], alpha=kw["alpha"],
+                                 power=kw["power"], bias=kw["bias"])
+        planned[kw["bias"]] = plan.trials(cases[0])
+        return results
+
+    real = verification.verify
+    monkeypatch.setattr(verification, "verify", spy)
+    ok(["verify", "--quick"])
+    assert chosen[-1] == list(verification.QUICK)
+    ok(["verify", "--case", "unit", "--bias", "0.01"])
+    ok(["verify", "--case", "unit", "--bias", "0.02"])
+    # trials grow as 1/bias²: (0.02 / 0.01)² = 4, up to the t correction, which adds trials
+    # in steps of 0.5% until the t interval is narrow enough
+    assert planned[0.01] / planned[0.02] == pytest.approx(4, rel=0.05)
+
+
 @covers("verify", "--debug")
-@pytest.mark.xfail(strict=True, reason="drsim verify reports an unknown --case with "
-                   "fail_usage, not a DrsimError, so --debug changes nothing; verify's options "
-                   "belong to the h/verify work of issue 9: when it raises DrsimError there, "
-                   "this passes and the strict xfail must go")
 def test_verify_debug_shows_the_traceback():
     assert runner.invoke(app, ["verify", "--case", "nope"]).exit_code == 2
     assert isinstance(runner.invoke(app, ["verify", "--case", "nope", "--debug"]).exception,

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from drsim import verification
 from drsim.cli.common import DEBUG, fail_usage, handle_errors
+from drsim.errors import DrsimError
 from drsim.verification import (
     DEFAULT_ALPHA,
     DEFAULT_BIAS,
@@ -98,8 +99,7 @@ def verify(
             chosen = verification.select(case or (QUICK if quick else ())) \
                 if case or quick else verification.cases()
         except ValueError as e:
-            fail_usage(str(e))
-            return
+            raise DrsimError(str(e)) from None
         started = time.perf_counter()
         status = (console.status("simulating…") if console.is_terminal
                   else contextlib.nullcontext())
