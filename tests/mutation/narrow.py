@@ -39,7 +39,8 @@ def narrowed_config(pyproject: str, sources: list[str], tests: list[str]) -> str
            'source_paths = ["drsim"]\n'
            f"only_mutate = {quoted(sources)}\n"
            'also_copy = ["scenarios", "drsim/bundled_scenarios"]\n'
-           'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'
+           'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q", "-p", '
+           '"tests.mutation.mutmut_plugin"]\n'
            f"pytest_add_cli_args_test_selection = {quoted(tests)}\n\n")
     return section.sub(lambda _: new, pyproject, count=1)
 
