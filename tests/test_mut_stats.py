@@ -400,3 +400,110 @@ def test_annual_to_dict_and_scaling():
                                                    "n": 3}
     assert d["weighted_downtime_s_per_year"]["value"] == pytest.approx(0.25 * YEAR)
     assert isinstance(a, Annualised) and isinstance(a.incidents, Estimate)
+
+
+def test_levels_other_than_95_reach_every_interval():
+    # summarise_metric at 80% on 1..20: Binomial(20, 0.5) ppf(0.1) = 7, ppf(0.9) = 13 → ranks
+    # 7 and 14; the mean 10.5 ± t(0.9, 19) · sd/sqrt(20) = 1.327728 · 1.322876 = 1.756419
+    m = summarise_metric("x_s", pd.Series(np.arange(1.0, 21.0)), level=0.80)
+    assert (m.quantile(0.5).lo_rank, m.quantile(0.5).hi_rank) == (7, 14)
+    assert m.mean.high == pytest.approx(10.5 + 1.756419, abs=1e-6)
+    # 2 of 3 yes: at 95% (the default) 0.207660 to 0.938508; at 90% 0.253534 to 0.921734
+    p = summarise_proportion("met.a.b", pd.Series([True, False, True]))
+    assert (p.estimate.low, p.estimate.high) == (pytest.approx(0.207660, abs=1e-6),
+                                                 pytest.approx(0.938508, abs=1e-6))
+    p90 = summarise_proportion("met.a.b", pd.Series([True, False, True]), level=0.90)
+    assert (p90.estimate.low, p90.estimate.high) == (pytest.approx(0.253534, abs=1e-6),
+                                                     pytest.approx(0.921734, abs=1e-6))
+    # relative half-width at 90% of 1, 2, 3, 4: t(0.95, 3) · 0.645497 / 2.5 = 0.607636
+    frame = pd.DataFrame({"x_s": [1.0, 2.0, 3.0, 4.0], "met.a.b": [True, False, True, True]})
+    assert relative_half_width(frame, "x_s", 0.90) == pytest.approx(0.607636, abs=1e-6)
+    # 3 of 4 at 90%: z² = 2.705543, denom 1.676386, half = z·sqrt(0.046875 + 0.042274)
+    # / denom = 0.292963, over 0.75
+    assert relative_half_width(frame, "met.a.b", 0.90) == pytest.approx(
+        0.292963 / 0.75, abs=1e-5)
+    # annualise at 90%: incidents 1, 2, 3 → 2 ± t(0.95, 2) · 1/sqrt(3) = 2 ± 2.919986 · 0.577350
+    a = annualise(pd.DataFrame({"incidents": [1.0, 2.0, 3.0]}), YEAR, level=0.90)
+    assert a.incidents.high == pytest.approx(2 + 1.685854, abs=1e-6)
+    # the no-outage note at 90%: Wilson upper end of 0 of 12 = 2 · (z²/24) / (1 + z²/12)
+    # = 2 · 0.112731 / 1.225462 = 0.183981
+    none = pd.DataFrame({"trial": range(12), "unavailability": [0.0] * 12,
+                         "downtime_s": [0.0] * 12})
+    assert summarise(none, scenario(YEAR), level=0.90).notes[0] == (
+        "No trial saw an outage: availability is 100% in all 12, which shows only that the "
+        "chance of an outage in 365d 00h 00m is below about 18.4% (90% confidence); run more "
+        "trials to measure it.")
+
+
+def test_exactly_two_values_give_a_spread():
+    # 1 and 3: mean 2, sd sqrt(2) = 1.414214, sem 1, t(0.975, 1) = 12.706205
+    frame = pd.DataFrame({"x_s": [1.0, 3.0], "b": [True, False]})
+    assert relative_half_width(frame, "x_s") == pytest.approx(12.706205 / 2, abs=1e-6)
+    # yes, no: Wilson centre 0.5, half = z·sqrt(0.125 + z²/16) / (1 + z²/2) = 0.405469
+    assert relative_half_width(frame, "b") == pytest.approx(0.405469 / 0.5, abs=1e-6)
+    m = summarise_metric("x_s", pd.Series([1.0, 3.0]))
+    assert m.sd == pytest.approx(math.sqrt(2), rel=1e-12)
+    assert summarise_metric("y_s", pd.Series([0.1, 0.1])).sd == 0.0
+
+
+def test_text_in_a_number_column_counts_as_not_applicable():
+    # a frame read back from a hand-edited CSV: unreadable cells are NaN ("did not apply")
+    m = summarise_metric("x_s", pd.Series([1.0, "n/a", 3.0], dtype=object))
+    assert (m.n, m.not_applicable, m.mean.value) == (2, 1, 2.0)
+    frame = pd.DataFrame({"x_s": pd.Series([1.0, "n/a", 3.0], dtype=object)})
+    assert relative_half_width(frame, "x_s") == pytest.approx(12.706205 / 2, abs=1e-6)
+    a = annualise(pd.DataFrame({"incidents": pd.Series([1.0, "x", 3.0], dtype=object),
+                                "downtime_s": pd.Series([5.0, "x", 0.0], dtype=object)}),
+                  YEAR)
+    assert (a.incidents.value, a.incidents.n, a.trials_with_outage) == (2.0, 2, 1)
+
+
+def test_annualise_without_columns_and_with_a_tight_interval():
+    a = annualise(pd.DataFrame({"trial": [0, 1]}), YEAR)
+    assert a.trials_with_outage == 0
+    for e in (a.weighted_downtime_s, a.downtime_s, a.incidents):
+        assert math.isnan(e.value) and math.isnan(e.high) and e.n == 0
+    # no unavailability at all: no value, and an interval that is the whole range
+    av = a.availability
+    assert math.isnan(av.value) and (av.low, av.high, av.n) == (0.0, 1.0, 0)
+    # unavailability 0.20, 0.21, 0.22: mean 0.21, sd 0.01, t(0.975, 2) · 0.01/sqrt(3)
+    # = 0.024841: availability 0.79 from 1 − 0.234841 to 1 − 0.185159
+    t = annualise(pd.DataFrame({"unavailability": [0.20, 0.21, 0.22]}), YEAR)
+    assert t.availability.n == 3
+    assert t.availability.value == pytest.approx(0.79, abs=1e-12)
+    assert t.availability.low == pytest.approx(0.765159, abs=1e-6)
+    assert t.availability.high == pytest.approx(0.814841, abs=1e-6)
+
+
+def test_yes_no_columns_by_dtype_and_the_names_in_key_errors():
+    frame = pd.DataFrame({"trial": range(4), "flag": [True, False, True, True],
+                          "x_s": [1.0, 2.0, 3.0, 4.0], "y_s": [2.0, 2.0, 2.0, 3.0],
+                          "met.a.b": [True] * 4})
+    s = summarise(frame, scenario())
+    assert [p.name for p in s.proportions] == ["flag", "met.a.b"]
+    assert [m.name for m in s.metrics] == ["x_s", "y_s"]
+    # flag is a yes/no column by its dtype: 3 of 4, Wilson half-width 0.326885 / 0.75
+    assert relative_half_width(frame, "flag") == pytest.approx(0.326885 / 0.75, abs=1e-5)
+    with pytest.raises(KeyError) as err:
+        s.metric("z")
+    assert err.value.args[0] == "no metric 'z'; known: x_s, y_s"
+    with pytest.raises(KeyError) as err:
+        s.proportion("z")
+    assert err.value.args[0] == "no proportion 'z'; known: flag, met.a.b"
+
+
+def test_wilson_ends_are_exact():
+    # 0 of 3: centre − half is 0 in exact arithmetic; floating point leaves a crumb above 0
+    assert wilson_ci(0, 3).low == 0.0
+    assert wilson_ci(3, 3).high == 1.0
+    none = wilson_ci(0, 0)
+    assert math.isnan(none.low)
+
+
+def test_metric_dict_names_every_field():
+    d = summarise(MIXED, scenario()).to_dict()["metrics"]["wait_s"]
+    assert list(d) == ["n", "not_applicable", "censored", "mean", "mean_low", "mean_high", "sd",
+                       "quantiles"]
+    # wait_s finite 1..10: mean 5.5, sd 3.027650, sem 0.957427, t(0.975, 9) = 2.262157
+    assert d["mean_low"] == pytest.approx(5.5 - 2.165850, abs=1e-6)
+    assert d["mean_high"] == pytest.approx(5.5 + 2.165850, abs=1e-6)
