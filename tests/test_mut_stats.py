@@ -507,3 +507,72 @@ def test_metric_dict_names_every_field():
     # wait_s finite 1..10: mean 5.5, sd 3.027650, sem 0.957427, t(0.975, 9) = 2.262157
     assert d["mean_low"] == pytest.approx(5.5 - 2.165850, abs=1e-6)
     assert d["mean_high"] == pytest.approx(5.5 + 2.165850, abs=1e-6)
+
+
+def test_notes_at_the_boundaries_of_their_conditions():
+    # 2 trials: "trials", plural; a metric constant over exactly 2 values is constant
+    two = pd.DataFrame({"trial": range(2), "x_s": [1.0, 1.0], "y_s": [1.0, 2.0]})
+    assert summarise(two, scenario()).notes == (
+        "Only 2 trials finished: every interval here is rough; run at least 10, better a few "
+        "hundred.",
+        "x_s had the same value in every trial, so its interval has zero width.")
+    # 36 trials: exactly what P90 needs (ceil(ln 0.025 / ln 0.9) = 36); one trial without
+    # n_s; three constant metrics among four
+    frame = pd.DataFrame({"trial": range(36), "x_s": [float(i) for i in range(36)],
+                          "a_s": [1.0] * 36, "b_s": [2.0] * 36, "n_s": [NAN] + [1.0] * 35})
+    assert summarise(frame, scenario()).notes == (
+        "n_s: a value in 35 of 36 trials (in the other 1 it did not apply: no incident, or "
+        "that step never happened); figures are over those 35 only.",
+        "a_s, b_s and n_s had the same value in every trial, so their intervals have zero "
+        "width.",
+        "With 36 trials, P95 and P99 have no upper 95% confidence bound (P95 needs 72, P99 "
+        "needs 368 trials with a value).")
+    # 30 trials at 90%: P90 needs ceil(ln 0.05 / ln 0.9) = 29, so only P95 and P99 are short
+    thirty = pd.DataFrame({"trial": range(30), "x_s": [float(i) for i in range(30)]})
+    assert summarise(thirty, scenario(), level=0.90).notes == (
+        "With 30 trials, P95 and P99 have no upper 90% confidence bound (P95 needs 59, P99 "
+        "needs 299 trials with a value).",)
+    hundred = pd.DataFrame({"trial": range(100), "x_s": [float(i) for i in range(100)]})
+    assert summarise(hundred, scenario()).notes == (
+        "With 100 trials, P99 has no upper 95% confidence bound (P99 needs 368 trials with a "
+        "value).",)
+
+
+def test_failed_trials_in_a_horizon_based_run_keep_every_note():
+    frame = pd.DataFrame({"trial": range(13), "x_s": [float(i) for i in range(12)] + [None],
+                          "downtime_s": [0.0] * 12 + [None], "error": [None] * 12 + ["boom"]})
+    notes = summarise(frame, scenario(DAY, random_failures=True)).notes
+    # a 1-day horizon scales by 365 d / 1 d = 365
+    assert notes[:3] == (
+        "1 of 13 trials failed with an error (1 distinct message) and are left out of every "
+        "figure; the rest are summarised.",
+        "Per-year figures scale each 1d 00h 00m trial by 365 days ÷ horizon = 365.",
+        "No trial saw an outage: availability is 100% in all 12, which shows only that the "
+        "chance of an outage in 1d 00h 00m is below about 24.2% (95% confidence); run more "
+        "trials to measure it.")
+
+
+def test_summarise_passes_its_level_on():
+    frame = pd.DataFrame({"trial": range(4), "x_s": [1.0, 2.0, 3.0, 4.0],
+                          "met.a.b": [True, False, True, True], "unavailability": [0.0] * 4,
+                          "incidents": [1.0, 2.0, 3.0, 4.0]})
+    s = summarise(frame, scenario(YEAR), level=0.90)
+    # t(0.95, 3) · 0.645497 = 1.519089; Wilson 3 of 4 at 90%: 0.649131 ± 0.292963
+    assert s.metric("x_s").mean.high == pytest.approx(2.5 + 1.519089, abs=1e-6)
+    assert s.proportion("met.a.b").estimate.low == pytest.approx(0.649131 - 0.292963,
+                                                                 abs=1e-6)
+    assert s.annual.incidents.high == pytest.approx(2.5 + 1.519089, abs=1e-6)
+
+
+def test_none_in_plain_lists_is_missing():
+    e = mean_ci([1.0, None, 3.0])
+    assert (e.value, e.n) == (2.0, 2)
+    q = quantile_ci([5.0, None, 1.0, 3.0], 0.5)
+    assert (q.value, q.n) == (3.0, 3)
+
+
+def test_quantile_lower_bound_at_rank_one():
+    # 1..8, median: Binomial(8, 0.5) cdf(0) = 0.0039, cdf(1) = 0.0352 ≥ 0.025 → rank 1;
+    # cdf(6) = 0.9648, cdf(7) = 0.9961 ≥ 0.975 → rank 7 + 1 = 8
+    q = quantile_ci(np.arange(1.0, 9.0), 0.5)
+    assert (q.value, q.lo_rank, q.low, q.hi_rank, q.high) == (4.0, 1, 1.0, 8, 8.0)
