@@ -40,6 +40,9 @@ class Estimate:
         return (self.high - self.low) / 2
 
 
+NO_VALUES = Estimate(math.nan, math.nan, math.nan, 0)  # an estimate from no values at all
+
+
 def mean_ci(values: np.ndarray, level: float = 0.95) -> Estimate:
     """Mean of finite values with a Student t confidence interval."""
     x = np.asarray(values, dtype=float)
@@ -327,7 +330,7 @@ def annualise(ok: pd.DataFrame, horizon_s: float, level: float = 0.95) -> Annual
 
     def ci(col: str) -> Estimate:
         if col not in ok.columns:
-            return mean_ci(np.array([]), level)
+            return NO_VALUES
         return mean_ci(pd.to_numeric(ok[col], errors="coerce").to_numpy(dtype=float), level)
 
     u = ci("unavailability")

@@ -8,6 +8,7 @@ shortest paths run in scipy's compiled Dijkstra on a sparse matrix of the links 
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from itertools import pairwise
 
@@ -72,15 +73,15 @@ class Topology:
     def connected(self, a: str, b: str, down: frozenset[str]) -> bool:
         """Is there any path from a to b avoiding `down` elements? (One labelling of the
         network per failure state answers it for every pair.)"""
-        if a in down or b in down:
-            return False
+        if a in down:  # (a failed b has no link up, so the labels already tell it apart;
+            return False  # a failed a must be refused here, or a == b would match itself)
         labels = self._labels(down)
         return bool(labels[self.index[a]] == labels[self.index[b]])
 
     def latency(self, source: str, target: str, down: frozenset[str]) -> float | None:
         """Lowest one-way latency from source to target avoiding `down` elements, or None."""
-        row = self._rows(source, down)
-        if row is None or target in down:
+        row = self._rows(source, down)  # a failed target has no link up: its distance is inf
+        if row is None:
             return None
         d = float(row[0][self.index[target]])
         return None if d == np.inf else round(d, 9)  # drop the EPS per hop
@@ -88,7 +89,7 @@ class Topology:
     def path(self, a: str, b: str, down: frozenset[str]) -> tuple[str, ...] | None:
         """Places along the lowest-latency path from a to b, or None."""
         row = self._rows(a, down)
-        if row is None or b in down or row[0][self.index[b]] == np.inf:
+        if row is None or row[0][self.index[b]] == np.inf:
             return None
         pred, nodes, i = row[1], [b], self.index[b]
         while pred[i] >= 0:
@@ -99,7 +100,7 @@ class Topology:
     def bottleneck_bps(self, a: str, b: str, down: frozenset[str]) -> float | None:
         """Smallest bandwidth along the lowest-latency path from a to b (inf if a == b)."""
         if a == b:
-            return float("inf")
+            return math.inf
         nodes = self.path(a, b, down)
         if nodes is None:
             return None
@@ -108,4 +109,4 @@ class Topology:
     def _hop(self, u: str, v: str, down: frozenset[str]) -> dict:
         """The link a hop takes: the lowest-latency one of the parallel links that are up."""
         links = [(d["latency"], k, d) for k, d in self.graph[u][v].items() if k not in down]
-        return min(links, key=lambda x: (x[0], x[1]))[2]
+        return min(links)[2]  # (latency, id): ids are unique, so the dicts are never compared
