@@ -1,0 +1,103 @@
+"""Component units: k-of-n, one-for-one spares with lead time (stock accounting exact), a
+rebuild that cancels the wait for a spare, repair by a role. Exact timelines by hand."""
+
+from __future__ import annotations
+
+from conftest import parse
+
+from drsim.sim.engine import simulate
+
+H, M = 3600.0, 60.0
+
+SPARES = """
+drsim: 1
+name: spares
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites:
+  a:
+    components:
+      box: {count: 3, needed: 1, ttr: 1h, spare: {stock: 1, lead_time: 3h}}
+services:
+  svc: {requires: [box], active: [a]}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+disruptions:
+  - {id: d, at: 1h, targets: [{component: a.box, units: 2}], until: repaired}
+  - {id: e, at: 6h, targets: [{component: a.box, units: 1}], until: repaired}
+"""
+
+
+def events(r, *kinds):
+    return [(e.time_s, e.kind, e.subject, e.detail) for e in r.timeline if e.kind in kinds]
+
+
+def test_spares_stock_and_lead_time_one_for_one():
+    r = simulate(parse(SPARES))
+    # d at 1h: unit 0 takes the one spare on the shelf (reorder arrives 4h) and is repaired
+    # 1h-2h; unit 1 finds the shelf empty (its reorder also arrives 4h), gets the first
+    # delivery at 4h, repaired 4h-5h; the second delivery stays on the shelf.
+    # e at 6h: unit 0 takes that spare at once, repaired 6h-7h (reorder arrives 9h).
+    assert [(t, d) for t, _, _, d in events(r, "component_down", "component_up")] == [
+        (1 * H, "1 of 3 units down (d)"), (1 * H, "2 of 3 units down (d)"),
+        (2 * H, "repaired; 1 units still down"), (5 * H, "repaired"),
+        (6 * H, "1 of 3 units down (e)"), (7 * H, "repaired")]
+    assert events(r, "spare_delivered") == [(4 * H, "spare_delivered", "a.box", "")] * 2 + [
+        (9 * H, "spare_delivered", "a.box", "")]
+    # k-of-n: one unit of three is always up and one is needed: nobody loses service
+    assert r.metrics.groups["users"].downtime_s == 0 and r.incidents == ()
+
+
+def test_needed_two_of_three_loses_service_while_two_units_are_down():
+    r = simulate(parse(SPARES.replace("needed: 1", "needed: 2")))
+    # two units down 1h-2h (unit 0 back at 2h): service down 1h-2h; e at 6h leaves 2 of 3 up
+    assert r.metrics.groups["users"].downtime_s == 1 * H
+    assert [(i.start_s, i.end_s) for i in r.outages] == [(1 * H, 2 * H)]
+
+
+REBUILD = """
+drsim: 1
+name: rebuild
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites:
+  a:
+    components:
+      box: {count: 1, ttr: 1h, repair_role: tech, spare: {stock: 0, lead_time: 3h}}
+services:
+  svc: {requires: [box], active: [a]}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+staff:
+  tech: {count: 1}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  fix:
+    trigger: detected
+    steps:
+      - {id: r, duration: 20m, when: {hours: "00:00-03:00"},
+         effects: [{rebuild: {site: a, component: box}}]}
+disruptions:
+  - {id: d, at: 1h, targets: [{component: a.box}], until: repaired}
+  - {id: e, at: 5h30m, targets: [{component: a.box}], until: repaired}
+"""
+
+
+def test_a_rebuild_cancels_the_wait_for_a_spare_which_then_stays_on_the_shelf():
+    r = simulate(parse(REBUILD))
+    # d at 1h: the unit waits for a spare (ordered, arrives 4h); the detected runbook
+    # rebuilds it at 1h20, cancelling the wait: the 4h delivery goes to the shelf.
+    # e at 5h30: the runbook's step is not needed (outside 00:00-03:00); the repair takes
+    # the shelved spare at once (reorder arrives 8h30) and tech#1 repairs 5h30-6h30.
+    ups = [(t, d) for t, _, _, d in events(r, "component_up")]
+    assert ups == [(1 * H + 20 * M, "rebuilt by fix.r"), (6.5 * H, "repaired by tech#1")]
+    assert [t for t, *_ in events(r, "spare_delivered")] == [4 * H, 8.5 * H]
+    assert r.metrics.groups["users"].downtime_s == 20 * M + 1 * H
+
+
+def test_without_the_rebuild_each_repair_waits_for_its_own_delivery():
+    r = simulate(parse(REBUILD.replace("effects: [{rebuild: {site: a, component: box}}]",
+                                       "effects: []")))
+    # d at 1h: waits for the 4h delivery, tech#1 repairs 4h-5h. e at 5h30: the shelf is
+    # empty (the 4h spare was used), the 5h30 order arrives 8h30: repaired 8h30-9h30
+    ups = [(t, d) for t, _, _, d in events(r, "component_up")]
+    assert ups == [(5 * H, "repaired by tech#1"), (9.5 * H, "repaired by tech#1")]
+    assert r.metrics.groups["users"].downtime_s == 4 * H + 4 * H
