@@ -217,3 +217,4 @@ def test_random_failures_and_repairs_draw_from_the_component_stream():
         p = stream(seed, "component:a.pump")
         pump = [t for t, _, s, _ in events(r, "component_down") if s == "a.pump"]
         assert pump[0] == pytest.approx(p.exponential(10 * 86400))
+

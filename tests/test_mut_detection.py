@@ -4,6 +4,7 @@ timelines computed by hand; times are seconds since the start."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import parse
 
 from drsim.sim.engine import simulate
@@ -168,3 +169,24 @@ def test_a_takeover_still_under_way_when_the_incident_ends_is_dropped():
                        .replace("ttr: 2h", "ttr: 2m")))
     assert events(r, "activated", "auto_failover_failed") == []
     assert r.incidents[0].end_s == 1 * H + 2 * M
+
+
+def test_a_hot_takeover_without_switchover_that_fails_is_decided_at_the_alert():
+    r = simulate(parse(HOT.replace(" STANDBY", ", success: 0%")))
+    # no switchover time: the takeover fails in the instant of the 1h01 alert
+    assert [(t, k) for t, k, *_ in events(r, "auto_failover_failed")] == [
+        (1 * H + 1 * M, "auto_failover_failed")]
+    assert r.steps[0].start_s == 1 * H + 1 * M
+
+
+def test_a_drawn_switchover_comes_from_the_standby_stream():
+    import numpy as np
+
+    from drsim.sim.streams import stable_key
+    for seed in (1, 2, 3):
+        sc = parse(HOT.replace(" STANDBY", ", switchover: {uniform: {low: 1m, high: 9m}}")
+                   .replace("seed: 1", f"seed: {seed}"))
+        g = np.random.default_rng(np.random.SeedSequence(
+            seed, spawn_key=(0, stable_key("standby:svc"))))
+        r = simulate(sc)
+        assert events(r, "activated")[0][0] == pytest.approx(1 * H + 1 * M + g.uniform(60, 540))

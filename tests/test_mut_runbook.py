@@ -84,6 +84,7 @@ def test_preconditions_retries_fallback_and_verdicts():
         ("fo", "s2", 1.5 * H + 10 * M, 1.5 * H + 13 * M, "failed", 3, 0.0),
         ("fo", "s3", 1.5 * H + 13 * M, 1.5 * H + 20 * M, "fallback ok", 1, 0.0),
         ("back", "home", 6 * H, 6 * H + 4 * M, "ok", 1, 4 * H + 10 * M)]  # ready at 1h50
+    assert [s.who for s in r.steps] == [(), (), (), (), (), (), ()]  # nobody needed
     assert events(r, "step_waiting") == [
         (1 * H, "step_waiting", "fo.s1", "waits for link a-b up"),
         (1 * H, "step_waiting", "maint.w", "waits for maintenance window night"),
@@ -130,3 +131,18 @@ def test_a_step_inside_its_window_starts_at_once_and_skip_lets_successors_go():
         t0 + 5 * M, "step_timeout", "maint.x",
         "gave up after 5 min waiting for link a-b up; skipped")
     assert [d for _, _, s, d in events(r, "runbook_end") if s == "maint"] == ["completed"]
+
+
+def test_a_fallback_that_times_out_is_recorded_as_a_failed_fallback():
+    text = BASE.replace("      - id: s3\n        duration: 7m\n",
+                        "      - id: s3\n        duration: 7m\n"
+                        "        requires: {link_up: [a-b], timeout: 1m}\n")
+    text = text.replace("{id: cut, at: 1h, targets: [{link: a-b}], duration: 30m}",
+                        "{id: cut, at: 1h, targets: [{link: a-b}], duration: 30m}\n"
+                        "  - {id: cut2, at: 1h40m, targets: [{link: a-b}], duration: 1h}")
+    r = simulate(parse(text))
+    # s1 1h30-1h40; the link is cut again at 1h40; s2 fails 1h41, 1h42, 1h43; its fallback
+    # s3 waits for the link and gives up at 1h44: a failed fallback, fo fails
+    got = {s.step: (s.start_s, s.end_s, s.outcome, s.who) for s in r.steps if s.runbook == "fo"}
+    assert got["s3"] == (1 * H + 44 * M, 1 * H + 44 * M, "fallback failed", ())
+    assert [d for _, _, s, d in events(r, "runbook_end") if s == "fo"] == ["failed"]
