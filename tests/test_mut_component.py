@@ -218,3 +218,53 @@ def test_random_failures_and_repairs_draw_from_the_component_stream():
         pump = [t for t, _, s, _ in events(r, "component_down") if s == "a.pump"]
         assert pump[0] == pytest.approx(p.exponential(10 * 86400))
 
+
+
+POWER = """
+drsim: 1
+name: power
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h, seed: SEED}
+sites:
+  a:
+    components:
+      box: {count: 2, ttr: 1h, restart: RESTART}
+services:
+  svc: {requires: [box], active: [a]}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  fix:
+    trigger: detected
+    steps:
+      - {id: r, duration: 10m, effects: [{rebuild: {site: a, component: box}}]}
+disruptions:
+  - {id: p1, at: 1h, targets: [{power: a}], duration: 2h}
+  - {id: p2, at: 2h, targets: [{power: a}], duration: 2h}
+"""
+
+
+def power(restart="1s", seed=0):
+    return simulate(parse(POWER.replace("RESTART", restart).replace("SEED", str(seed))))
+
+
+def test_overlapping_power_losses_restart_units_when_the_last_ends():
+    r = power()
+    # p1 1h-3h, p2 2h-4h: power is back only at 4h; the units restart 1 s later. The
+    # runbook's rebuild at 1h10 cannot bring up units without power: they wait.
+    assert [(t, k) for t, k, *_ in events(r, "power_off", "power_on")] == [
+        (1 * H, "power_off"), (2 * H, "power_off"), (3 * H, "power_on"), (4 * H, "power_on")]
+    waiting = "rebuilt by fix.r, but the site has no power: the unit restarts when power returns"
+    assert events(r, "component_waiting") == [(1 * H + 10 * M, "component_waiting", "a.box",
+                                               waiting)] * 2
+    assert [t for t, *_ in events(r, "component_up")] == [4 * H + 1] * 2
+    assert r.metrics.groups["users"].downtime_s == 3 * H + 1
+
+
+def test_a_drawn_restart_comes_from_the_restart_stream():
+    for seed in (1, 2):
+        r = power(restart="{uniform: {low: 1m, high: 9m}}", seed=seed)
+        g = stream(seed, "component:a.box:restart")
+        first, second = 4 * H + g.uniform(60, 540), 4 * H + g.uniform(60, 540)
+        assert [t for t, *_ in events(r, "component_up")] == [
+            pytest.approx(min(first, second)), pytest.approx(max(first, second))]

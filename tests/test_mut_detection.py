@@ -190,3 +190,11 @@ def test_a_drawn_switchover_comes_from_the_standby_stream():
             seed, spawn_key=(0, stable_key("standby:svc"))))
         r = simulate(sc)
         assert events(r, "activated")[0][0] == pytest.approx(1 * H + 1 * M + g.uniform(60, 540))
+
+
+def test_a_hot_standby_at_two_sites_names_both():
+    text = (HOT.replace(" STANDBY", "").replace("sites: [b]", "sites: [b, c]")
+            .replace("links:\n", "  c: {components: {box: {count: 1}}}\nlinks:\n  a-c: {a: a, "
+                     "b: c, latency: 1ms}\n"))
+    r = simulate(parse(text))
+    assert events(r, "activated") == [(1 * H + 1 * M, "activated", "svc", "hot standby at b, c")]

@@ -168,3 +168,18 @@ def test_cascades_name_their_events_and_draw_from_their_own_streams():
                                      "did not spread (probability 50%)")
             assert "fire/1/0" not in got and events(r, "link_down") == []
     assert outcomes == {True, False}  # both branches seen in these seeds
+
+
+def test_a_certain_cascade_draws_nothing_for_its_probability():
+    # probability 100% (the default): no draw; the cascade's stream gives its delay, then its
+    # duration: after = u1 in [0, 1h], duration = u2 in [1h, 2h]
+    text = ("  - id: fire\n    at: 1h\n    targets: [{site: b}]\n    duration: 1h\n"
+            "    cascade:\n      - after: {uniform: {low: 0s, high: 1h}}\n"
+            "        targets: [{site: a}]\n        duration: {uniform: {low: 1h, high: 2h}}\n")
+    for seed in (1, 2):
+        r = run(text, seed=seed)
+        g = stream(seed, "cascade:fire/0")
+        start = 1 * H + g.uniform(0, 1 * H)
+        end = start + g.uniform(1 * H, 2 * H)
+        got = [(t, k) for t, k, s, _ in events(r, "site_down", "site_up") if s == "a"]
+        assert got == [(pytest.approx(start), "site_down"), (pytest.approx(end), "site_up")]

@@ -135,3 +135,16 @@ def test_answers_below_one_are_drawn_per_page():
         else:
             assert r.incidents[0].acknowledged_s == 1 * H + 2 * M
     assert 65 <= unanswered <= 135  # 100 ± 5 sd
+
+
+def test_starting_over_pages_the_page_roles_with_level_one_again():
+    r = run("  page: [ops]\n"
+            "  answers: 0%\n"
+            "  escalation:\n"
+            "    - {role: l1, timeout: 10m}\n"
+            "    - {role: l2, timeout: 5m}", ttr="30m")
+    # level 1 (ops and l1) at 1h, l2 at 1h10, level 1 again at 1h15 and 1h25 (repaired 1h30)
+    assert [(t, d) for t, _, _, d in events(r, "escalated")][:2] == [
+        (1 * H + 10 * M, "nobody acknowledged within 10 min of paging level 1; paging l2"),
+        (1 * H + 15 * M, "nobody acknowledged within 5 min of paging level 2; paging ops, l1 "
+                         "(the policy starts over)")]
