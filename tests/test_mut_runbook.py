@@ -4,6 +4,7 @@ Exact timelines computed by hand; times are seconds since the start (Tue 09:00 U
 
 from __future__ import annotations
 
+import pytest
 from conftest import parse
 
 from drsim.sim.engine import simulate
@@ -146,3 +147,53 @@ def test_a_fallback_that_times_out_is_recorded_as_a_failed_fallback():
     got = {s.step: (s.start_s, s.end_s, s.outcome, s.who) for s in r.steps if s.runbook == "fo"}
     assert got["s3"] == (1 * H + 44 * M, 1 * H + 44 * M, "fallback failed", ())
     assert [d for _, _, s, d in events(r, "runbook_end") if s == "fo"] == ["failed"]
+
+
+STAGED = """
+drsim: 1
+name: staged
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d, seed: SEED}
+sites:
+  a: {components: {servers: {count: 4, ttr: 100h}}}
+services:
+  svc: {requires: [servers], active: [a]}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  rb:
+    trigger: detected
+    cancel_if_recovered: true
+    steps:
+      - id: reimage
+        duration: 0s
+        staged: {units: 4, workers: 1, per_unit: {uniform: {low: 10m, high: 20m}}, batch: 2}
+        effects: [{rebuild: {site: a, component: servers}}]
+      - {id: verify, after: [reimage], duration: 5m}
+disruptions:
+  - {id: wipe, at: 1h, targets: [{component: a.servers}], until: repaired}
+"""
+
+
+def test_staged_batches_rebuild_and_keep_a_cancellable_runbook_going():
+    import numpy as np
+
+    from drsim.sim.streams import stable_key
+    for seed in (1, 2):
+        r = simulate(parse(STAGED.replace("SEED", str(seed))))
+        g = np.random.default_rng(np.random.SeedSequence(
+            seed, spawn_key=(0, stable_key("step:rb.reimage"))))
+        u = [g.uniform(600, 1200) for _ in range(4)]
+        # one worker from the 1h alert: batch 1 (units 0, 1) at 1h + u1 + u2, batch 2 at
+        # 1h + u1..u4, when all 4 needed servers are back. The batches applied an effect, so
+        # the runbook is not called off when service returns: verify runs for 5m after.
+        t1, t2 = 1 * H + u[0] + u[1], 1 * H + sum(u)
+        ups = [(t, d) for t, _, _, d in events(r, "component_up")]
+        assert ups == [(pytest.approx(t1), "rebuilt by rb.reimage; 3 units still down"),
+                       (pytest.approx(t1), "rebuilt by rb.reimage; 2 units still down"),
+                       (pytest.approx(t2), "rebuilt by rb.reimage; 1 units still down"),
+                       (pytest.approx(t2), "rebuilt by rb.reimage")]
+        verify = [s for s in r.steps if s.step == "verify"][0]
+        assert (verify.start_s, verify.end_s, verify.outcome) == (
+            pytest.approx(t2), pytest.approx(t2 + 5 * M), "ok")
+        assert r.metrics.groups["users"].downtime_s == pytest.approx(sum(u))
