@@ -268,3 +268,20 @@ def test_a_drawn_restart_comes_from_the_restart_stream():
         first, second = 4 * H + g.uniform(60, 540), 4 * H + g.uniform(60, 540)
         assert [t for t, *_ in events(r, "component_up")] == [
             pytest.approx(min(first, second)), pytest.approx(max(first, second))]
+
+
+def test_a_certain_switchover_draws_only_its_time_from_the_switchover_stream():
+    text = (STANDBY.replace("switchover: 30m", "switchover: {uniform: {low: 1m, high: 9m}}")
+            .replace("count: 3", "count: 4").replace("units: 1, switchover", "units: 2, switchover")
+            + "  - {id: hit2, at: 5h, targets: [{component: a.pump, units: 2}], "
+              "until: repaired}\n")
+    for seed in (1, 2):
+        r = simulate(parse(text.replace("UNITS", "1").replace("SUCCESS", "100%")
+                           .replace("SEED", str(seed))))
+        g = stream(seed, "component:a.pump:switchover")
+        first, second = g.uniform(60, 540), g.uniform(60, 540)
+        # active 0, 1; standby 2, 3. Unit 0 hit at 1h: unit 2 switched in (first draw); unit 0
+        # (repaired 1h45) stands by. hit2 at 5h takes units 0 (idle) and 1 (active): unit 3
+        # is switched in with the second draw
+        assert [t for t, *_ in events(r, "switchover_done")] == [
+            pytest.approx(1 * H + first), pytest.approx(5 * H + second)]

@@ -198,3 +198,46 @@ def test_a_hot_standby_at_two_sites_names_both():
                      "b: c, latency: 1ms}\n"))
     r = simulate(parse(text))
     assert events(r, "activated") == [(1 * H + 1 * M, "activated", "svc", "hot standby at b, c")]
+
+
+def standby_stream(seed):
+    import numpy as np
+
+    from drsim.sim.streams import stable_key
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, stable_key(
+        "standby:svc"))))
+
+
+def test_each_incident_takes_over_again_with_the_next_draws_of_the_standby_stream():
+    # two faults, two incidents (repaired 1h-3h and 5h-7h); a certain takeover draws only
+    # its switchover time: the second incident's takeover uses the stream's second draw
+    text = (HOT.replace(" STANDBY", ", switchover: {uniform: {low: 1m, high: 9m}}")
+            + "  - {id: f2, at: 5h, targets: [{component: a.box}], until: repaired}\n")
+    for seed in (1, 2):
+        r = simulate(parse(text.replace("seed: 1", f"seed: {seed}")))
+        g = standby_stream(seed)
+        first, second = g.uniform(60, 540), g.uniform(60, 540)
+        assert [t for t, *_ in events(r, "activated")] == [
+            pytest.approx(1 * H + 1 * M + first), pytest.approx(5 * H + 1 * M + second)]
+
+
+def test_an_uncertain_takeover_draws_its_outcome_after_its_switchover_time():
+    seen = set()
+    for seed in range(8):
+        r = simulate(parse(HOT.replace(" STANDBY", ", switchover: 4m, success: 50%")
+                           .replace("seed: 1", f"seed: {seed}")))
+        works = bool(standby_stream(seed).random() < 0.5)  # a fixed switchover draws nothing
+        seen.add(works)
+        kinds = [k for _, k, *_ in events(r, "activated", "auto_failover_failed")]
+        assert kinds[0] == ("activated" if works else "auto_failover_failed")
+    assert seen == {True, False}
+
+
+def test_a_failed_takeover_names_every_standby_site():
+    text = (HOT.replace(" STANDBY", ", success: 0%").replace("sites: [b]", "sites: [b, c]")
+            .replace("links:\n", "  c: {components: {box: {count: 1}}}\nlinks:\n  a-c: {a: a, "
+                     "b: c, latency: 1ms}\n"))
+    r = simulate(parse(text))
+    assert events(r, "auto_failover_failed") == [
+        (1 * H + 1 * M, "auto_failover_failed", "svc",
+         "automatic takeover by the hot standby at b, c failed (succeeds 0%)")]

@@ -148,3 +148,25 @@ def test_starting_over_pages_the_page_roles_with_level_one_again():
         (1 * H + 10 * M, "nobody acknowledged within 10 min of paging level 1; paging l2"),
         (1 * H + 15 * M, "nobody acknowledged within 5 min of paging level 2; paging ops, l1 "
                          "(the policy starts over)")]
+
+
+def test_a_certain_answer_draws_nothing_from_the_answers_stream():
+    import numpy as np
+
+    from drsim.sim.streams import stable_key
+    seen = set()
+    for seed in range(8):
+        # level 1 answers surely but slowly (20m > its 10m timeout): level 2 is paged at
+        # 1h10 and answers with 50%, drawn first from the answers stream
+        sc = parse(BASE.replace("DETECTION", "  ack_delay: 20m\n  escalation:\n"
+                                "    - {role: l1, timeout: 10m, answers: 100%}\n"
+                                "    - {role: l2, answers: 50%}").replace("TTR", "2h"))
+        r = simulate(sc, seed=seed)
+        g = np.random.default_rng(np.random.SeedSequence(
+            seed, spawn_key=(0, stable_key("detection:answers"))))
+        answers = bool(g.random() < 0.5)
+        seen.add(answers)
+        unanswered = [(t, s) for t, _, s, _ in events(r, "page_unanswered")]
+        assert unanswered == ([] if answers else [(1 * H + 10 * M, "l2#1")])
+        assert r.incidents[0].acknowledged_s == 1 * H + 20 * M  # l1's answer comes first
+    assert seen == {True, False}
