@@ -147,3 +147,46 @@ def test_a_step_with_two_off_shift_roles_waits_for_the_slower_call_out():
         11 * H + 50 * M, 12 * H, ("dba#1", "net#1"), 50 * M)
     assert (s2.start_s, s2.end_s, s2.who) == (12 * H, 12 * H + 5 * M, ("dba#1",))
     assert r.metrics.rto_basic_s == 65 * M
+
+
+def test_a_one_second_call_out_still_delays_the_repair():
+    r = simulate(parse(HOLD.replace("callout: 30m", "callout: 1s").replace("AT3", "20h")))
+    # f1 20:00: tech called out, arrives 20:00:01, repaired 20:20:01
+    assert [t for t, *_ in events(r, "component_up")][0] == 11 * H + 20 * M + 1
+
+
+REBUILT = """
+drsim: 1
+name: rebuilt
+simulation: {start: "2026-03-10T09:00", timezone: UTC, horizon: 1d}
+sites:
+  a:
+    components:
+      box: {count: 1, ttr: 20m, repair_role: tech}
+services:
+  svc: {requires: [box], active: [a]}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+staff:
+  tech: {count: 1, shift: {days: all, hours: "09:00-17:00"}, callout: 30m}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  fix:
+    trigger: detected
+    steps:
+      - {id: r, duration: 10m, when: {hours: "20:00-20:05"},
+         effects: [{rebuild: {site: a, component: box}}]}
+disruptions:
+  - {id: f1, at: 11h, targets: [{component: a.box}], until: repaired}
+  - {id: f2, at: 11h15m, targets: [{component: a.box}], until: repaired}
+"""
+
+
+def test_a_rebuild_during_the_call_out_releases_the_technician():
+    r = simulate(parse(REBUILT))
+    # f1 20:00: tech#1 called out (arrives 20:30); the runbook rebuilds the unit at 20:10,
+    # while the repair still waits for them: tech#1 is released (and stays called in).
+    # f2 20:15: the step is not needed now; tech#1, called in, repairs at once 20:15-20:35
+    assert [(t, d) for t, _, _, d in events(r, "component_up")] == [
+        (11 * H + 10 * M, "rebuilt by fix.r"), (11 * H + 35 * M, "repaired by tech#1")]
+    assert [t for t, *_ in events(r, "callout")] == [11 * H]
