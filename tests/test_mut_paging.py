@@ -3,6 +3,7 @@ unanswered pages, per-level answer probabilities. Exact timelines computed by ha
 
 from __future__ import annotations
 
+import pytest
 from conftest import parse
 
 from drsim.sim.engine import simulate
@@ -170,3 +171,15 @@ def test_a_certain_answer_draws_nothing_from_the_answers_stream():
         assert unanswered == ([] if answers else [(1 * H + 10 * M, "l2#1")])
         assert r.incidents[0].acknowledged_s == 1 * H + 20 * M  # l1's answer comes first
     assert seen == {True, False}
+
+
+def test_with_nobody_paged_a_drawn_ack_delay_comes_from_the_detection_stream():
+    import numpy as np
+
+    from drsim.sim.streams import stable_key
+    for seed in (1, 2):
+        r = simulate(parse(BASE.replace("DETECTION", "  ack_delay: {uniform: {low: 1m, high: 9m}}")
+                           .replace("TTR", "2h")), seed=seed)
+        g = np.random.default_rng(np.random.SeedSequence(
+            seed, spawn_key=(0, stable_key("detection"))))
+        assert r.incidents[0].acknowledged_s == pytest.approx(1 * H + g.uniform(60, 540))
