@@ -183,3 +183,16 @@ def test_a_certain_cascade_draws_nothing_for_its_probability():
         end = start + g.uniform(1 * H, 2 * H)
         got = [(t, k) for t, k, s, _ in events(r, "site_down", "site_up") if s == "a"]
         assert got == [(pytest.approx(start), "site_down"), (pytest.approx(end), "site_up")]
+
+
+def test_data_and_access_targets_do_not_stop_the_targets_after_them():
+    r = simulate(parse(BASE.replace("DISRUPTIONS",
+                                    "  - {id: rm, at: 2h, targets: [{data: svc, site: a}, "
+                                    "{access: a}, {link: a-b}], duration: 1h}")))
+    # all three targets are struck at 2h: the data is corrupted (named after the fault),
+    # the site closed to staff and the link down, both for the 1h duration
+    assert events(r, "data_corrupted", "access_closed", "link_down", "link_up",
+                  "access_open") == [
+        (2 * H, "data_corrupted", "svc@a", "rm: unhealthy there until its data is restored"),
+        (2 * H, "access_closed", "a", "rm"), (2 * H, "link_down", "a-b", ""),
+        (3 * H, "access_open", "a", "rm"), (3 * H, "link_up", "a-b", "")]
