@@ -241,3 +241,31 @@ def test_a_failed_takeover_names_every_standby_site():
     assert events(r, "auto_failover_failed") == [
         (1 * H + 1 * M, "auto_failover_failed", "svc",
          "automatic takeover by the hot standby at b, c failed (succeeds 0%)")]
+
+
+def test_an_alert_while_the_first_response_is_under_way_is_folded_into_it():
+    text = (FLAP.replace("failed_checks: 3", "failed_checks: 1")
+            .replace("declare_delay: 10m DET", "declare_delay: 30m")
+            .split("  - {id: d1")[0]
+            + "  - {id: d1, at: 1h, targets: [{site: a}], duration: 2m}\n"
+              "  - {id: d2, at: 1h5m, targets: [{site: a}], duration: 1h}\n")
+    r = simulate(parse(text))
+    # alert 1 at the 1h check; service back 1h02 (aux keeps the incident open), lost again
+    # 1h05: alert 2 at the 1h05 check while alert 1's 30m decision runs: no second response;
+    # alert 1's declares at 1h30 (a still down)
+    assert [t for t, *_ in events(r, "detected")] == [1 * H, 1 * H + 5 * M]
+    assert events(r, "response_under_way", "not_paged", "declared") == [
+        (1 * H + 5 * M, "response_under_way", "incident 1",
+         "alert 2: the response to the earlier alert is still under way; it declares if "
+         "customers are still down"),
+        (1.5 * H, "declared", "incident 1", "disaster declared")]
+
+
+def test_an_instant_certain_takeover_happens_inside_the_alert_before_runbooks_start():
+    text = HOT.replace(" STANDBY", "").replace(
+        "runbooks:\n", "runbooks:\n  note:\n    trigger: detected\n    steps: [{id: n, "
+        "duration: 1m}]\n")
+    r = simulate(parse(text))
+    at_alert = [k for t, k, *_ in events(r, "detected", "activated", "runbook_start")
+                if t == 1 * H + 1 * M]
+    assert at_alert == ["detected", "activated", "runbook_start"]
