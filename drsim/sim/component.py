@@ -309,8 +309,7 @@ class ComponentActor:
         self.procs[spare].interrupt(SwitchFailed(f"switchover onto standby unit {spare} failed"))
 
     def abandon(self, spare: int, why: str) -> None:
-        proc = self.switching.pop(spare)
-        proc.interrupt(why)
+        self.switching.pop(spare).interrupt()  # why is recorded here, not read there
         self.world.rec.event(self.env.now, "switchover_abandoned", self.name,
                              f"standby unit {spare}: {why}")
 

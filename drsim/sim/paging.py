@@ -63,14 +63,15 @@ class Pager:
             yield acked if timeout_s is None else acked | self.env.timeout(timeout_s)
             if acked.triggered or incident.end_s is not None:
                 break
+            assert timeout_s is not None  # a level without timeout waits for its answer
             level = self.escalate(level, timeout_s)
         return str(acked.value) if acked.triggered and incident.end_s is None else None
 
-    def escalate(self, level: int, timeout_s: float | None) -> int:
+    def escalate(self, level: int, timeout_s: float) -> int:
         nxt = (level + 1) % len(self.levels)
         again = " (the policy starts over)" if nxt == 0 else ""
         self.world.rec.event(self.env.now, "escalated", f"level {nxt + 1}",
-                             f"nobody acknowledged within {(timeout_s or 0) / 60:g} min of "
+                             f"nobody acknowledged within {timeout_s / 60:g} min of "
                              f"paging level {level + 1}; paging "
                              f"{', '.join(self.levels[nxt][0])}{again}")
         return nxt
