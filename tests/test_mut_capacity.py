@@ -1,0 +1,1 @@
+"""Mutation-killing tests for drsim.sim.capacity (filled in below)."""

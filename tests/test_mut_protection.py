@@ -1,0 +1,1 @@
+"""Mutation-killing tests for drsim.sim.protection (filled in below)."""

@@ -1,0 +1,131 @@
+"""The service rule, simulated: health across sites (and why not, in words), the nearest
+active site, the latency budget at its boundary, site capacity and priorities.
+
+Times are hours since the start unless said; every duration is fixed, so timelines follow
+from the disruptions by hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import parse
+
+from drsim.sim.engine import simulate
+
+H = 3600.0
+
+
+def hours(result, kinds):
+    return [(e.time_s / H, e.kind, e.subject, e.detail) for e in result.timeline
+            if e.kind in kinds]
+
+
+def spells(result, group="users"):
+    return [(i.start_s / H, None if i.end_s is None else i.end_s / H, i.what)
+            for i in result.intervals if i.subject == group]
+
+
+DEPS = """
+drsim: 1
+name: deps
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h, seed: 1}
+sites:
+  a: {components: {box: {count: 1, ttr: 1h}}}
+  b: {components: {box: {count: 2, needed: 2, ttr: 1h}}}
+  c: {components: {box: {count: 1, ttr: 1h}}}
+links:
+  a-b: {a: a, b: b}
+  c-b: {a: c, b: b}
+services:
+  dns: {active: [a, c]}
+  app: {active: [b], requires: [box], depends_on: [{service: dns, at: any}]}
+  web: {active: [b], depends_on: [app]}
+  auth: {active: [b], depends_on: [{service: dns, at: a}]}
+customers:
+  users: {count: 100, access: b, home: b, services: [web, auth]}
+disruptions:
+  - {id: cut-a, at: 1h, targets: [{link: a-b}], duration: 1h}
+  - {id: a-down, at: 3h, targets: [{site: a}], duration: 1h}
+  - {id: cut-c, at: 3h30m, targets: [{link: c-b}], duration: 30m}
+  - {id: box, at: 5h, targets: [{component: b.box, units: 1}], duration: 1h}
+  - {id: rot, at: 7h, targets: [{data: app, site: b}], until: repaired}
+"""
+
+
+def test_cross_site_and_same_site_dependencies_go_down_and_say_why():
+    r = simulate(parse(DEPS))
+    # 1h-2h a-b cut: dns at a (auth's) unreachable from b; app's `at: any` still has c.
+    # 3h-4h a down: auth again; from 3h30m c-b is cut too, so app (and web, which needs app
+    # at b) are down 3h30m-4h. 5h-6h one of b's two boxes down (needs 2): app and web.
+    # 7h app's data at b is corrupted (no restore: down to the end)
+    why_any = "needs dns at any (a: site a down; c: unreachable)"
+    assert hours(r, {"service_down", "service_up"}) == [
+        (1, "service_down", "auth@b", "needs dns at a (a: unreachable)"),
+        (2, "service_up", "auth@b", ""),
+        (3, "service_down", "dns@a", ""),
+        (3, "service_down", "auth@b", "needs dns at a (a: site a down)"),
+        (3.5, "service_down", "app@b", why_any),
+        (3.5, "service_down", "web@b", f"needs app here: {why_any}"),
+        (4, "service_up", "dns@a", ""), (4, "service_up", "app@b", ""),
+        (4, "service_up", "web@b", ""), (4, "service_up", "auth@b", ""),
+        (5, "service_down", "app@b", "box: 1 of 2 units up, needs 2"),
+        (5, "service_down", "web@b", "needs app here: box: 1 of 2 units up, needs 2"),
+        (6, "service_up", "app@b", ""), (6, "service_up", "web@b", ""),
+        (7, "service_down", "app@b", "its data at b corrupted, not yet restored"),
+        (7, "service_down", "web@b", "needs app here: its data at b corrupted, not yet "
+                                     "restored"),
+    ]
+    # basic service needs web and auth: down 1-2h, 3-4h, 5-6h and from 7h
+    assert [(s, e) for s, e, what in spells(r) if what == "basic"] == [
+        (1, 2), (3, 4), (5, 6), (7, None)]
+
+
+NEAREST = """
+drsim: 1
+name: nearest
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d, seed: 1}
+access_points: {pop: {}}
+sites: {a: {}, b: {}, c: {}}
+links:
+  pop-a: {a: pop, b: a, latency: 10ms}
+  pop-b: {a: pop, b: b, latency: LAT_B}
+  pop-c: {a: pop, b: c, latency: 20ms}
+services:
+  svc: {active: [a, b, c]BUDGET}
+customers:
+  users: {count: 100, access: pop, home: a, services: [svc]}
+disruptions:
+  - {id: a-down, at: 1h, targets: [{site: a}], duration: 2h}
+  - {id: cut-c, at: 2h, targets: [{link: pop-c}], duration: 2h}
+"""
+
+
+def nearest(lat_b: str = "30ms", budget: str = ""):
+    return simulate(parse(NEAREST.replace("LAT_B", lat_b).replace(
+        "BUDGET", f", latency_budget: {budget}" if budget else "")))
+
+
+def test_the_nearest_other_active_site_takes_over_then_the_next():
+    r = nearest()
+    # a down 1h-3h: c (20ms) is nearer than b (30ms), so users move to c (a stateless
+    # service: nothing lost); at 2h c is cut off and b takes over; at 3h a is back
+    assert hours(r, {"data_loss"}) == [(1, "data_loss", "svc", "failover a→c lost 0s of writes")]
+    assert spells(r) == [(1, 3, "full")]
+
+
+def test_without_a_path_a_site_ranks_last():
+    # b nearer than c now (15ms): b takes over; nothing reaches b when its link is cut too
+    r = simulate(parse(NEAREST.replace("LAT_B", "15ms").replace("BUDGET", "").replace(
+        "{link: pop-c}", "{link: pop-b}")))
+    # a down 1h-3h: b (15ms) first; at 2h b is cut off: its latency is unknown (ranked last),
+    # c serves until a is back at 3h; no outage
+    assert hours(r, {"data_loss"}) == [(1, "data_loss", "svc", "failover a→b lost 0s of writes")]
+    assert spells(r) == [(1, 3, "full")]
+
+
+@pytest.mark.parametrize(("budget", "out"), [("25ms", [(2, 3)]), ("30ms", []), ("19ms", [(1, 3)])])
+def test_latency_budget_exactly_at_the_path_latency_is_within_it(budget, out):
+    r = nearest(budget=budget)
+    # c at 20ms, b at 30ms. 25ms: c serves 1h-2h, b is too far once c is cut → out 2h-3h.
+    # 30ms: b is exactly at the budget, within it → no outage. 19ms: neither → out 1h-3h
+    assert [(s, e) for s, e, what in spells(r) if what == "svc"] == out
