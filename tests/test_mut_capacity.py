@@ -59,3 +59,30 @@ def test_pools_through_dependencies_and_pinned_components():
     ]
     # 100 customers × 2h + 60 × 1h
     assert r.metrics.customer_minutes_lost == (100 * 120 + 60 * 60)
+
+
+def test_the_reason_names_the_first_pool_too_small_not_one_exactly_full():
+    r = simulate(parse("""
+        drsim: 1
+        name: exact
+        simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d, seed: 1}
+        sites:
+          a:
+            components:
+              aa: {count: 1, serves: 100, ttr: 1h}
+              bb: {count: 2, needed: 1, serves: 50, ttr: 1h}
+        services:
+          s: {requires: [aa, bb], active: [a]}
+        customers:
+          h1: {count: 50, access: a, home: a, services: [s], priority: 1}
+          h2: {count: 50, access: a, home: a, services: [s], priority: 2}
+        disruptions:
+          - {id: unit, at: 1h, targets: [{component: a.bb, units: 1}], duration: 1h}
+    """))
+    # all up: aa 100 = 50 + 50, exactly full (fits), bb 100. 1h-2h bb 1 × 50: h1 fits, h2 →
+    # 100 > 50 out. aa (50 taken + 50 = 100, not more than 100) is not the reason; bb is
+    assert [(i.subject, i.start_s / H, i.end_s / H) for i in r.intervals if i.what == "s"] == [
+        ("h2", 1, 2)]
+    assert [e.detail for e in r.timeline if e.kind == "service_lost"] == [
+        "s (was at a); no room at a: bb 1 of 2 units up × 50 = 50 customers, 50 taken by "
+        "groups placed before it, h2 needs 50"]

@@ -129,3 +129,97 @@ def test_latency_budget_exactly_at_the_path_latency_is_within_it(budget, out):
     # c at 20ms, b at 30ms. 25ms: c serves 1h-2h, b is too far once c is cut → out 2h-3h.
     # 30ms: b is exactly at the budget, within it → no outage. 19ms: neither → out 1h-3h
     assert [(s, e) for s, e, what in spells(r) if what == "svc"] == out
+
+
+STANDBY = """
+drsim: 1
+name: standby
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
+sites:
+  a:
+    components:
+      pump: {count: 2, ttr: 2h, standby: {units: 1, mode: cold, switchover: 30m}}
+services:
+  svc: {requires: [pump], active: [a]}
+customers:
+  users: {count: 1, access: a, home: a, services: [svc]}
+disruptions:
+  - {id: hit, at: 1h, targets: [{component: a.pump, units: 1}], until: repaired}
+"""
+
+
+def test_a_standby_unit_put_in_service_brings_the_service_up_at_its_site():
+    r = simulate(parse(STANDBY))
+    # 1 of 2 pumps serves (the other is an idle standby): it fails at 1h, the standby is in
+    # service 30m later; nothing else changes at 1h30m, yet svc@a is up again then
+    assert hours(r, {"service_down", "service_up", "service_lost", "service_restored"}) == [
+        (1, "service_down", "svc@a", ""), (1, "service_lost", "users", "svc (was at a)"),
+        (1.5, "service_up", "svc@a", ""), (1.5, "service_restored", "users", "svc at a")]
+
+
+FAILBACK = """
+drsim: 1
+name: failback
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
+sites:
+  a: {components: {box: {count: 1, ttr: 3h}}}
+  b: {components: {box: {count: 1, ttr: 1h}}}
+access_points: {pop: {}}
+links:
+  pop-a: {a: pop, b: a}
+  pop-b: {a: pop, b: b}
+services:
+  db:
+    active: [a]
+    standby: {sites: [b], mode: cold}
+    replication: {mode: async, to: b, lag: 45s}
+  svc:
+    requires: [box]
+    depends_on: [db]
+    active: [a]
+    standby: {sites: [b], mode: cold}
+    replication: {mode: async, to: b, lag: 30s}
+customers:
+  g: {count: 10, access: pop, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  failover:
+    steps:
+      - id: switch
+        duration: 15m
+        effects: [{activate: {service: db, site: b}}, {activate: {service: svc, site: b}},
+                  {move: {to: b}}]
+  failback:
+    trigger: {after: failover}
+    steps:
+      - id: back
+        duration: 5m
+        requires: {site_healthy: [a]}
+        effects: [{move: {groups: all, to: home}}, {deactivate: {service: svc, site: b}},
+                  {deactivate: {service: db, site: b}}]
+disruptions:
+  - {id: fault, at: 1h, targets: [{component: a.box}], until: repaired}
+EXTRA
+"""
+
+
+def losses(result):
+    return [(x.service, x.from_site, x.to_site, x.failed_at_s / H, x.lost_s)
+            for x in result.losses]
+
+
+def test_a_failback_standing_down_a_service_and_its_dependency_together_loses_nothing():
+    r = simulate(parse(FAILBACK.replace("EXTRA", "")))
+    # failover at 1h15m loses svc's 30s lag (a failed at 1h). a's box is back at 4h; 'back'
+    # runs 4h-4h05m and stands svc and db down at b in the same step as the move: b could
+    # still run svc (its db included) up to that instant, so nothing more is lost
+    assert losses(r) == [("svc", "a", "b", 1, 30.0)]
+
+
+def test_a_standby_that_fails_at_the_instant_of_the_failback_loses_its_lag():
+    extra = "  - {id: b-box, at: 4h5m, targets: [{component: b.box}], until: repaired}"
+    r = simulate(parse(FAILBACK.replace("EXTRA", extra)))
+    # b's box fails at 4h05m as the move happens: b could not have run svc, so this is a
+    # failover off a failed site: the newest copy (b's replica, 30s behind) is what a gets
+    assert losses(r) == [("svc", "a", "b", 1, 30.0), ("svc", "b", "a", 4 + 5 / 60, 30.0)]
+    assert hours(r, {"data_loss"})[-1][3] == "failover b→a lost 30s of writes"
