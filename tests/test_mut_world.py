@@ -223,3 +223,47 @@ def test_a_standby_that_fails_at_the_instant_of_the_failback_loses_its_lag():
     # failover off a failed site: the newest copy (b's replica, 30s behind) is what a gets
     assert losses(r) == [("svc", "a", "b", 1, 30.0), ("svc", "b", "a", 4 + 5 / 60, 30.0)]
     assert hours(r, {"data_loss"})[-1][3] == "failover b→a lost 30s of writes"
+
+
+NESTED = """
+drsim: 1
+name: nested
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h, seed: 1}
+sites:
+  a: {components: {box: {count: 1, ttr: 1h}}}
+  b: {}
+  c: {}
+links:
+  a-b: {a: a, b: b}
+  a-c: {a: a, b: c}
+services:
+  resolver: {active: [a], requires: [box]}
+  dns: {active: [a], depends_on: [resolver]}
+  auth: {active: [b, c], depends_on: [{service: dns, at: a}]}
+customers:
+  users: {count: 100, access: b, home: b, services: [auth]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  drain:
+    trigger: detected
+    steps:
+      - {id: off, duration: 90m, effects: [{deactivate: {service: auth, site: c}}]}
+disruptions:
+  - {id: box, at: 1h, targets: [{component: a.box}], duration: 1h}
+"""
+
+
+def test_a_remote_dependency_down_for_its_own_dependency_and_a_site_stood_down():
+    r = simulate(parse(NESTED))
+    # 1h-2h a.box down: resolver down at a, so dns (same-site dependency) too, so auth at b
+    # and c (dns needed at a). The runbook starts at 1h and stands auth down at c at 2h30m,
+    # after everything came back at 2h. Only auth has a cross-site dependency: only its
+    # changes say why
+    why = "needs dns at a (a: needs resolver here: box: 0 of 1 units up, needs 1)"
+    assert hours(r, {"service_down", "service_up"}) == [
+        (1, "service_down", "resolver@a", ""), (1, "service_down", "dns@a", ""),
+        (1, "service_down", "auth@b", why), (1, "service_down", "auth@c", why),
+        (2, "service_up", "resolver@a", ""), (2, "service_up", "dns@a", ""),
+        (2, "service_up", "auth@b", ""), (2, "service_up", "auth@c", ""),
+        (2.5, "service_down", "auth@c", "not active here")]
+
