@@ -17,7 +17,7 @@ H, M = 3600.0, 60.0
 BASE = """
 drsim: 1
 name: failover-loss
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
+simulation: {start: "2026-03-10T00:00", timezone: TZ, horizon: 1d}
 sites: {a: {}, b: {}, c: {}, vault: {}}
 access_points: {pop: {}}
 links:
@@ -55,6 +55,11 @@ BROKEN = ("      - {id: hourly, kind: snapshot, schedule: {every: 1h}, at: vault
 # one is yesterday's, 24h30m = 88200 s old
 
 
+def failover(tiers: list[str], extra: str = "", tz: str = "UTC"):
+    return simulate(parse(BASE.replace("TIERS", "\n".join(tiers)).replace("EXTRA", extra)
+                          .replace("TZ", tz)))
+
+
 @pytest.mark.parametrize(("tiers", "extra", "lost", "how"), [
     # the async replica at b is the newest copy: 45 s behind
     ([REPLICA_B, NIGHTLY], "", 45, " (from replica-b)"),
@@ -69,8 +74,99 @@ BROKEN = ("      - {id: hourly, kind: snapshot, schedule: {every: 1h}, at: vault
 ])
 def test_failover_loss_comes_from_the_newest_usable_copy_and_says_which(tiers, extra, lost,
                                                                         how):
-    r = simulate(parse(BASE.replace("TIERS", "\n".join(tiers)).replace("EXTRA", extra)))
+    r = failover(tiers, extra)
     assert [(x.from_site, x.to_site, x.failed_at_s, x.lost_s) for x in r.losses] == [
         ("a", "b", 2.5 * H, lost)]
     assert [(e.time_s, e.detail) for e in r.timeline if e.kind == "data_loss"] == [
         (2.5 * H + 10 * M, f"failover a→b lost {lost}s of writes{how}")]
+
+
+def snap(schedule: str, takes: str = "") -> list[str]:
+    return [f"      - {{id: snap, kind: snapshot, schedule: {schedule}, at: vault{takes}}}"]
+
+
+@pytest.mark.parametrize(("tier", "tz", "lost"), [
+    # every 1h taking 40m: the 2h copy is done only at 2h40m, the 1h one at 1h40m: 1h30m old
+    (snap("{every: 1h}", ", takes: 40m"), "UTC", 1.5 * H),
+    # every 6h taking 7h: the only copy (0h) is done at 7h: none finished, all 9000 s lost
+    (snap("{every: 6h}", ", takes: 7h"), "UTC", 2.5 * H),
+    # a copy at 02:30 that takes no time holds everything up to the failure at 02:30
+    (snap("{at: '02:30'}"), "UTC", 0.0),
+    # clock times are local: 02:00 in Berlin is 2h after the 00:00 (Berlin) start
+    (snap("{at: '02:00'}"), "Europe/Berlin", 30 * M),
+])
+def test_scheduled_copies_at_their_boundaries(tier, tz, lost):
+    r = failover(tier, tz=tz)
+    assert [(x.failed_at_s, x.lost_s) for x in r.losses] == [(2.5 * H, lost)]
+
+
+RESTORE = """
+drsim: 1
+name: restore
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
+sites: {a: {}, b: {}, c: {}, vault: {}}
+links:
+  a-b: {a: a, b: b, bandwidth: 10Gbps}
+  a-vault: {a: a, b: vault, bandwidth: 1Gbps}
+  a-c: {a: a, b: c}
+services:
+  db:
+    active: ACTIVE
+    data_size: 450GB
+    protection:
+      - {id: local, kind: snapshot, schedule: {every: 6h}, at: a}
+      - {id: broken, kind: snapshot, schedule: {every: 1h}, at: vault, unusable: 1}
+  web: {active: [c]}
+customers:
+  g: {count: 10, access: a, home: a, services: [db]}
+  h: {count: 10, access: c, home: c, services: [web]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  recover:
+    steps:
+      - {id: restore, duration: 10m, effects: [{restore: {service: db, to: a}}]}
+disruptions:
+  - FAULT
+"""
+WIPE = "{id: wipe, at: 2h30m, targets: [{data: db, site: a}], until: repaired}"
+
+
+def restore(active: str = "[a]", fault: str = WIPE):
+    return simulate(parse(RESTORE.replace("ACTIVE", active).replace("FAULT", fault)))
+
+
+def said(result, kind):
+    return [(e.time_s, e.detail) for e in result.timeline if e.kind == kind]
+
+
+def test_a_restore_from_a_copy_at_the_target_itself_takes_no_transfer_time():
+    r = restore()
+    # newest first: broken's 02:00 copy (30m old) is unusable, found after 0 s (no
+    # discovery time given); local's 00:00 copy sits at a itself: no network, no restore
+    # speed given, so it takes no time. The step is its 10 minutes: 2h30m → 2h40m
+    assert [(s.start_s, s.end_s, s.outcome) for s in r.steps] == [(2.5 * H, 2.5 * H + 10 * M,
+                                                                   "ok")]
+    assert said(r, "restored") == [(2.5 * H + 10 * M, "data at a from local at a; passed over "
+                                                      "broken: copy found unusable after 0s")]
+    assert said(r, "data_loss") == [(2.5 * H + 10 * M, "restore to a from local lost 9000s of "
+                                                       "writes")]
+
+
+def test_a_restore_from_a_healthy_active_site_copies_live_data_and_loses_nothing():
+    c_down = "{id: c-down, at: 2h30m, targets: [{site: c}], duration: 1h}"
+    r = restore(active="[a, b]", fault=f"{WIPE}\n  - {c_down}")
+    # g is served at b (active-active) so only c's failure declares the incident at 2h30m.
+    # b serves whole data: 450e9 B × 8 over the 10 Gbps a-b link = 360 s after the 10 min step
+    assert [(s.start_s, s.end_s) for s in r.steps] == [(2.5 * H, 2.5 * H + 10 * M + 360)]
+    assert said(r, "restored") == [(2.5 * H + 10 * M + 360,
+                                    "data at a from the live copy at b (nothing lost)")]
+    assert [d for _, d in said(r, "data_loss") if d.startswith("restore")] == []
+
+
+def test_a_restore_over_healthy_data_books_no_loss():
+    r = restore(fault="{id: c-down, at: 2h30m, targets: [{site: c}], duration: 1h}")
+    # web's site fails, which declares the incident; the runbook restores db to a, where
+    # its data is whole: the copy used (local, as above) overwrites live data: nothing lost
+    assert said(r, "restored") == [(2.5 * H + 10 * M, "data at a from local at a; passed over "
+                                                      "broken: copy found unusable after 0s")]
+    assert r.losses == ()

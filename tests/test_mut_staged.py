@@ -65,8 +65,10 @@ def test_batches_of_three_and_a_last_short_batch_bring_units_back():
     # all 7 servers are needed (needed defaults to count): users are back when the last is
     assert [(o.start_s, o.end_s) for o in r.outages] == [(1 * H, 4 * H)]
     (step,) = r.steps
-    assert (step.start_s, step.end_s, step.outcome, step.who) == (
-        1 * H, 4 * H, "ok", ("eng#1", "eng#2", "eng#3"))
+    assert (step.start_s, step.end_s, step.outcome, step.who, step.attempts) == (
+        1 * H, 4 * H, "ok", ("eng#1", "eng#2", "eng#3"), 1)
+    assert {e.subject for e in r.timeline
+            if e.kind in ("batch_done", "step_start")} == {"rebuild.reimage"}
 
 
 def test_fewer_units_than_workers_use_only_as_many_workers_and_batch_once():
