@@ -116,6 +116,7 @@ services:
     protection:
       - {id: local, kind: snapshot, schedule: {every: 6h}, at: a}
       - {id: broken, kind: snapshot, schedule: {every: 1h}, at: vault, unusable: 1}
+      - {id: slow, kind: backup, schedule: {every: 12h}, takes: 13h, at: vault}
   web: {active: [c]}
 customers:
   g: {count: 10, access: a, home: a, services: [db]}
@@ -124,15 +125,16 @@ detection: {interval: 1m, failed_checks: 1}
 runbooks:
   recover:
     steps:
-      - {id: restore, duration: 10m, effects: [{restore: {service: db, to: a}}]}
+      - {id: restore, duration: 10m, effects: [{restore: {service: db, to: a, from: FROM}}]}
 disruptions:
   - FAULT
 """
 WIPE = "{id: wipe, at: 2h30m, targets: [{data: db, site: a}], until: repaired}"
 
 
-def restore(active: str = "[a]", fault: str = WIPE):
-    return simulate(parse(RESTORE.replace("ACTIVE", active).replace("FAULT", fault)))
+def restore(active: str = "[a]", fault: str = WIPE, order: str = "null"):
+    return simulate(parse(RESTORE.replace("ACTIVE", active).replace("FAULT", fault)
+                          .replace("FROM", order)))
 
 
 def said(result, kind):
@@ -170,3 +172,56 @@ def test_a_restore_over_healthy_data_books_no_loss():
     assert said(r, "restored") == [(2.5 * H + 10 * M, "data at a from local at a; passed over "
                                                       "broken: copy found unusable after 0s")]
     assert r.losses == ()
+
+
+@pytest.mark.parametrize(("order", "detail"), [
+    # slow's 00:00 copy is done only at 13h; broken is unusable: both named, in order
+    ("[slow, broken, local]", "data at a from local at a; passed over slow: no finished copy "
+                              "before the failure, broken: copy found unusable after 0s"),
+    ("[local]", "data at a from local at a"),
+])
+def test_a_restore_names_every_copy_it_passed_over(order, detail):
+    r = restore(order=order)
+    assert said(r, "restored") == [(2.5 * H + 10 * M, detail)]
+
+
+def test_a_restore_after_a_site_failure_counts_from_the_failure_not_the_restore():
+    r = simulate(parse("""
+        drsim: 1
+        name: site-failure
+        simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
+        sites: {a: {}, b: {}, vault: {}}
+        access_points: {pop: {}}
+        links:
+          pop-a: {a: pop, b: a}
+          pop-b: {a: pop, b: b}
+          b-vault: {a: b, b: vault, bandwidth: 10Gbps}
+        services:
+          db:
+            active: [a]
+            standby: {sites: [b]}
+            data_size: 450GB
+            protection:
+              - {id: hourly, kind: snapshot, schedule: {every: 1h}, at: vault}
+        customers:
+          g: {count: 10, access: pop, home: a, services: [db]}
+        detection: {interval: 1m, failed_checks: 1}
+        runbooks:
+          recover:
+            steps:
+              - {id: prep, duration: 10m}
+              - id: restore
+                after: [prep]
+                duration: 10m
+                effects: [{restore: {service: db, to: b}}, {activate: {service: db, site: b}},
+                          {move: {to: b}}]
+        disruptions:
+          - {id: fire, at: 2h30m, targets: [{site: a}], duration: 20h}
+    """))
+    # a fails at 2h30m; prep 2h30m-2h40m; the restore plans at 2h40m but writes stopped at
+    # 2h30m: the 02:00 snapshot is 30m = 1800 s old. 450e9 B × 8 / 10 Gbps = 360 s:
+    # done at 2h40m + 10m + 360 s
+    assert [(x.from_site, x.to_site, x.failed_at_s, x.lost_s) for x in r.losses] == [
+        ("a", "b", 2.5 * H, 1800.0)]
+    assert said(r, "data_loss") == [(2.5 * H + 20 * M + 360,
+                                     "restore to b from hourly lost 1800s of writes")]
