@@ -225,3 +225,26 @@ def test_a_restore_after_a_site_failure_counts_from_the_failure_not_the_restore(
         ("a", "b", 2.5 * H, 1800.0)]
     assert said(r, "data_loss") == [(2.5 * H + 20 * M + 360,
                                      "restore to b from hourly lost 1800s of writes")]
+
+
+def test_discovery_and_restore_times_come_from_their_own_named_streams():
+    from drsim.sim.streams import Streams
+
+    text = RESTORE.replace("ACTIVE", "[a]").replace("FAULT", WIPE).replace("FROM", "null")
+    text = text.replace("at: vault, unusable: 1}",
+                        "at: vault, unusable: 1, discovery: {exponential: {mean: 20m}}}")
+    text = text.replace("schedule: {every: 6h}, at: a}",
+                        "schedule: {every: 6h}, at: a, restore: {duration: "
+                        "{exponential: {mean: 1h}}}}")
+    sc = parse(text)
+    r = simulate(sc, seed=7, trial=2)
+    # each random time of a tier is drawn from the stream named after the service, the tier
+    # and what is drawn, so adding a tier or a service never moves another one's draws
+    tiers = {t.id: t for t in sc.services["db"].protection}
+    streams = Streams(7, 2)
+    found = tiers["broken"].discovery.sample(streams("protection:db.broken.discovery"))
+    restored = tiers["local"].restore.duration.sample(streams("protection:db.local.restore"))
+    assert 0 < found and 0 < restored
+    assert r.steps[0].end_s - r.steps[0].start_s == pytest.approx(10 * M + found + restored,
+                                                                  abs=1e-6)
+    assert said(r, "restored")[0][1].endswith(f"copy found unusable after {found:.0f}s")
