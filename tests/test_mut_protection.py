@@ -88,6 +88,8 @@ def snap(schedule: str, takes: str = "") -> list[str]:
 @pytest.mark.parametrize(("tier", "tz", "lost"), [
     # every 1h taking 40m: the 2h copy is done only at 2h40m, the 1h one at 1h40m: 1h30m old
     (snap("{every: 1h}", ", takes: 40m"), "UTC", 1.5 * H),
+    # taking 2h: the 2h and 1h copies are unfinished (4h, 3h), the 0h one done at 2h
+    (snap("{every: 1h}", ", takes: 2h"), "UTC", 2.5 * H),
     # every 6h taking 7h: the only copy (0h) is done at 7h: none finished, all 9000 s lost
     (snap("{every: 6h}", ", takes: 7h"), "UTC", 2.5 * H),
     # a copy at 02:30 that takes no time holds everything up to the failure at 02:30
@@ -152,6 +154,8 @@ def test_a_restore_from_a_copy_at_the_target_itself_takes_no_transfer_time():
                                                       "broken: copy found unusable after 0s")]
     assert said(r, "data_loss") == [(2.5 * H + 10 * M, "restore to a from local lost 9000s of "
                                                        "writes")]
+    assert [(e.time_s, e.subject, e.detail) for e in r.timeline if e.kind == "data_corrupted"
+            ] == [(2.5 * H, "db@a", "wipe: unhealthy there until its data is restored")]
 
 
 def test_a_restore_from_a_healthy_active_site_copies_live_data_and_loses_nothing():
@@ -248,3 +252,33 @@ def test_discovery_and_restore_times_come_from_their_own_named_streams():
     assert r.steps[0].end_s - r.steps[0].start_s == pytest.approx(10 * M + found + restored,
                                                                   abs=1e-6)
     assert said(r, "restored")[0][1].endswith(f"copy found unusable after {found:.0f}s")
+
+
+@pytest.mark.parametrize(("tiers", "name"), [
+    ("    replication: {mode: async, to: b, lag: {exponential: {mean: 1m}}}\n",
+     "replication:db"),
+    ("    protection:\n      - {id: rb, kind: replica, mode: async, at: b, "
+     "lag: {exponential: {mean: 1m}}}\n", "protection:db.rb.lag"),
+])
+def test_a_replica_lag_is_drawn_from_its_named_stream(tiers, name):
+    from drsim.sim.streams import Streams
+
+    sc = parse(BASE.replace("    protection:\nTIERS\n", tiers).replace("EXTRA", "")
+               .replace("TZ", "UTC"))
+    r = simulate(sc, seed=5, trial=1)
+    # the legacy `replication` keeps its old stream; a protection tier has its own
+    (tier,) = sc.services["db"].tiers
+    lag = tier.lag.sample(Streams(5, 1)(name))
+    assert [(x.failed_at_s, x.lost_s) for x in r.losses] == [(2.5 * H, lag)]
+
+
+@pytest.mark.parametrize(("taken", "tz", "lost"), [
+    # taken at 02:00 local (Berlin: 2h after the start), done 02:15: 30 minutes old
+    ("2026-03-10T02:00", "Europe/Berlin", 30 * M),
+    # taken at 02:20, done 02:35, after the failure at 02:30: no copy, all 9000 s lost
+    ("2026-03-10T02:20", "UTC", 2.5 * H),
+])
+def test_an_adhoc_copy_counts_in_local_time_once_finished(taken, tz, lost):
+    r = failover([f"      - {{id: pre, kind: adhoc, taken_at: '{taken}', takes: 15m, "
+                  "at: vault}"], tz=tz)
+    assert [(x.failed_at_s, x.lost_s) for x in r.losses] == [(2.5 * H, lost)]

@@ -162,14 +162,15 @@ drsim: 1
 name: failback
 simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
 sites:
-  a: {components: {box: {count: 1, ttr: 3h}}}
-  b: {components: {box: {count: 1, ttr: 1h}}}
+  a: {components: {box: {count: 1, ttr: 3h}, disk: {count: 1, ttr: 1h}}}
+  b: {ttr: 1h, components: {box: {count: 1, ttr: 1h}, disk: {count: 1, ttr: 1h}}}
 access_points: {pop: {}}
 links:
   pop-a: {a: pop, b: a}
   pop-b: {a: pop, b: b}
 services:
   db:
+    requires: [disk]
     active: [a]
     standby: {sites: [b], mode: cold}
     replication: {mode: async, to: b, lag: 45s}
@@ -216,11 +217,13 @@ def test_a_failback_standing_down_a_service_and_its_dependency_together_loses_no
     assert losses(r) == [("svc", "a", "b", 1, 30.0)]
 
 
-def test_a_standby_that_fails_at_the_instant_of_the_failback_loses_its_lag():
-    extra = "  - {id: b-box, at: 4h5m, targets: [{component: b.box}], until: repaired}"
+@pytest.mark.parametrize("target", ["{component: b.box}", "{component: b.disk}", "{site: b}"])
+def test_a_standby_that_fails_at_the_instant_of_the_failback_loses_its_lag(target):
+    extra = f"  - {{id: b-down, at: 4h5m, targets: [{target}], until: repaired}}"
     r = simulate(parse(FAILBACK.replace("EXTRA", extra)))
-    # b's box fails at 4h05m as the move happens: b could not have run svc, so this is a
-    # failover off a failed site: the newest copy (b's replica, 30s behind) is what a gets
+    # b's box (svc's), its disk (db's, which svc needs there) or b itself fails at 4h05m
+    # as the move happens: b could not have run svc, so this is a failover off a failed
+    # site: the newest copy (b's replica, 30s behind) is what a gets
     assert losses(r) == [("svc", "a", "b", 1, 30.0), ("svc", "b", "a", 4 + 5 / 60, 30.0)]
     assert hours(r, {"data_loss"})[-1][3] == "failover b→a lost 30s of writes"
 
@@ -267,3 +270,41 @@ def test_a_remote_dependency_down_for_its_own_dependency_and_a_site_stood_down()
         (2, "service_up", "auth@b", ""), (2, "service_up", "auth@c", ""),
         (2.5, "service_down", "auth@c", "not active here")]
 
+
+
+CACHED = """
+drsim: 1
+name: cached
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h, seed: 1}
+sites:
+  a: {components: {box: {count: 1, ttr: 40h}}}
+  b: {components: {box: {count: 1, ttr: 1h}}}
+access_points: {pop: {}}
+links:
+  pop-a: {a: pop, b: a}
+  pop-b: {a: pop, b: b}
+services:
+  svc: {requires: [box], active: [a], standby: {sites: [b], mode: cold}}
+customers:
+  users: {count: 100, access: pop, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  failover:
+    trigger: detected
+    steps:
+      - {id: up, duration: 0s, effects: [{activate: {service: svc, site: b}}]}
+      - {id: move, after: [up], duration: 10m, effects: [{move: {to: b}}]}
+disruptions:
+  - {id: fault, at: 1h, targets: [{component: a.box}], until: repaired}
+  - {id: rot, at: 2h, targets: [{data: svc, site: a}], until: repaired}
+"""
+
+
+def test_a_corruption_at_a_site_nobody_uses_changes_no_service():
+    r = simulate(parse(CACHED))
+    # a.box fails at 1h (back at 41h, past the horizon): svc is activated at b at once and
+    # users moved there at 1h10m. a's data is corrupted at 2h: a serves nobody, users stay
+    # at b (the service rule is recomputed: the same failed elements, a new placement)
+    assert [(s, e) for s, e, what in spells(r) if what == "svc"] == [(1, 1 + 10 / 60)]
+    assert hours(r, {"data_corrupted"}) == [
+        (2, "data_corrupted", "svc@a", "rot: unhealthy there until its data is restored")]
