@@ -275,6 +275,8 @@ def test_a_replica_lag_is_drawn_from_its_named_stream(tiers, name):
 @pytest.mark.parametrize(("taken", "tz", "lost"), [
     # taken at 02:00 local (Berlin: 2h after the start), done 02:15: 30 minutes old
     ("2026-03-10T02:00", "Europe/Berlin", 30 * M),
+    # taken at 02:15, done 02:30, exactly at the failure: usable, 15 minutes old
+    ("2026-03-10T02:15", "UTC", 15 * M),
     # taken at 02:20, done 02:35, after the failure at 02:30: no copy, all 9000 s lost
     ("2026-03-10T02:20", "UTC", 2.5 * H),
 ])
