@@ -284,3 +284,18 @@ def test_an_adhoc_copy_counts_in_local_time_once_finished(taken, tz, lost):
     r = failover([f"      - {{id: pre, kind: adhoc, taken_at: '{taken}', takes: 15m, "
                   "at: vault}"], tz=tz)
     assert [(x.failed_at_s, x.lost_s) for x in r.losses] == [(2.5 * H, lost)]
+
+
+def test_the_discovery_times_of_several_broken_copies_add_up():
+    text = RESTORE.replace("ACTIVE", "[a]").replace("FAULT", WIPE).replace(
+        "FROM", "[broken, broken2, local]")
+    text = text.replace("at: vault, unusable: 1}", "at: vault, unusable: 1, discovery: 20m}\n"
+                        "      - {id: broken2, kind: snapshot, schedule: {every: 2h}, "
+                        "at: vault, unusable: 1, discovery: 10m}")
+    r = simulate(parse(text))
+    # 10 min step + 20 min to find broken's copy bad + 10 min for broken2's; local (at a
+    # itself) restores at once: 2h30m → 3h10m
+    assert [(s.start_s, s.end_s) for s in r.steps] == [(2.5 * H, 2.5 * H + 40 * M)]
+    assert said(r, "restored") == [(2.5 * H + 40 * M, (
+        "data at a from local at a; passed over broken: copy found unusable after 1200s, "
+        "broken2: copy found unusable after 600s"))]
