@@ -308,3 +308,43 @@ def test_a_corruption_at_a_site_nobody_uses_changes_no_service():
     assert [(s, e) for s, e, what in spells(r) if what == "svc"] == [(1, 1 + 10 / 60)]
     assert hours(r, {"data_corrupted"}) == [
         (2, "data_corrupted", "svc@a", "rot: unhealthy there until its data is restored")]
+
+
+OVERLAP = """
+drsim: 1
+name: overlap
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h, seed: 1}
+sites:
+  a: {components: {box: {count: 2, needed: 1, ttr: 1h}}}
+services:
+  svc: {requires: [box], active: [a]}
+customers:
+  users: {count: 100, access: a, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  check:
+    trigger: detected
+    steps:
+      - {id: whole, duration: 0s, requires: {site_healthy: [a]}}
+disruptions:
+  - {id: s1, at: 1h, targets: [{site: a}], duration: 2h}
+  - {id: s2, at: 2h, targets: [{site: a}], duration: 2h}
+  - {id: u1, at: 30m, targets: [{component: a.box, units: 1}], duration: 6h}
+  - {id: u2, at: 5h, targets: [{component: a.box, units: 1}], duration: 1h}
+"""
+
+
+def test_overlapping_hits_count_until_the_last_one_ends():
+    r = simulate(parse(OVERLAP))
+    # a is hit 1h-3h and 2h-4h: down 1h-4h. One box out 30m-6h30m, the other 5h-6h: both
+    # out (below needed 1) 5h-6h. The site is whole only at 6h30m: the step runs then, and
+    # the incident (from 1h, customers back 4h-5h) ends only then
+    assert hours(r, {"site_down", "site_up", "component_down", "component_up"}) == [
+        (0.5, "component_down", "a.box", "1 of 2 units down (u1)"),
+        (1, "site_down", "a", ""), (4, "site_up", "a", ""),
+        (5, "component_down", "a.box", "2 of 2 units down (u2)"),
+        (6, "component_up", "a.box", "fault cleared; 1 units still down"),
+        (6.5, "component_up", "a.box", "fault cleared")]
+    assert [(s, e) for s, e, what in spells(r) if what == "svc"] == [(1, 4), (5, 6)]
+    assert [(s.step, s.start_s / H) for s in r.steps] == [("whole", 6.5)]
+    assert [t for t, kind, _, _ in hours(r, {"incident_start", "incident_end"})] == [1, 6.5]
