@@ -14,7 +14,7 @@ def service_up(world: World, spec: str) -> bool:
     """'svc': healthy at some site where it is active; 'svc@site': healthy at that site."""
     svc, _, site = spec.partition("@")
     if site:
-        return site in world.active[svc] and world.healthy_at.get((svc, site), False)
+        return site in world.active[svc] and world.healthy_at[svc, site]
     return world.served_somewhere(svc)
 
 

@@ -244,7 +244,7 @@ def plan_restore(world: World, svc: str, target: str, order: list[str] | None) -
     first (loses nothing), else the first usable tier (`order`, or newest write first)."""
     down = world.down_set()
     live = sorted(s for s in world.active[svc]
-                  if s != target and world.healthy_at.get((svc, s), False))
+                  if s != target and world.healthy_at[svc, s])
     failed_s, failed_site = failure_of(world, svc, target)
     plan = RestorePlan(svc, target, failed_s, failed_site, None, None,
                        overwrites_live=world.healthy_at.get((svc, target), False))

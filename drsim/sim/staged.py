@@ -49,7 +49,7 @@ class StagedWork:
     def run(self) -> Generator[simpy.Event, object, Result]:
         procs = [self.env.process(self.work_units(w + 1)) for w in range(self.workers())]
         yield simpy.AllOf(self.env, procs)
-        start_s = min(self.started_s, default=self.env.now)
+        start_s = min(self.started_s)  # workers() ≥ 1: someone started
         return start_s, tuple(self.who), True, 1
 
     def work_units(self, worker: int) -> Generator[simpy.Event, object, None]:

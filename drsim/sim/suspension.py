@@ -42,6 +42,6 @@ class Suspension:
         w = self.world
         for (site, cid), actor in self.actors.items():
             down = [s for s in self.watch[site, cid]
-                    if site in w.active[s] and not w.healthy_at.get((s, site), True)]
+                    if site in w.active[s] and not w.healthy_at[s, site]]
             actor.suspend(bool(down), ", ".join(f"{s}@{site} down" for s in down)
                           or "services needing it are up")

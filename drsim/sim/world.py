@@ -225,8 +225,7 @@ class World:
 
     def served_somewhere(self, svc: str) -> bool:
         """Whether `svc` is healthy at some site where it is placed."""
-        return any(self.healthy_at.get((svc, s), s in self.active[svc])
-                   for s in self.places[svc])
+        return any(self.healthy_at[svc, s] for s in self.places[svc])  # set from the start
 
     def site_open(self, site: str) -> bool:
         """Whether staff can enter `site` (its access is not closed)."""
@@ -288,7 +287,7 @@ class World:
         if broken:
             c = self.sc.sites[site].components[broken[0]]
             idle = self.units_idle.get((site, broken[0]), 0)  # up, but not serving
-            up = c.count - self.units_down.get((site, broken[0]), 0) - idle
+            up = c.count - self.units_down[site, broken[0]] - idle
             spare = f" ({idle} idle standby not in service)" if idle else ""
             return f"{broken[0]}: {up} of {c.count} units up, needs {c.k}{spare}"
         dep = next(d for d in s.depends_on if not self._dependency_ok(d, site, memo))
