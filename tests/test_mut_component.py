@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import parse
+from reference_streams import stream
 
 from drsim.sim.engine import simulate
 
@@ -168,12 +169,6 @@ def test_a_failed_switchover_is_recorded_and_the_unit_goes_to_repair():
         (1.75 * H, "repaired; 1 units still down"), (2.25 * H, "repaired")]
 
 
-def stream(seed: int, name: str):
-    """The generator drsim gives the named source in trial 0 (an independent reference)."""
-    import numpy as np
-
-    from drsim.sim.streams import stable_key
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, stable_key(name))))
 
 
 def test_switchover_success_is_drawn_from_the_switchover_stream():

@@ -3,12 +3,11 @@ links hit until repaired, staff-access closures, and cascades (text and streams 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from conftest import parse
+from reference_streams import stream
 
 from drsim.sim.engine import simulate
-from drsim.sim.streams import stable_key
 
 H, M = 3600.0, 60.0
 
@@ -54,9 +53,6 @@ def test_a_fault_at_the_start_instant_strikes():
     assert r.metrics.groups["users"].downtime_s == 1 * H
 
 
-def stream(seed: int, name: str) -> np.random.Generator:
-    """The generator drsim gives the named source in trial 0 (an independent reference)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, stable_key(name))))
 
 
 def test_a_drawn_offset_and_duration_come_from_the_disruption_stream():
