@@ -86,6 +86,19 @@ def test_preconditions_retries_fallback_and_verdicts():
         ("fo", "s3", 1.5 * H + 13 * M, 1.5 * H + 20 * M, "fallback ok", 1, 0.0),
         ("back", "home", 6 * H, 6 * H + 4 * M, "ok", 1, 4 * H + 10 * M)]  # ready at 1h50
     assert [s.who for s in r.steps] == [(), (), (), (), (), (), ()]  # nobody needed
+    # a step that runs is framed by step_start and step_end (its outcome) at the times above;
+    # d2 (skipped) and w (gave up before an attempt) never start, so they have neither
+    assert events(r, "step_start", "step_end") == [
+        (1 * H, "step_start", "doomed.d1", ""),
+        (1 * H + 3 * M, "step_end", "doomed.d1", "failed"),
+        (1.5 * H, "step_start", "fo.s1", ""),
+        (1.5 * H + 10 * M, "step_end", "fo.s1", "ok"),
+        (1.5 * H + 10 * M, "step_start", "fo.s2", ""),
+        (1.5 * H + 13 * M, "step_end", "fo.s2", "failed"),
+        (1.5 * H + 13 * M, "step_start", "fo.s3", ""),
+        (1.5 * H + 20 * M, "step_end", "fo.s3", "fallback ok"),
+        (6 * H, "step_start", "back.home", ""),
+        (6 * H + 4 * M, "step_end", "back.home", "ok")]
     assert events(r, "step_waiting") == [
         (1 * H, "step_waiting", "fo.s1", "waits for link a-b up"),
         (1 * H, "step_waiting", "maint.w", "waits for maintenance window night"),
@@ -197,3 +210,42 @@ def test_staged_batches_rebuild_and_keep_a_cancellable_runbook_going():
         assert (verify.start_s, verify.end_s, verify.outcome) == (
             pytest.approx(t2), pytest.approx(t2 + 5 * M), "ok")
         assert r.metrics.groups["users"].downtime_s == pytest.approx(sum(u))
+
+
+DRAWS = """
+drsim: 1
+name: draws
+simulation: {start: "2026-03-10T09:00", timezone: UTC, horizon: 1d, seed: 11}
+sites:
+  a: {components: {box: {count: 1, ttr: 20h}}}
+services:
+  svc: {requires: [box], active: [a]}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  rb:
+    steps:
+      - {id: p, duration: {uniform: {low: 0s, high: 1h}}, success: 100%, discovery: 1m}
+      - {id: q, after: [p], duration: 10m, success: 50%, retries: 5}
+disruptions:
+  - {id: f, at: 1h, targets: [{component: a.box}], until: repaired}
+"""
+
+
+def test_which_draws_a_step_takes_success_duration_and_retries():
+    from reference_streams import stream
+
+    r = simulate(parse(DRAWS))
+    got = {s.step: s for s in r.steps}
+    # the runbook starts at the 1h alert (no delays). p is sure to succeed, so it draws no
+    # success: its duration is the first draw of its stream, uniform on [0, 1h)
+    p_s = stream(11, "step:rb.p").uniform(0, H)
+    assert (got["p"].start_s, got["p"].end_s, got["p"].outcome) == (H, H + p_s, "ok")
+    # q succeeds at the first attempt k whose draw is below 0.5; each attempt takes 10m, and
+    # a fixed duration draws nothing
+    u = stream(11, "step:rb.q").random(6)
+    k = next(i for i, x in enumerate(u, 1) if x < 0.5)
+    assert (got["q"].start_s, got["q"].end_s) == (H + p_s, H + p_s + k * 10 * M)
+    assert (got["q"].outcome, got["q"].attempts) == ("ok", k)
+    assert k > 1  # seed 11 makes q fail at least once: the retries are exercised
