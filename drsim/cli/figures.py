@@ -41,9 +41,14 @@ KINDS = (*DISTRIBUTIONS, *DRILL_KINDS)
 IMAGE_FORMATS = ("png", "svg", "pdf")
 
 
+def figure_kind(kind: str | None, source: Path) -> str:
+    """The figure kind drawn: --kind, else the default for the source (a results folder's
+    rto-cdf, a scenario's timeline)."""
+    return kind or ("rto-cdf" if source.is_dir() else "timeline")
+
+
 def _kind(p: Any) -> str:
-    """The figure kind drawn: --kind, else the default for the source."""
-    return str(p["kind"] or ("rto-cdf" if Path(p["source"]).is_dir() else "timeline"))
+    return figure_kind(p["kind"], Path(p["source"]))
 
 
 DISTRIBUTION = Mode("to a results folder's distribution kinds (" + ", ".join(DISTRIBUTIONS)
@@ -93,7 +98,7 @@ def plot(
     with handle_errors(debug):
         fmt = image_format(out)
         folder = source.is_dir()
-        kind = kind or ("rto-cdf" if folder else "timeline")
+        kind = figure_kind(kind, source)
         check_kind(kind, source, folder)
         refuse_inapplicable(ctx, APPLIES)
         target = parse_objective(objective)
