@@ -3,25 +3,80 @@
     import drsim
     scenario = drsim.load("scenarios/nyc-chicago-drill.yaml")
     result = drsim.simulate(scenario)            # one drill: timeline, outages, metrics
-    trials = drsim.run_trials(scenario, 2000)    # many: trials.frame, trials.summary()
+    trials = drsim.run_trials(scenario, 2000)    # many: trials.frame, trials.tidy(), .summary()
+
+Everything in `__all__` is the public API (README "Python API"); the modules under drsim
+are its implementation and may move. Names are imported on first use, so `import drsim`
+stays cheap (pandas, scipy and matplotlib load only when something needs them).
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from drsim.analysis.compare import compare
-from drsim.analysis.sweep import sweep
-from drsim.montecarlo import Trials, run_trials
-from drsim.result import RunResult
-from drsim.scenario import load_scenario as load
-from drsim.scenario import parse_scenario
-from drsim.sim.engine import simulate
+if TYPE_CHECKING:
+    from drsim.analysis.compare import Comparison, compare
+    from drsim.analysis.invest import Investment, invest
+    from drsim.analysis.sweep import Sweep, sweep
+    from drsim.bundled import bundled_scenarios, default_scenario
+    from drsim.errors import DrsimError, ScenarioError
+    from drsim.montecarlo import Trials, run_trials
+    from drsim.report.plots import plot_distribution, plot_pareto, plot_status, plot_timeline
+    from drsim.report.story import incident_story
+    from drsim.result import RunResult
+    from drsim.scenario import load_scenario as load
+    from drsim.scenario import parse_scenario
+    from drsim.scenario.schema import Scenario
+    from drsim.sim.engine import simulate
 
 try:
     __version__ = version("drsim")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["RunResult", "Trials", "__version__", "compare", "load", "parse_scenario",
-           "run_trials", "simulate", "sweep"]
+# public name → (module, attribute): where it lives today
+_PUBLIC: dict[str, tuple[str, str]] = {
+    "load": ("drsim.scenario", "load_scenario"),
+    "parse_scenario": ("drsim.scenario", "parse_scenario"),
+    "simulate": ("drsim.sim.engine", "simulate"),
+    "run_trials": ("drsim.montecarlo", "run_trials"),
+    "compare": ("drsim.analysis.compare", "compare"),
+    "sweep": ("drsim.analysis.sweep", "sweep"),
+    "invest": ("drsim.analysis.invest", "invest"),
+    "Scenario": ("drsim.scenario.schema", "Scenario"),
+    "RunResult": ("drsim.result", "RunResult"),
+    "Trials": ("drsim.montecarlo", "Trials"),
+    "Comparison": ("drsim.analysis.compare", "Comparison"),
+    "Sweep": ("drsim.analysis.sweep", "Sweep"),
+    "Investment": ("drsim.analysis.invest", "Investment"),
+    "DrsimError": ("drsim.errors", "DrsimError"),
+    "ScenarioError": ("drsim.errors", "ScenarioError"),
+    "bundled_scenarios": ("drsim.bundled", "bundled_scenarios"),
+    "default_scenario": ("drsim.bundled", "default_scenario"),
+    "incident_story": ("drsim.report.story", "incident_story"),
+    "plot_timeline": ("drsim.report.plots", "plot_timeline"),
+    "plot_status": ("drsim.report.plots", "plot_status"),
+    "plot_distribution": ("drsim.report.plots", "plot_distribution"),
+    "plot_pareto": ("drsim.report.plots", "plot_pareto"),
+}
+
+# the keys of _PUBLIC (a literal list, so type checkers see what is exported)
+__all__ = ["Comparison", "DrsimError", "Investment", "RunResult", "Scenario", "ScenarioError",
+           "Sweep", "Trials", "bundled_scenarios", "compare", "default_scenario",
+           "incident_story", "invest", "load", "parse_scenario", "plot_distribution",
+           "plot_pareto", "plot_status", "plot_timeline", "run_trials", "simulate", "sweep"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'drsim' has no attribute {name!r}")
+    module, attr = _PUBLIC[name]
+    value = getattr(import_module(module), attr)
+    globals()[name] = value  # the next access is an ordinary attribute lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])

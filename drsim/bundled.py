@@ -14,4 +14,5 @@ def bundled_scenarios() -> list[Path]:
 
 
 def default_scenario() -> Path:
+    """The drill `drsim run` runs when no scenario is given (nyc-chicago-drill.yaml)."""
     return BUNDLED_DIR / DEFAULT_SCENARIO

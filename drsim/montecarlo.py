@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pandas as pd
 
@@ -25,6 +25,9 @@ from drsim.scenario.schema import Scenario
 from drsim.stats import relative_half_width, resolve_metric
 from drsim.topology import Topology
 from drsim.trial import Row, columns, run_batch
+
+if TYPE_CHECKING:
+    from drsim.report.tidy import TidyKind
 
 Progress = Callable[[int, int, list[dict[str, Any]]], None]  # (done, total, rows so far)
 
@@ -53,6 +56,24 @@ class Trials:
         from drsim.stats import summarise
 
         return summarise(self.frame, self.scenario)
+
+    def tidy(self, kind: TidyKind = "metrics") -> pd.DataFrame:
+        """`frame` in long format: "metrics" → trial, metric, value; "groups" → trial, group,
+        metric, value; "services" → trial, service, metric, value; "objectives" → trial,
+        objective, kind, met (drsim/report/tidy.py). Failed trials are left out."""
+        from drsim.report.tidy import tidy_trials
+
+        return tidy_trials(self.frame, kind)
+
+    def __repr__(self) -> str:
+        from drsim.report.notebook import trials_repr
+
+        return trials_repr(self)
+
+    def _repr_html_(self) -> str:
+        from drsim.report.notebook import trials_html
+
+        return trials_html(self)
 
 
 class Backend(Protocol):

@@ -13,6 +13,8 @@ from drsim.recorder import DataLoss, Event, Interval, StepRecord, to_jsonable
 if TYPE_CHECKING:
     import pandas as pd
 
+    from drsim.report.tidy import TidyKind
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -64,6 +66,28 @@ class RunResult:
         from drsim.report.frames import steps_frame
 
         return steps_frame(self)
+
+    def tidy(self, kind: TidyKind = "groups") -> pd.DataFrame:
+        """Long format: kind="groups" → group, metric, value (rto_basic_s, rto_full_s,
+        downtime_s, availability); kind="objectives" → objective, kind, subject, target,
+        achieved, met (drsim/report/tidy.py)."""
+        from drsim.report.tidy import tidy_groups, tidy_objectives
+
+        if kind == "groups":
+            return tidy_groups(self.metrics)
+        if kind == "objectives":
+            return tidy_objectives(self.metrics)
+        raise ValueError(f"unknown kind {kind!r} for one run; use 'groups' or 'objectives'")
+
+    def __repr__(self) -> str:
+        from drsim.report.notebook import run_repr
+
+        return run_repr(self)
+
+    def _repr_html_(self) -> str:
+        from drsim.report.notebook import run_html
+
+        return run_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

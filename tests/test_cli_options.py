@@ -31,7 +31,7 @@ from drsim.analysis import sensitivity as sensitivity_analysis
 from drsim.cli import app, compare, figures, invest, replay, run
 from drsim.cli.common import Mode
 from drsim.errors import DrsimError, ScenarioError
-from drsim.replay import Clock, play
+from drsim.report.replay import Clock, play
 
 runner = CliRunner()
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from drsim.cli import app as drsim_app
 from drsim.cli.replay import replay as replay_command
-from drsim.replay import Board, Clock, Controls, Replay, feed_line, play
+from drsim.report.replay import Board, Clock, Controls, Replay, feed_line, play
 from drsim.scenario import load_scenario
 from drsim.sim.engine import simulate
 

@@ -72,6 +72,16 @@ class Comparison:
     def baseline(self) -> str:
         return self.names[0]
 
+    def __repr__(self) -> str:
+        from drsim.report.notebook import comparison_repr
+
+        return comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        from drsim.report.notebook import comparison_html
+
+        return comparison_html(self)
+
     def row(self, metric: str, variant: str) -> pd.Series:
         got = self.frame[(self.frame.metric == metric) & (self.frame.variant == variant)]
         if got.empty:

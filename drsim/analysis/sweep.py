@@ -43,6 +43,16 @@ class Sweep:
     def seed(self) -> int:
         return self.comparison.seed
 
+    def __repr__(self) -> str:
+        from drsim.report.notebook import sweep_repr
+
+        return sweep_repr(self)
+
+    def _repr_html_(self) -> str:
+        from drsim.report.notebook import sweep_html
+
+        return sweep_html(self)
+
     @property
     def trials(self) -> int:
         return self.comparison.trials

@@ -20,7 +20,7 @@ from drsim.cli.common import (
     load,
     refuse_inapplicable,
 )
-from drsim.replay import Board, Clock, Replay, event_line, play, terminal_keys
+from drsim.report.replay import Board, Clock, Replay, event_line, play, terminal_keys
 from drsim.units import format_duration
 
 

@@ -8,14 +8,31 @@ NaT when open). Frames round-trip through Parquet unchanged and through CSV as I
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
 
 import pandas as pd
 
-from drsim.recorder import Interval
+from drsim.recorder import Event, Interval, StepRecord
 
-if TYPE_CHECKING:
-    from drsim.result import RunResult
+
+class RunResult(Protocol):
+    """What these frames read of a drsim.result.RunResult. A protocol, not an import: result.py
+    imports this module (lazily) for its frame methods, so importing it back would close a
+    circle (tests/test_api_structure.py keeps it open)."""
+
+    @property
+    def origin(self) -> datetime: ...
+    @property
+    def horizon_s(self) -> float: ...
+    @property
+    def timeline(self) -> tuple[Event, ...]: ...
+    @property
+    def intervals(self) -> tuple[Interval, ...]: ...
+    @property
+    def outages(self) -> tuple[Interval, ...]: ...
+    @property
+    def steps(self) -> tuple[StepRecord, ...]: ...
 
 TIMELINE_COLUMNS = ["time_s", "wall_clock", "kind", "subject", "detail"]
 INTERVAL_COLUMNS = ["subject", "what", "start_s", "end_s", "duration_s", "open", "start", "end"]

@@ -49,7 +49,7 @@ from pydantic import BaseModel
 from drsim.distributions import did_you_mean
 from drsim.errors import DrsimError, Issue, ScenarioError
 from drsim.scenario.loader import PathKey, RawDoc, _Loader, format_path, load
-from drsim.scenario.validate import _unwrap, schema_type_at
+from drsim.scenario.schema_issues import schema_type_at, unwrap
 
 MAX_CHAIN = 16
 BASE_KEY = "base"
@@ -68,7 +68,7 @@ def _kind(path: PathKey) -> str:
     if origin is dict:
         return "idmap"
     if origin is list:
-        item = _unwrap(typing.get_args(tp)[0])
+        item = unwrap(typing.get_args(tp)[0])
         if isinstance(item, type) and issubclass(item, BaseModel) and "id" in item.model_fields:
             return "idlist"
     return "value"
