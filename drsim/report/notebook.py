@@ -10,17 +10,69 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drsim.units import format_duration
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from drsim.analysis.compare import Comparison
-    from drsim.analysis.sweep import Sweep
-    from drsim.montecarlo import Trials
-    from drsim.result import RunResult
+    from drsim.metrics import Metrics
+    from drsim.scenario.schema import Scenario
+
+
+# What each renderer reads of its result: protocols, not imports, because the result classes
+# import this module (lazily) for their reprs; importing them back would close a circle.
+
+
+class RunResult(Protocol):
+    @property
+    def scenario(self) -> str: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def trial(self) -> int: ...
+    @property
+    def horizon_s(self) -> float: ...
+    @property
+    def metrics(self) -> Metrics: ...
+
+
+class Trials(Protocol):
+    scenario: Scenario
+    seed: int
+    frame: pd.DataFrame
+    requested: int
+    complete: bool
+
+    @property
+    def failed(self) -> int: ...
+    def summary(self) -> Any: ...
+
+
+class Comparison(Protocol):
+    names: list[str]
+    seed: int
+    trials: int
+    frame: pd.DataFrame
+    level: float
+    notes: list[str]
+
+    @property
+    def baseline(self) -> str: ...
+
+
+class Sweep(Protocol):
+    parameters: list[str]
+    cells: list[tuple[str, ...]]
+    comparison: Any
+    frame: pd.DataFrame
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def trials(self) -> int: ...
+
 
 HEADLINE = ("rto_basic_s", "rto_full_s", "customer_minutes_lost", "downtime_s",
             "unavailability")
