@@ -142,6 +142,8 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
       "--workers", "2"], "compare", "--workers", compare.OWN_WORKERS),
     (["compare", "{tiny}", "{fast}", "--force"], "compare", "--force",
      _mode(compare.APPLIES, "force")),
+    (["compare", "{tiny}", "{fast}", "--unrelated"], "compare", "--unrelated",
+     compare.UNRELATED),
     (["sweep", "{tiny}", "--set", "simulation.horizon=10d,30d", "--scheduler",
       "tcp://127.0.0.1:1"], "sweep", "--scheduler", compare.DASK),
     (["sweep", "{tiny}", "--set", "simulation.horizon=10d,30d", "--backend", "dask",
@@ -490,6 +492,35 @@ def test_compare_and_sweep_plot_and_force(files, tmp_path, command):
         "metric," if command == "compare" else "simulation.horizon,")
 
 
+@covers("compare", "--unrelated")
+def test_compare_unrelated_lets_another_estate_be_compared(files, tmp_path):
+    """tiny (site a, group users) against the default drill (sites chi, nyc; five groups):
+    refused with one line naming both differences, exit 2; with --unrelated it runs."""
+    drill = Path(__file__).resolve().parent.parent / "scenarios" / "nyc-chicago-drill.yaml"
+    args = ["compare", files["tiny"], drill, "--trials", "2", "--workers", "1", "--metric",
+            "incidents", "--csv", tmp_path / "c.csv"]
+    refused = runner.invoke(app, [str(a) for a in args])
+    assert refused.exit_code == 2
+    assert refused.output == (
+        "error: nyc-chicago-drill is not a strategy for tiny's estate: sites differ (only in "
+        "tiny: a; only in nyc-chicago-drill: chi, nyc), and customer groups differ (only in "
+        "tiny: users; only in nyc-chicago-drill: consumer, enterprise, fax-legacy, "
+        "smb-central and 1 more); pass --unrelated to compare them anyway\n")
+    assert not (tmp_path / "c.csv").exists()
+    ok([*args, "--unrelated"])
+    # the default drill has exactly one incident in every trial
+    c = pd.read_csv(tmp_path / "c.csv")
+    assert list(c.variant) == ["tiny", "nyc-chicago-drill"] and c.estimate[1] == 1
+
+
+@covers("schema", "--variant")
+def test_schema_variant_is_the_variant_files_schema():
+    full = json.loads(ok(["schema"]).output)
+    variant = json.loads(ok(["schema", "--variant"]).output)
+    assert "base" not in full["properties"] and "sites" in full["required"]
+    assert variant["required"] == ["base"] and variant["title"].endswith("variant (format 1)")
+
+
 @covers("sweep", "--set", "--trials", "--seed", "--metric", "--csv")
 def test_sweep_set_trials_seed_metric_csv(files, tmp_path):
     base = ["sweep", files["tiny"], "--workers", "1", "--metric", "downtime"]
@@ -793,7 +824,7 @@ def test_every_option_of_every_command_is_shown_to_change_something():
     assert not stale
 
 
-APPLIES_OF = {"run": run.APPLIES, "compare": compare.APPLIES, "sweep": compare.APPLIES,
+APPLIES_OF = {"run": run.APPLIES, "compare": compare.COMPARE_APPLIES, "sweep": compare.APPLIES,
               "invest": invest.APPLIES, "sensitivity": invest.APPLIES,
               "plot": figures.APPLIES, "replay": replay.APPLIES}
 

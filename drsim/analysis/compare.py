@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from drsim.errors import DrsimError
 from drsim.montecarlo import Trials, run_trials
 from drsim.scenario.schema import Scenario
 from drsim.stats import Estimate, completed, is_boolean_column, mean_ci, wilson_ci
@@ -114,14 +115,49 @@ def _label_names(n: int, names: Sequence[str] | None) -> list[str]:
     return names
 
 
+def _only(what: str, a: Sequence[str], b: Sequence[str], name_a: str, name_b: str,
+          shown: int = 4) -> str:
+    """'sites differ (only in A: x, y; only in B: z)', or '' when the ids are the same."""
+    if set(a) == set(b):
+        return ""
+
+    def ids(xs: set[str]) -> str:
+        s = sorted(xs)
+        return ", ".join(s[:shown]) + (f" and {len(s) - shown} more" if len(s) > shown else "")
+
+    parts = [f"only in {n}: {ids(x)}" for n, x in ((name_a, set(a) - set(b)),
+                                                    (name_b, set(b) - set(a))) if x]
+    return f"{what} differ ({'; '.join(parts)})"
+
+
+def unrelated_scenarios(scenarios: Sequence[Scenario], names: Sequence[str]) -> str:
+    """What makes a scenario unrelated to the baseline (the first), or ''. Strategies of one
+    estate share its sites or its customer groups (a strategy may add a backup site; a what-if
+    may add a customer group); a scenario that differs from the baseline in both describes
+    another estate, and a paired comparison with it means nothing."""
+    base, base_name = scenarios[0], names[0]
+    for sc, name in zip(scenarios[1:], names[1:], strict=True):
+        sites = _only("sites", list(base.sites), list(sc.sites), base_name, name)
+        groups = _only("customer groups", list(base.customers), list(sc.customers), base_name,
+                       name)
+        if sites and groups:
+            return f"{name} is not a strategy for {base_name}'s estate: {sites}, and {groups}"
+    return ""
+
+
 def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
             trials: int = 1000, seed: int | None = None, workers: int | None = None,
             backend: str = "local", scheduler: str | None = None,
-            metrics: Sequence[str] | None = None, level: float = 0.95) -> Comparison:
+            metrics: Sequence[str] | None = None, level: float = 0.95,
+            unrelated: bool = False) -> Comparison:
     """Run every scenario for `trials` paired trials (one seed: the baseline's unless given)
-    and compare them against the first (the baseline)."""
+    and compare them against the first (the baseline). Scenarios of another estate (other
+    sites and other customer groups: unrelated_scenarios) are refused unless `unrelated`."""
     if not scenarios:
         raise ValueError("compare needs at least one scenario")
+    problem = unrelated_scenarios(scenarios, _label_names(len(scenarios), names))
+    if problem and not unrelated:
+        raise DrsimError(f"{problem}; pass unrelated=True to compare them anyway")
     seed = scenarios[0].simulation.seed if seed is None else seed
     runs = [run_trials(sc, trials, seed, workers, backend, scheduler) for sc in scenarios]
     result = compare_frames([r.frame for r in runs], scenarios, names, seed, metrics, level)

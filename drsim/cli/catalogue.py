@@ -13,9 +13,19 @@ from drsim.errors import ScenarioError
 from drsim.scenario import json_schema, load_scenario
 
 
-def schema() -> None:
+def schema(
+    variant: bool = typer.Option(False, "--variant",
+                                 help="The schema of a variant file (a patch on a base "
+                                      "scenario: `base` required, every other key optional) "
+                                      "instead of a full scenario's."),
+) -> None:
     """Print the JSON Schema of the scenario format (for editor validation and completion)."""
-    typer.echo(json.dumps(json_schema(), indent=2))
+    if variant:
+        from drsim.scenario.variant_schema import variant_json_schema
+
+        typer.echo(json.dumps(variant_json_schema(), indent=2))
+    else:
+        typer.echo(json.dumps(json_schema(), indent=2))
 
 
 def scenarios() -> None:

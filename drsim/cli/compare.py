@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from drsim.analysis.compare import compare as run_compare
+from drsim.analysis.compare import unrelated_scenarios
 from drsim.analysis.sweep import parse_set
 from drsim.analysis.sweep import sweep as run_sweep
 from drsim.cli.common import (
@@ -17,6 +18,7 @@ from drsim.cli.common import (
     DEBUG,
     OWN_WORKERS,
     Applies,
+    Mode,
     check_choice,
     handle_errors,
     refuse_inapplicable,
@@ -45,11 +47,24 @@ CSV = typer.Option(None, "--csv", help="Write the result table (one row per metr
                                        "variant or cell) as CSV.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing --csv or --plot file.")
 
+
+
+def _unrelated(paths: list[Path]) -> bool:
+    try:
+        return bool(unrelated_scenarios([load_scenario(p) for p in paths], _names(paths)))
+    except DrsimError:
+        return True  # the command itself reports the bad file
+
+
+UNRELATED = Mode("when a scenario differs from the first in both its sites and its customer "
+                 "groups", "remove it", lambda p: _unrelated(p["scenarios"]))
+
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
     "workers": [OWN_WORKERS], "scheduler": [DASK],
     "force": [with_one_of("with --csv or --plot (it lets them overwrite)", "csv", "plot")],
 }
+COMPARE_APPLIES: Applies = {**APPLIES, "unrelated": [UNRELATED]}
 
 
 def _console() -> Console:
@@ -92,20 +107,27 @@ def compare(
         what="the paired differences against the first scenario, with CIs (one panel per "
              "--metric; default: the first metric)")),
     force: bool = FORCE,
+    unrelated: bool = typer.Option(False, "--unrelated",
+                                   help="Compare scenarios of different estates (other sites "
+                                        "and other customer groups), which is refused "
+                                        "otherwise."),
     debug: bool = DEBUG,
 ) -> None:
     """Compare strategies on paired trials: estimates, differences against the first, P(best)."""
     with handle_errors(debug):
-        refuse_inapplicable(ctx, APPLIES)
+        refuse_inapplicable(ctx, COMPARE_APPLIES)
         check_choice("--backend", backend, BACKENDS)
         scs = [load_scenario(p) for p in scenarios]  # every file validated before any run
+        problem = unrelated_scenarios(scs, _names(scenarios))
+        if problem and not unrelated:
+            raise DrsimError(f"{problem}; pass --unrelated to compare them anyway")
         cols = list(dict.fromkeys(c for sc in scs for c in columns(sc)))
         metrics = _check_metrics(metric, cols)
         if csv is not None:
             check_writable(csv, force)
         fmt = check_plot(plot, force)
         result = run_compare(scs, _names(scenarios), trials, seed, workers, backend, scheduler,
-                             metrics)
+                             metrics, unrelated=True)
         if csv is not None:
             _write_csv(csv, result.frame)
         render_comparison(result, _console(), metrics)

@@ -353,11 +353,18 @@ def _throughput(value: object) -> float:
     return _positive(parse_bandwidth, "throughput")(text) / 8.0
 
 
+# a field that takes one text or a list of them (a before-validator wraps the one in a list)
+_ONE_OR_LIST: dict[str, Any] = {"anyOf": [{"type": "string"},
+                                          {"type": "array", "items": {"type": "string"}},
+                                          {"type": "null"}]}
+
+
 class Schedule(Model):
     """When a snapshot or backup starts: clock times on some days, or every interval."""
 
     days: str = Field("all", description="Days the clock times apply, e.g. 'all', 'mon-fri'")
-    at: list[str] | None = Field(None, description="Local clock time(s) a copy starts, '02:00'")
+    at: list[str] | None = Field(None, description="Local clock time(s) a copy starts, '02:00'",
+                                 json_schema_extra=_ONE_OR_LIST)
     every: Duration | None = Field(None, description="A copy every interval from the start")
 
     @field_validator("at", mode="before")
@@ -698,7 +705,8 @@ class Restore(Model):
     service: Id
     to: Id = Field(description="Site receiving the data; it travels from the replica")
     from_: list[Id] | None = Field(None, alias="from",
-                                   description="Tier id(s) tried in order; default newest first")
+                                   description="Tier id(s) tried in order; default newest first",
+                                   json_schema_extra=_ONE_OR_LIST)
 
     @field_validator("from_", mode="before")
     @classmethod
