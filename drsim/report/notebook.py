@@ -74,10 +74,6 @@ class Sweep(Protocol):
     def trials(self) -> int: ...
 
 
-HEADLINE = ("rto_basic_s", "rto_full_s", "customer_minutes_lost", "downtime_s",
-            "unavailability")
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
