@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 import drsim.cli.replay as replay_cli
 from drsim import montecarlo, verification
 from drsim.analysis import sensitivity as sensitivity_analysis
-from drsim.cli import app, compare, figures, invest, replay, run
+from drsim.cli import all_commands, app, compare, figures, invest, replay, run
 from drsim.cli.common import Mode
 from drsim.errors import DrsimError, ScenarioError
 from drsim.replay import Clock, play
@@ -416,8 +416,7 @@ DEBUGGED = {
 
 
 def test_every_command_with_debug_is_in_the_debug_table():
-    group = typer.main.get_command(app)
-    with_debug = {name for name, cmd in group.commands.items()  # type: ignore[attr-defined]
+    with_debug = {name for name, cmd in all_commands().items()
                   if any(p.name == "debug" for p in cmd.params)}
     assert with_debug - {"verify"} == set(DEBUGGED)
 
@@ -779,9 +778,8 @@ def test_verify_debug_shows_the_traceback():
 
 
 def _options() -> list[tuple[str, str, Any]]:
-    group = typer.main.get_command(app)
     return [(name, max(p.opts, key=len), p)
-            for name, cmd in group.commands.items()  # type: ignore[attr-defined]
+            for name, cmd in all_commands().items()
             for p in cmd.params if p.param_type_name == "option"]
 
 

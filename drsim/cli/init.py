@@ -1,0 +1,5 @@
+"""drsim init: placeholder."""
+
+
+def init() -> None:
+    """Write a starter scenario."""
