@@ -22,7 +22,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
 import drsim.cli.replay as replay_cli
@@ -403,6 +402,7 @@ def test_run_force_overwrites(files, tmp_path):
 # ---- --debug: a traceback instead of the one-line error -----------------------------------
 
 DEBUGGED = {
+    "init": ["init", "{tiny}"],  # exists: refused without --force
     "run": ["run", "{broken}"],
     "show": ["show", "{broken}"],
     "compare": ["compare", "{tiny}", "{broken}", "--trials", "2"],
