@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ from drsim.cli.common import (
     Applies,
     check_choice,
     handle_errors,
+    out_console,
     refuse_inapplicable,
     with_one_of,
 )
@@ -53,7 +53,7 @@ APPLIES: Applies = {
 
 
 def _console() -> Console:
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    return out_console(160)
 
 
 def _names(paths: list[Path]) -> list[str]:
