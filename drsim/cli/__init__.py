@@ -106,8 +106,7 @@ def drsim(
     version: bool = typer.Option(False, "--version", "-V", is_eager=True,
                                  callback=show_version, help="Print drsim's version and exit."),
 ) -> None:
-    """Disaster-recovery drill simulator: recovery times, data loss and downtime of failover
-    and failback, by discrete-event simulation."""
+    pass  # the options of the group itself (the help text is the app's)
 
 
 def main() -> None:
