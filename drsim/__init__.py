@@ -13,7 +13,6 @@ stays cheap (pandas, scipy and matplotlib load only when something needs them).
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,10 +30,7 @@ if TYPE_CHECKING:
     from drsim.scenario.schema import Scenario
     from drsim.sim.engine import simulate
 
-try:
-    __version__ = version("drsim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+    __version__: str
 
 # public name → (module, attribute): where it lives today
 _PUBLIC: dict[str, tuple[str, str]] = {
@@ -69,7 +65,20 @@ __all__ = ["Comparison", "DrsimError", "Investment", "RunResult", "Scenario", "S
            "plot_pareto", "plot_status", "plot_timeline", "run_trials", "simulate", "sweep"]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("drsim")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata alone takes longer than the rest of --help
+        version: Any = _version()
+        globals()[name] = version
+        return version
     if name not in _PUBLIC:
         raise AttributeError(f"module 'drsim' has no attribute {name!r}")
     module, attr = _PUBLIC[name]

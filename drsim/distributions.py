@@ -11,15 +11,17 @@ import difflib
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-from scipy import special, stats
+from typing import TYPE_CHECKING, Any
 
 from drsim.errors import FieldValueError
 from drsim.units import format_duration, parse_duration
 
-Z90 = float(stats.norm.ppf(0.9))
+if TYPE_CHECKING:
+    import numpy as np
+
+# scipy.stats.norm.ppf(0.9), written out so that reading a scenario does not import scipy
+# (about two seconds); tests/test_startup.py checks it against scipy to the last bit
+Z90 = 1.2815515655446004
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Distribution:
         if self.family == "fixed":
             return self.params[0]
         if self.family == "empirical":
+            import numpy as np
+
             return float(np.mean(self.params))
         return float(self._frozen().mean())
 
@@ -48,11 +52,15 @@ class Distribution:
         if self.family == "fixed":
             return self.params[0]
         if self.family == "empirical":
+            import numpy as np
+
             return float(np.quantile(self.params, q, method="inverted_cdf"))
         return float(self._frozen().ppf(q))
 
     def _frozen(self) -> Any:
-        return _FROZEN[self.family](*self.params)
+        from scipy import stats
+
+        return _FROZEN[self.family](stats, *self.params)
 
     def describe(self) -> str:
         if self.is_fixed:
@@ -60,13 +68,15 @@ class Distribution:
         return f"{self.family}(mean {format_duration(self.mean)})"
 
 
-def _truncnorm(mean: float, sd: float) -> Any:
+def _truncnorm(stats: Any, mean: float, sd: float) -> Any:
     return stats.truncnorm((0.0 - mean) / sd, math.inf, loc=mean, scale=sd)
 
 
 def _truncnorm_ppf(mean: float, sd: float, u: float) -> float:
     """Quantile u of normal(mean, sd) cut at 0, in closed form: one uniform per draw, like
     scipy's truncnorm.ppf but without building a frozen distribution on the hot path."""
+    from scipy import special
+
     lo = special.ndtr(-mean / sd)
     return max(0.0, float(mean + sd * special.ndtri(lo + u * (1.0 - lo))))
 
@@ -81,13 +91,14 @@ _SAMPLERS: dict[str, Callable[..., float]] = {
     "normal": lambda rng, mean, sd: _truncnorm_ppf(mean, sd, rng.random()),
     "empirical": lambda rng, *values: float(values[int(rng.integers(len(values)))]),
 }
+# family → scipy.stats frozen distribution, given the scipy.stats module (imported on use)
 _FROZEN: dict[str, Callable[..., Any]] = {
-    "uniform": lambda lo, hi: stats.uniform(lo, hi - lo),
-    "triangular": lambda lo, mode, hi: stats.triang(
+    "uniform": lambda stats, lo, hi: stats.uniform(lo, hi - lo),
+    "triangular": lambda stats, lo, mode, hi: stats.triang(
         (mode - lo) / (hi - lo) if hi > lo else 0.5, loc=lo, scale=hi - lo),
-    "exponential": lambda mean: stats.expon(scale=mean),
-    "lognormal": lambda mu, sigma: stats.lognorm(sigma, scale=math.exp(mu)),
-    "weibull": lambda shape, scale: stats.weibull_min(shape, scale=scale),
+    "exponential": lambda stats, mean: stats.expon(scale=mean),
+    "lognormal": lambda stats, mu, sigma: stats.lognorm(sigma, scale=math.exp(mu)),
+    "weibull": lambda stats, shape, scale: stats.weibull_min(shape, scale=scale),
     "normal": _truncnorm,
 }
 

@@ -13,9 +13,10 @@ import math
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from queue import Empty
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pandas as pd
@@ -29,7 +30,8 @@ from drsim.trial import Row, columns, run_batch
 if TYPE_CHECKING:
     from drsim.report.tidy import TidyKind
 
-Progress = Callable[[int, int, list[dict[str, Any]]], None]  # (done, total, rows so far)
+# called once per finished trial: (trials done, trials asked for, the rows so far)
+Progress = Callable[[int, int, list[dict[str, Any]]], None]
 
 
 class Terminated(Exception):  # noqa: N818 — raised from the SIGTERM handler, like KeyboardInterrupt
@@ -94,8 +96,8 @@ class SerialBackend:
 
     def run(self, batches: list[list[int]]) -> Iterator[list[Row]]:
         self.topology = self.topology or Topology(self.scenario)
-        for batch in batches:
-            yield run_batch(self.scenario, self.seed, batch, self.topology)
+        for i in (i for batch in batches for i in batch):  # trial by trial, for progress
+            yield run_batch(self.scenario, self.seed, [i], self.topology)
 
     def close(self, abort: bool = False) -> None:
         pass
@@ -104,46 +106,60 @@ class SerialBackend:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(scenario: Scenario, seed: int) -> None:
+def _init_worker(scenario: Scenario, seed: int, rows: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _WORKER.update(scenario=scenario, seed=seed, topology=Topology(scenario))
+    _WORKER.update(scenario=scenario, seed=seed, topology=Topology(scenario), rows=rows)
 
 
-def _worker_batch(batch: list[int]) -> list[Row]:
-    return run_batch(_WORKER["scenario"], _WORKER["seed"], batch, _WORKER["topology"])
+def _worker_batch(batch: list[int]) -> int:
+    """Run a batch, sending each trial's row to the parent as soon as the trial ends (so
+    progress moves trial by trial, not batch by batch); returns the number of trials."""
+    for i in batch:
+        _WORKER["rows"].put(run_batch(_WORKER["scenario"], _WORKER["seed"], [i],
+                                      _WORKER["topology"])[0])
+    return len(batch)
 
 
 @dataclass
 class PoolBackend:
-    """A local process pool; the scenario is sent to each worker once, batches stream."""
+    """A local process pool; the scenario is sent to each worker once, batches stream out,
+    and rows stream back one trial at a time."""
 
     scenario: Scenario
     seed: int
     workers: int
     _pool: ProcessPoolExecutor | None = field(default=None, repr=False)
+    _rows: Any = field(default=None, repr=False)  # the queue every worker puts its rows on
 
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             ctx = get_context("forkserver" if os.name == "posix" else "spawn")
             if os.name == "posix":
                 ctx.set_forkserver_preload(["drsim.trial"])
+            self._rows = ctx.Queue()
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
                                              initializer=_init_worker,
-                                             initargs=(self.scenario, self.seed))
+                                             initargs=(self.scenario, self.seed, self._rows))
         return self._pool
 
     def run(self, batches: list[list[int]]) -> Iterator[list[Row]]:
+        """Each trial's row as it arrives, while keeping 4 batches a worker in flight; a
+        batch that failed (a worker died) raises here."""
         pool = self.pool()
-        pending: set[Future[list[Row]]] = set()
         queue = iter(batches)
-        for batch in _take(queue, 4 * self.workers):
-            pending.add(pool.submit(_worker_batch, batch))
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                for batch in _take(queue, 1):
-                    pending.add(pool.submit(_worker_batch, batch))
-                yield fut.result()
+        pending = {pool.submit(_worker_batch, b) for b in _take(queue, 4 * self.workers)}
+        expected, received = sum(map(len, batches)), 0
+        while received < expected:
+            for fut in [f for f in pending if f.done()]:
+                pending.discard(fut)
+                fut.result()
+                pending.update(pool.submit(_worker_batch, b) for b in _take(queue, 1))
+            try:
+                row = self._rows.get(timeout=0.1)
+            except Empty:
+                continue
+            received += 1
+            yield [row]
 
     def close(self, abort: bool = False) -> None:
         if self._pool is None:
@@ -152,7 +168,8 @@ class PoolBackend:
             for proc in list(getattr(self._pool, "_processes", {}).values()):
                 proc.terminate()
         self._pool.shutdown(wait=not abort, cancel_futures=True)
-        self._pool = None
+        self._rows.close()
+        self._pool = self._rows = None
 
 
 def _take(it: Iterator[list[int]], n: int) -> list[list[int]]:
@@ -289,9 +306,10 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
         for part in (rounds(todo) if until else [todo]):
             size = batch_size or default_batch_size(len(part), nworkers)
             for batch_rows in engine.run(batches_of(part, size)):
-                rows.extend(batch_rows)
-                if progress:
-                    progress(len(rows), trials, rows)
+                for row in batch_rows:  # once per trial, whatever the batch size
+                    rows.append(row)
+                    if progress:
+                        progress(len(rows), trials, rows)
             result.frame = frame_of(scenario, rows)
             if until and relative_half_width(result.frame, until[0]) <= until[1]:
                 result.stopped_by = f"{until[0]} within ±{until[1]:.1%} after {len(rows)} trials"

@@ -22,13 +22,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
 import drsim.cli.replay as replay_cli
 from drsim import montecarlo, verification
 from drsim.analysis import sensitivity as sensitivity_analysis
-from drsim.cli import app, compare, figures, invest, replay, run
+from drsim.cli import all_commands, app, compare, figures, invest, replay, run
 from drsim.cli.common import Mode
 from drsim.errors import DrsimError, ScenarioError
 from drsim.report.replay import Clock, play
@@ -405,6 +404,7 @@ def test_run_force_overwrites(files, tmp_path):
 # ---- --debug: a traceback instead of the one-line error -----------------------------------
 
 DEBUGGED = {
+    "init": ["init", "{tiny}"],  # exists: refused without --force
     "run": ["run", "{broken}"],
     "show": ["show", "{broken}"],
     "compare": ["compare", "{tiny}", "{broken}", "--trials", "2"],
@@ -418,8 +418,7 @@ DEBUGGED = {
 
 
 def test_every_command_with_debug_is_in_the_debug_table():
-    group = typer.main.get_command(app)
-    with_debug = {name for name, cmd in group.commands.items()  # type: ignore[attr-defined]
+    with_debug = {name for name, cmd in all_commands().items()
                   if any(p.name == "debug" for p in cmd.params)}
     assert with_debug - {"verify"} == set(DEBUGGED)
 
@@ -678,6 +677,36 @@ def test_export_options(files, tmp_path):
     assert (tmp_path / "t.csv").read_text().startswith("trial,")
 
 
+# ---- init, and the short forms of the common options ---------------------------------------
+
+
+@covers("init", "--force")
+def test_init_force(tmp_path):
+    target = tmp_path / "s.yaml"
+    target.write_text("mine\n")
+    assert runner.invoke(app, ["init", str(target)]).exit_code == 2
+    assert target.read_text() == "mine\n"
+    ok(["init", target, "--force"])
+    assert target.read_text().startswith("# A starter drsim scenario")
+
+
+def test_short_options_do_what_the_long_ones_do(files, tmp_path):
+    """-n/--trials, -s/--seed, -j/--workers, -o/--out, -f/--force and -m/--metric: the same
+    rows, summary and table either way (the options are listed in drsim/cli/__init__.py)."""
+    tiny = files["tiny"]
+    ok(["run", tiny, "--trials", "6", "--seed", "3", "--workers", "1", "--out", tmp_path / "l"])
+    ok(["run", tiny, "-n", "6", "-s", "3", "-j", "1", "-o", tmp_path / "s"])
+    pd.testing.assert_frame_equal(rows(tmp_path / "l"), rows(tmp_path / "s"))
+    assert json.loads((tmp_path / "s" / "manifest.json").read_text())["seed"] == 3
+    ok(["run", tiny, "-n", "2", "-j", "1", "-o", tmp_path / "s", "-f"])  # -f: overwritten
+    assert len(rows(tmp_path / "s")) == 2
+    long = ok(["compare", tiny, files["fast"], "--trials", "3", "--workers", "1",
+               "--metric", "downtime"]).output
+    short = ok(["compare", tiny, files["fast"], "-n", "3", "-j", "1", "-m", "downtime"]).output
+    assert short == long and "customer-minutes lost" not in short
+    assert "downtime (worst group)" in short
+
+
 # ---- replay, on a fake clock ---------------------------------------------------------------
 
 
@@ -810,9 +839,8 @@ def test_verify_debug_shows_the_traceback():
 
 
 def _options() -> list[tuple[str, str, Any]]:
-    group = typer.main.get_command(app)
     return [(name, max(p.opts, key=len), p)
-            for name, cmd in group.commands.items()  # type: ignore[attr-defined]
+            for name, cmd in all_commands().items()
             for p in cmd.params if p.param_type_name == "option"]
 
 

@@ -108,16 +108,17 @@ def test_out_folder_resume_and_refusals(tmp_path):
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_keeps_finished_trials(tmp_path, sig, status):
     out = tmp_path / "res"
-    # In a pseudo-terminal the run draws its progress bar, "<done> / 200,000 trials": the
-    # signal is sent once it shows a finished batch (an event, not a guess at how long the
-    # workers take to start on a loaded machine).
+    # In a pseudo-terminal the run draws its progress bar, "<done> / 200,000 trials", counting
+    # the rows received (trial by trial): the signal is sent once it shows 20 or more (an
+    # event, not a guess at how long the workers take to start on a loaded machine).
     child = pexpect.spawn(
         sys.executable, ["-m", "drsim", "run", str(YEAR), "--trials", "200000", "--workers",
                          "2", "--batch-size", "20", "--out", str(out)],
         env={**os.environ, "TERM": "xterm"}, dimensions=(40, 200), encoding="utf-8",
         timeout=180)
     try:
-        child.expect(r"[1-9][\d,]* / 200,000 trials")
+        child.expect(r"(?<![\d,])(?:[2-9]\d|[1-9]\d{2}|[1-9]\d{0,2}(?:,\d{3})+)"
+                     r" / 200,000 trials")
         child.kill(sig)
         child.expect(pexpect.EOF)
         stdout = child.before

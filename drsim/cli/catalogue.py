@@ -33,8 +33,10 @@ def scenarios() -> None:
     table = Table(title="Bundled drills (run one with: drsim run <path>)")
     paths = bundled_scenarios()
     shown = {p: f"scenarios/{p.relative_to(BUNDLED_DIR).as_posix()}" for p in paths}
-    table.add_column("path", no_wrap=True, min_width=max(map(len, shown.values()), default=4))
-    table.add_column("drill")
+    # a path stays whole while it can (to copy it); on a narrow terminal it folds, and the
+    # drill's name keeps room to wrap in
+    table.add_column("path", overflow="fold", min_width=20)
+    table.add_column("drill", min_width=20)
     default = default_scenario().resolve()
     for path in paths:
         try:

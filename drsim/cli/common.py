@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from drsim.bundled import default_scenario
 from drsim.distributions import did_you_mean
 from drsim.errors import DrsimError, ScenarioError
-from drsim.scenario import Scenario, load_scenario
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from drsim.scenario import Scenario
+
+
+class PlainStderr:
+    """Whole lines to stderr, exactly as given (never wrapped, no markup or emoji codes):
+    what error lines need, without importing rich's console on the way to them."""
+
+    def print(self, text: str, markup: bool = False) -> None:
+        typer.echo(text, err=True)
+
+
+err_console = PlainStderr()
+
+
+def out_console(default_width: int = 120) -> Console:
+    """The console a command prints its tables to: as wide as the terminal, or COLUMNS when
+    set; when neither (output to a file or a pipe), `default_width`."""
+    from rich.console import Console
+
+    wide = sys.stdout.isatty() or (os.environ.get("COLUMNS") or "").isdigit()
+    return Console(highlight=False, width=None if wide else default_width)
 
 
 @contextlib.contextmanager
@@ -43,6 +65,8 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
 
 def load(path: Path | None) -> Scenario:
     """The scenario at `path`, or the bundled default drill."""
+    from drsim.scenario import load_scenario
+
     return load_scenario(path if path is not None else default_scenario())
 
 

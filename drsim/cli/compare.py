@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +20,7 @@ from drsim.cli.common import (
     Mode,
     check_choice,
     handle_errors,
+    out_console,
     refuse_inapplicable,
     with_one_of,
 )
@@ -68,7 +68,7 @@ COMPARE_APPLIES: Applies = {**APPLIES, "unrelated": [UNRELATED]}
 
 
 def _console() -> Console:
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    return out_console(160)
 
 
 def _names(paths: list[Path]) -> list[str]:

@@ -3,7 +3,6 @@ drives a recovery metric)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -19,6 +18,7 @@ from drsim.cli.common import (
     check_choice,
     handle_errors,
     load,
+    out_console,
     refuse_inapplicable,
     with_one_of,
 )
@@ -33,7 +33,7 @@ APPLIES: Applies = {
 
 
 def _console() -> Console:
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+    return out_console(140)
 
 
 def invest(

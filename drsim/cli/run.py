@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from drsim.cli.common import (
     check_choice,
     handle_errors,
     load,
+    out_console,
     refuse_inapplicable,
 )
 from drsim.errors import DrsimError
@@ -101,7 +101,7 @@ def run(
         check_choice("--backend", backend, BACKENDS)
         check_choice("--format", fmt, tuple(store.ROWS))
         sc = load(scenario)
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+        console = out_console(120)
         for target_file in (json_out, report):
             if target_file is not None:
                 check_writable(target_file, force)
@@ -204,8 +204,7 @@ def report_trials(result: Trials, summary: Any, console: Console, out: Path | No
              "finished trials kept")
     console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {len(result.frame):,} of "
                   f"{result.requested:,} trials, {state}"
-                  + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""),
-                  soft_wrap=True)
+                  + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""))
     render_summary(summary, console, header=False)
     if out is not None:
         console.print(f"Trials, summary and manifest written to {out}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from drsim.cli.common import err_console
 from drsim.errors import ScenarioError
@@ -14,7 +13,6 @@ from drsim.scenario import load_scenario
 
 def validate(files: list[Path] = typer.Argument(..., help="Scenario files to check.")) -> None:
     """Check scenario files: prints 'ok' per good file, every problem of the others (exit 2)."""
-    console = Console(highlight=False)
     problems = 0
     for path in files:
         try:
@@ -24,7 +22,7 @@ def validate(files: list[Path] = typer.Argument(..., help="Scenario files to che
             for issue in e.issues:
                 err_console.print(str(issue), markup=False)
         else:
-            console.print(f"{path}: ok", markup=False)
+            typer.echo(f"{path}: ok")
     if problems:
         err_console.print(f"{problems} problem{'s' if problems != 1 else ''} found.",
                           markup=False)

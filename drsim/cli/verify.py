@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from drsim import verification
-from drsim.cli.common import DEBUG, fail_usage, handle_errors
+from drsim.cli.common import DEBUG, fail_usage, handle_errors, out_console
 from drsim.errors import DrsimError
 from drsim.verification import (
     DEFAULT_ALPHA,
@@ -91,7 +89,7 @@ def verify(
     simulator. Each case is sized to detect a 2% relative bias with 90% power; the verdict
     is Holm–Bonferroni over cases × seeds at family-wise α (1%). Exit 1 if any case fails."""
     with handle_errors(debug):
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        console = out_console(200)
         if quick and case:
             fail_usage("--quick and --case both choose the cases; give one of them")
             return

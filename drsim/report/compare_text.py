@@ -95,7 +95,7 @@ def render_comparison(c: Comparison, console: Console,
                       metrics: Sequence[str] | None = None) -> None:
     pct = f"{c.level * 100:g}%"
     console.print(f"[bold]Comparison[/bold]  {c.trials:,} paired trials (seed {c.seed}), "
-                  f"baseline [bold]{c.baseline}[/bold]", soft_wrap=True)
+                  f"baseline [bold]{c.baseline}[/bold]")
     for name, sc in zip(c.names, c.scenarios, strict=True):
         console.print(f"  {name}: {sc.name}", markup=False, highlight=False)
     table = Table(title=f"Estimates with {pct} CI; paired difference against the baseline")
@@ -129,7 +129,7 @@ def render_comparison(c: Comparison, console: Console,
 def render_sweep(s: Sweep, console: Console, metrics: Sequence[str] | None = None) -> None:
     pct = f"{s.comparison.level * 100:g}%"
     console.print(f"[bold]Sweep[/bold]  {len(s.cells)} cells × {s.trials:,} paired trials "
-                  f"(seed {s.seed})", soft_wrap=True)
+                  f"(seed {s.seed})")
     default = ["rto_basic_s", "rto_full_s", "customer_minutes_lost", "unavailability"]
     have = list(dict.fromkeys(s.frame.metric))
     chosen = [m for m in (metrics or default) if m in have]

@@ -52,7 +52,7 @@ def render_investment(inv: Investment, console: Console) -> None:
     cur = inv.currency
     pct = f"{inv.level * 100:g}%"
     console.print(f"[bold]Investment over {inv.years:g} years[/bold] (amounts in {cur}; "
-                  f"\\[brackets]: {pct} CI; seed {inv.seed}, paired trials)", soft_wrap=True)
+                  f"\\[brackets]: {pct} CI; seed {inv.seed}, paired trials)")
     own = Table(title="Cost of ownership and expected annual loss", title_justify="left")
     for col in ("option", "trials", "capital", "operating / y", f"TCO {inv.years:g} y",
                 "expected annual loss", "of which downtime", "of which data loss",
@@ -75,14 +75,13 @@ def render_investment(inv: Investment, console: Console) -> None:
                    _ci(o.payback_years, _years) if o.payback_years else "—")
     console.print(vs)
     console.print("Pareto frontier (TCO against expected downtime per year): "
-                  + ", ".join(inv.frontier), soft_wrap=True)
+                  + ", ".join(inv.frontier))
     for note in inv.notes:
-        console.print(f"Note: {note}", soft_wrap=True, markup=False)
+        console.print(f"Note: {note}", markup=False)
 
 
 def render_sensitivity(s: Sensitivity, console: Console, top: int = 15) -> None:
-    console.print(f"[bold]{s.scenario}[/bold]: what drives {s.metric} (seed {s.seed})",
-                  soft_wrap=True)
+    console.print(f"[bold]{s.scenario}[/bold]: what drives {s.metric} (seed {s.seed})")
     crit = Table(title="Runbook critical path", title_justify="left")
     for col in ("runbook", "step", "criticality", "mean contribution", "runs"):
         crit.add_column(col, justify="left" if col in ("runbook", "step") else "right")
@@ -116,7 +115,7 @@ def render_sensitivity(s: Sensitivity, console: Console, top: int = 15) -> None:
         if len(s.indices) > top:
             console.print(f"({len(s.indices) - top} more inputs not shown; --json has all)")
     for note in s.notes:
-        console.print(f"Note: {note}", soft_wrap=True, markup=False)
+        console.print(f"Note: {note}", markup=False)
 
 
 def np_nan0(x: float) -> float:

@@ -7,16 +7,17 @@ same run.
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-
-import networkx as nx
 
 from drsim.distributions import did_you_mean
 from drsim.errors import Issue
 from drsim.scenario.loader import PathKey, RawDoc
 from drsim.units import parse_duration
+
+Edges = list[tuple[str, str]]  # a directed graph, edge by edge in the order found
 
 
 def _try(parse: Any, value: Any) -> Any:
@@ -125,7 +126,7 @@ class References:
                         (*path, "ttf"), "a component that can fail needs ttr (time to repair)"))
 
     def check_services(self) -> None:
-        graph: nx.DiGraph[str] = nx.DiGraph()
+        graph: Edges = []
         for sv, svc in self.services.items():
             svc = _dict(svc)
             path = ("services", sv)
@@ -144,7 +145,7 @@ class References:
                         self.ref((*path, "requires", i), cid, comps, "component",
                                  f" at site '{s}'")
             for dep in self.dependencies(path, svc):
-                graph.add_edge(sv, dep)
+                graph.append((sv, dep))
             repl = _dict(svc.get("replication"))
             if "to" in repl and self.ref((*path, "replication", "to"), repl["to"], self.sites,
                                          "site") and active == [repl["to"]]:
@@ -199,11 +200,21 @@ class References:
                                    f"{', '.join(places)}); name one of those sites or 'any'"))
         return out
 
-    def cycle(self, graph: nx.DiGraph[str], path_of: Callable[[str], PathKey], what: str) -> None:
+    def cycle(self, edges: Edges, path_of: Callable[[str], PathKey], what: str) -> None:
+        """One issue naming a cycle of the directed graph `edges`, if it has one. The check
+        is graphlib's; networkx (slow to import) only names the cycle, as it always has."""
+        order: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+        for u, v in edges:
+            order.add(u, v)
         try:
-            loop = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
+            order.prepare()
             return
+        except graphlib.CycleError:
+            import networkx as nx
+
+            graph: nx.DiGraph[str] = nx.DiGraph()
+            graph.add_edges_from(edges)
+            loop = nx.find_cycle(graph)
         names = " → ".join([u for u, _ in loop] + [loop[0][0]])
         self.issues.append(self.raw.issue(path_of(loop[0][0]), f"cycle among {what}: {names}; "
                                           "remove one of these edges"))
@@ -253,7 +264,7 @@ class References:
                 "[<service id>] or remove degraded_delay"))
 
     def check_runbooks(self) -> None:
-        triggers: nx.DiGraph[str] = nx.DiGraph()
+        triggers: Edges = []
         for rid, book in self.runbooks.items():
             book = _dict(book)
             trig = book.get("trigger")
@@ -265,11 +276,11 @@ class References:
             if isinstance(trig, dict) and "after" in trig:
                 if self.ref(("runbooks", rid, "trigger", "after"), trig["after"], self.runbooks,
                             "runbook"):
-                    triggers.add_edge(rid, trig["after"])
+                    triggers.append((rid, trig["after"]))
             steps = [_dict(s) for s in _list(book.get("steps"))]
             ids = [s.get("id") for s in steps]
-            graph: nx.DiGraph[str] = nx.DiGraph()
-            fallbacks: nx.DiGraph[str] = nx.DiGraph()
+            graph: Edges = []
+            fallbacks: Edges = []
             for i, step in enumerate(steps):
                 path = ("runbooks", rid, "steps", i)
                 if ids.count(step.get("id")) > 1 and ids.index(step.get("id")) != i:
@@ -278,7 +289,7 @@ class References:
                 for dep in self.refs(path, step, "after", [str(x) for x in ids], "step"):
                     # a repeated id is reported above, a missing one by the schema
                     if (sid := step.get("id")) is not None and ids.index(sid) == i:
-                        graph.add_edge(sid, dep)
+                        graph.append((sid, dep))
                 if step.get("fallback") is not None:
                     if self.ref((*path, "fallback"), step["fallback"], [str(x) for x in ids],
                                 "step") and step["fallback"] == step.get("id"):
@@ -286,7 +297,7 @@ class References:
                                            "a step cannot be its own fallback"))
                     elif step["fallback"] in ids and (sid := step.get("id")) is not None \
                             and ids.index(sid) == i:
-                        fallbacks.add_edge(sid, step["fallback"])
+                        fallbacks.append((sid, step["fallback"]))
                 self.check_step_when(path, _dict(step.get("when")))
                 self.refs(path, step, "roles", self.staff, "staff role")
                 self.check_preconditions(path, _dict(step.get("requires")))
