@@ -16,12 +16,13 @@ from drsim.report.plots.distributions import plot_distribution
 from drsim.report.plots.drill import (
     NO_ROLE,
     group_states,
+    incident_span,
     plot_status,
     plot_timeline,
     plot_topology,
     window_spans,
 )
 
-__all__ = ["NO_ROLE", "group_states", "plot_comparison", "plot_distribution", "plot_pareto",
-           "plot_status", "plot_sweep", "plot_timeline", "plot_topology", "plot_tornado",
-           "window_spans"]
+__all__ = ["NO_ROLE", "group_states", "incident_span", "plot_comparison", "plot_distribution",
+           "plot_pareto", "plot_status", "plot_sweep", "plot_timeline", "plot_topology",
+           "plot_tornado", "window_spans"]

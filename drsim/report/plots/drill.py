@@ -19,9 +19,17 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 
 from drsim.metrics import index_intervals
-from drsim.report.plots.common import STEP_COLOURS, legend, new_axes, unique_gids
+from drsim.report.plots.common import (
+    STEP_COLOURS,
+    Spot,
+    legend,
+    new_axes,
+    place_texts,
+    unique_gids,
+)
 from drsim.result import RunResult
 from drsim.scenario.schema import AccessPoint, Scenario, Site
 from drsim.topology import Topology
@@ -114,46 +122,79 @@ def timeline_markers(result: RunResult) -> list[tuple[str, str, float]]:
     return out
 
 
-def _timeline_span(result: RunResult) -> tuple[float, float]:
-    """The part of the horizon worth showing: from just before the first incident or step to
-    just after the last step or incident end (the whole horizon when nothing happened)."""
-    times = [s.start_s for s in result.steps] + [s.end_s for s in result.steps]
-    for inc in result.incidents:
-        times += [inc.start_s] + ([inc.end_s] if inc.end_s is not None else [result.horizon_s])
-    if not times:
-        return 0.0, result.horizon_s
-    lo, hi = min(times), max(times)
+_DISRUPTING = ("disruption", "site_down", "link_down", "component_down")
+
+
+def incident_span(result: RunResult) -> tuple[float, float]:
+    """What the drill figures show by default: from a little before the first incident's
+    first disruption to a little after its full recovery (its end, or the end of its last
+    runbook step); with no incident, the span of the disruptions and steps; with nothing at
+    all, the whole horizon. A little: 4% of the span, at least 10 minutes."""
+    steps = sorted(result.steps, key=lambda s: s.start_s)
+    if result.incidents:
+        inc = result.incidents[0]
+        end = inc.end_s if inc.end_s is not None else result.horizon_s
+        lo = min([inc.start_s] + [e.time_s for e in result.timeline
+                                  if e.kind in _DISRUPTING and e.time_s <= inc.start_s])
+        hi = max([end] + [s.end_s for s in steps if lo <= s.start_s <= end])
+    else:
+        times = [e.time_s for e in result.timeline if e.kind in _DISRUPTING]
+        times += [t for s in steps for t in (s.start_s, s.end_s)]
+        if not times:
+            return 0.0, result.horizon_s
+        lo, hi = min(times), max(times)
     pad = max(0.04 * (hi - lo), 600.0)
     return max(0.0, lo - pad), min(result.horizon_s, hi + pad)
 
 
-def plot_timeline(result: RunResult, scenario: Scenario, ax: Axes | None = None) -> Figure:
+def _span(result: RunResult, span: tuple[float, float] | None) -> tuple[float, float]:
+    return incident_span(result) if span is None else span
+
+
+def _zoom_note(result: RunResult, span: tuple[float, float] | None) -> str:
+    """' (incident 1 of 3)' when the default zoom leaves later incidents out."""
+    n = len(result.incidents)
+    return f" (incident 1 of {n})" if span is None and n > 1 else ""
+
+
+def plot_timeline(result: RunResult, scenario: Scenario, ax: Axes | None = None,
+                  span: tuple[float, float] | None = None) -> Figure:
     """Gantt of the runbook steps in one lane per staff role, with vertical markers for the
     incident start, detection, declaration and each runbook's end (failover done, failback
-    done), maintenance windows shaded; wall-clock time in the scenario's zone on the x axis."""
+    done), maintenance windows shaded; wall-clock time in the scenario's zone on the x axis.
+    `span` (from, until) in simulation seconds; default: the first incident (incident_span).
+    Step labels never overlap: each takes a free place above or below its bar, at its start
+    or its end, or is left out (the title says how many)."""
     lanes = step_lanes(result, scenario)
     fig, ax = new_axes(ax, (11, 1.6 + 0.7 * max(len(lanes), 1)))
-    lo_s, hi_s = _timeline_span(result)
+    lo_s, hi_s = _span(result, span)
     for wid, a, b in window_spans(scenario, result.origin, lo_s, hi_s):
         ax.axvspan(_num(result, a), _num(result, b), color="#9ecae1", alpha=0.3, lw=0,
                    gid=f"window:{wid}", label=f"maintenance window '{wid}'")
     books = sorted({s.runbook for s in result.steps})
     colour = {b: STEP_COLOURS[i % len(STEP_COLOURS)] for i, b in enumerate(books)}
     row = {lane: i for i, lane in enumerate(lanes)}
-    in_lane: dict[str, int] = {}
+    labels: list[tuple[Text, list[Spot]]] = []
     for rec in sorted(result.steps, key=lambda s: (s.start_s, s.runbook, s.step)):
         for role in _step_roles(scenario, rec.runbook, rec.step, rec.who):
-            nth = in_lane[role] = in_lane.get(role, -1) + 1  # labels alternate above/below
             failed = "failed" in rec.outcome or rec.outcome == "skipped"
             ax.barh(row[role], _days(rec.end_s - rec.start_s), left=_num(result, rec.start_s),
                     height=0.5, color=colour[rec.runbook], alpha=0.5 if failed else 0.9,
                     edgecolor="#d63b3b" if failed else "white", hatch="//" if failed else None,
                     gid=f"step:{rec.runbook}.{rec.step}",
                     label=f"runbook '{rec.runbook}'")
-            above = nth % 2 == 0
-            ax.text(_num(result, rec.start_s), row[role] + (-0.32 if above else 0.32),
-                    rec.step, fontsize=6.5, va="bottom" if above else "top", ha="left",
-                    clip_on=True, gid=f"label:{rec.runbook}.{rec.step}")
+            if rec.end_s < lo_s or rec.start_s > hi_s:
+                continue  # out of view: no label to place
+            y, x0 = row[role], _num(result, max(rec.start_s, lo_s))
+            text = ax.text(x0, y - 0.37, rec.step, fontsize=6.5, va="center", ha="left",
+                           clip_on=True, gid=f"label:{rec.runbook}.{rec.step}")
+            text.set_in_layout(False)
+            x1 = _num(result, rec.end_s)
+            up, down = y - 0.37, y + 0.37  # above or below the bar; at its start, its end,
+            spots: list[Spot] = [(x0, up, "left"), (x0, down, "left"),  # or ending at its end
+                                 (x1, up, "left"), (x1, down, "left"),
+                                 (x1, up, "right"), (x1, down, "right")]
+            labels.append((text, spots))
     for kind, label, t in timeline_markers(result):
         style = next((m for m in MARKERS if m[0] == kind), (kind, label, "#2e9d4a", ":"))
         ax.axvline(_num(result, t), color=style[2], ls=style[3], lw=1.4, gid=f"marker:{label}",
@@ -163,9 +204,14 @@ def plot_timeline(result: RunResult, scenario: Scenario, ax: Axes | None = None)
     ax.set_xlim(_num(result, lo_s), _num(result, hi_s))
     _date_axis(ax, scenario)
     ax.set_ylabel("Staff role")
-    ax.set_title(f"{scenario.name}: runbook steps" if lanes else
-                 f"{scenario.name}: no runbook step ran")
+    title = (f"{scenario.name}: runbook steps" if lanes else
+             f"{scenario.name}: no runbook step ran") + _zoom_note(result, span)
+    ax.set_title(title)
     legend(ax)
+    hidden = place_texts(fig, labels)
+    if hidden:
+        ax.set_title(f"{title}; {hidden} crowded step label{'s' if hidden != 1 else ''} "
+                     "left out", fontsize=10)
     unique_gids(ax)
     return fig
 
@@ -223,9 +269,10 @@ def service_site_states(result: RunResult, scenario: Scenario, service: str,
 
 
 def plot_status(result: RunResult, scenario: Scenario, ax: Axes | None = None,
-                by_site: bool = False) -> Figure:
-    """Status strips over the horizon: one row per customer group (up / degraded / down) and,
-    with by_site, one per service × site (up / down / standby)."""
+                by_site: bool = False, span: tuple[float, float] | None = None) -> Figure:
+    """Status strips: one row per customer group (up / degraded / down) and, with by_site,
+    one per service × site (up / down / standby); `span` (from, until) in simulation seconds,
+    default: the first incident (incident_span)."""
     rows: list[tuple[str, str, list[tuple[float, float, str]]]] = [
         (g, f"status:{g}", group_states(result, g)) for g in sorted(scenario.customers)]
     if by_site:
@@ -235,17 +282,18 @@ def plot_status(result: RunResult, scenario: Scenario, ax: Axes | None = None,
                                           if s not in spec.active]
             rows += [(f"{svc} @ {site}", f"service:{svc}@{site}",
                       service_site_states(result, scenario, svc, site)) for site in places]
-    fig, ax = new_axes(ax, (11, 1.4 + 0.45 * len(rows)))
+    fig, ax = new_axes(ax, (11, max(2.6, 1.4 + 0.45 * len(rows))))
     for y, (_, gid, spans) in enumerate(rows):
         for a, b, state in spans:
             ax.barh(y, _days(b - a), left=_num(result, a), height=0.7,
                     color=STATE_COLOURS[state], edgecolor="none", gid=f"{gid}:{state}")
     ax.set_yticks(range(len(rows)), [label for label, _, _ in rows])
     ax.set_ylim(len(rows) - 0.4, -0.6)
-    ax.set_xlim(_num(result, 0.0), _num(result, result.horizon_s))
+    lo_s, hi_s = _span(result, span)
+    ax.set_xlim(_num(result, lo_s), _num(result, hi_s))
     _date_axis(ax, scenario)
-    ax.set_ylabel("Customer group" + (" / service @ site" if by_site else ""))
-    ax.set_title(f"{scenario.name}: status over the drill")
+    ax.set_ylabel("Group" + (" / service @ site" if by_site else ""))
+    ax.set_title(f"{scenario.name}: status{_zoom_note(result, span)}")
     used = [s for s in STATE_COLOURS if any(st == s for _, _, sp in rows for *_, st in sp)]
     ax.legend(handles=[Patch(color=STATE_COLOURS[s], label=s) for s in used], fontsize=7,
               loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -374,6 +422,7 @@ def plot_topology(scenario: Scenario, result: RunResult | None = None,
     down, impaired = state["down"], state["impaired"]
     span = _extent(pos)
     seen_pairs: dict[frozenset[str], int] = {}
+    link_labels: list[tuple[Text, list[Spot]]] = []
     for lid in sorted(scenario.links):
         link = scenario.links[lid]
         k = seen_pairs.get(frozenset((link.a, link.b)), 0)
@@ -383,8 +432,11 @@ def plot_topology(scenario: Scenario, result: RunResult | None = None,
         ax.plot([x0, x1], [y0, y1], color="#d63b3b" if is_down else "#777777",
                 ls="--" if is_down else "-", lw=1.5, zorder=1, gid=f"link:{lid}",
                 label="link down" if is_down else "link")
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2, lid, fontsize=6, color="#555555", ha="center",
-                va="center", zorder=4, gid=f"label:{lid}")
+        text = ax.text((x0 + x1) / 2, (y0 + y1) / 2, lid, fontsize=6, color="#555555",
+                       ha="center", va="center", zorder=4, gid=f"label:{lid}")
+        text.set_in_layout(False)
+        link_labels.append((text, [(x0 + f * (x1 - x0), y0 + f * (y1 - y0), "center")
+                                   for f in (0.5, 0.35, 0.65, 0.2, 0.8)]))
     topo = Topology(scenario)
     drawn: set[tuple[str, str]] = set()
     for g in sorted(state["serving"]):
@@ -425,6 +477,7 @@ def plot_topology(scenario: Scenario, result: RunResult | None = None,
         f" at {result.wall(at_s):%a %d %b %H:%M %Z}"
     ax.set_title(f"{scenario.name}: topology{when}")
     legend(ax, loc="best", bbox_to_anchor=None)
+    place_texts(fig, link_labels)  # a link's name moves along it, off other names
     unique_gids(ax)
     return fig
 
