@@ -3,6 +3,7 @@ entry per label, the palette."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Literal
 
 from matplotlib.axes import Axes
@@ -52,8 +53,9 @@ def text_box(text: Text) -> Bbox | None:
     """Where `text` shows on the canvas (display units), cut to its axes when it is clipped
     there; None when nothing of it shows. Needs a drawn figure (place_texts draws it)."""
     box = text.get_window_extent()
-    if text.get_clip_on() and text.axes is not None:
-        return Bbox.intersection(box, text.axes.bbox)
+    clip = text.get_clip_box()
+    if text.get_clip_on() and clip is not None:
+        return Bbox.intersection(box, clip)
     return box
 
 
@@ -107,3 +109,12 @@ def _all_texts(fig: Figure) -> list[Text]:
 def _overlap(a: Bbox, b: Bbox, slack: float = 0.5) -> bool:
     return a.x0 < b.x1 - slack and b.x0 < a.x1 - slack and a.y0 < b.y1 - slack \
         and b.y0 < a.y1 - slack
+
+
+def set_title(ax: Axes, text: str, fontsize: float = 12.0) -> None:
+    """The axes' title, wrapped onto more lines when it would not fit the figure's width
+    (an average character is taken as 0.6 of the font size, a little wide on purpose)."""
+    fig = ax.get_figure(root=True)
+    width_pt = (fig.get_figwidth() if fig is not None else 8.0) * 72.0
+    ax.set_title(textwrap.fill(text, width=max(20, int(width_pt / (0.6 * fontsize)))),
+                 fontsize=fontsize)

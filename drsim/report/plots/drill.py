@@ -28,6 +28,7 @@ from drsim.report.plots.common import (
     legend,
     new_axes,
     place_texts,
+    set_title,
     unique_gids,
 )
 from drsim.result import RunResult
@@ -206,12 +207,12 @@ def plot_timeline(result: RunResult, scenario: Scenario, ax: Axes | None = None,
     ax.set_ylabel("Staff role")
     title = (f"{scenario.name}: runbook steps" if lanes else
              f"{scenario.name}: no runbook step ran") + _zoom_note(result, span)
-    ax.set_title(title)
+    set_title(ax, title)
     legend(ax)
     hidden = place_texts(fig, labels)
     if hidden:
-        ax.set_title(f"{title}; {hidden} crowded step label{'s' if hidden != 1 else ''} "
-                     "left out", fontsize=10)
+        set_title(ax, f"{title}; {hidden} crowded step label{'s' if hidden != 1 else ''} "
+                  "left out", fontsize=10)
     unique_gids(ax)
     return fig
 
@@ -293,7 +294,7 @@ def plot_status(result: RunResult, scenario: Scenario, ax: Axes | None = None,
     ax.set_xlim(_num(result, lo_s), _num(result, hi_s))
     _date_axis(ax, scenario)
     ax.set_ylabel("Group" + (" / service @ site" if by_site else ""))
-    ax.set_title(f"{scenario.name}: status{_zoom_note(result, span)}")
+    set_title(ax, f"{scenario.name}: status{_zoom_note(result, span)}")
     used = [s for s in STATE_COLOURS if any(st == s for _, _, sp in rows for *_, st in sp)]
     ax.legend(handles=[Patch(color=STATE_COLOURS[s], label=s) for s in used], fontsize=7,
               loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -475,7 +476,7 @@ def plot_topology(scenario: Scenario, result: RunResult | None = None,
     ax.margins(0.15)
     when = "" if result is None or at_s is None else \
         f" at {result.wall(at_s):%a %d %b %H:%M %Z}"
-    ax.set_title(f"{scenario.name}: topology{when}")
+    set_title(ax, f"{scenario.name}: topology{when}")
     legend(ax, loc="best", bbox_to_anchor=None)
     place_texts(fig, link_labels)  # a link's name moves along it, off other names
     unique_gids(ax)
