@@ -285,7 +285,7 @@ def trials_context(trials: Trials, summary: Summary | None = None) -> dict[str, 
             caption, f"dist{len(figures)}",
             partial(plots.plot_distribution, ok, metric, kind=kind,
                     objective=target[0] if target else None,
-                    label=target[1] if target else None)))
+                    objective_name=target[1] if target else None)))
     pct = f"{s.level * 100:g}%"
 
     def row(m: Any) -> dict[str, Any]:

@@ -26,11 +26,15 @@ def _frame_metric(frame: pd.DataFrame, metric: str) -> str:
     return resolve_metric(pd.DataFrame(columns=list(dict.fromkeys(frame["metric"]))), metric)
 
 
+_KIND = {"rto": "RTO", "rpo": "RPO"}
+
+
 def decision_label(name: str) -> str:
     """metric_label, plus P(...) for the yes/no columns of a comparison."""
     base, _, part = name.partition(".")
-    if base == "met":
-        return f"P(objective {part} met)"
+    if base == "met":  # met.<objective id>.<kind>: the objective as the scenario names it
+        objective, _, kind = part.rpartition(".")
+        return f"P({objective} met: {_KIND.get(kind, kind)} target)"
     if base in ("all_restored", "all_recovered"):
         return f"P({base.replace('_', ' ')})"
     return metric_label(name)

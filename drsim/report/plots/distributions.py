@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -56,14 +59,31 @@ def met_fraction(values: np.ndarray, objective: float) -> tuple[int, int]:
     return int((x <= objective).sum()), len(x)
 
 
+def spans_decades(values: np.ndarray) -> bool:
+    """More than a decade between the smallest and the largest positive value: a heavy tail
+    that a linear axis would squash into one bar."""
+    positive = values[values > 0]
+    return len(positive) >= 2 and float(positive.max()) > 10.0 * float(positive.min())
+
+
+def dkw_half_width(n: int, level: float = 0.95) -> float:
+    """Half-width ε of the Dvoretzky–Kiefer–Wolfowitz band: with probability at least
+    `level` the true CDF lies within ±ε of the empirical one everywhere, ε = √(ln(2/α)/2n)."""
+    return math.sqrt(math.log(2.0 / (1.0 - level)) / (2.0 * n))
+
+
 def plot_distribution(frame: pd.DataFrame, metric: str, kind: str = "hist",
                       objective: float | None = None, label: str | None = None,
-                      ax: Axes | None = None, bins: int = 30) -> Figure:
+                      ax: Axes | None = None, bins: int = 30,
+                      objective_name: str | None = None, level: float = 0.95) -> Figure:
     """Histogram or empirical CDF of a trial metric over the completed trials, durations in
     hours or minutes (the axis label says which); `objective` (in the metric's own units,
-    seconds for durations) is drawn as a vertical line with P(met) in the legend. Censored
-    values (+inf: never reached within the horizon) are counted in the title; the CDF is over
-    all trials where the metric applies, so it stops short of 1 by their share."""
+    seconds for durations) is drawn as a vertical line with P(met) in the legend, named
+    `objective_name` (the scenario's objective) when given. Censored values (+inf: never
+    reached within the horizon) are counted in the title; the CDF is over all trials where
+    the metric applies, so it stops short of 1 by their share, and carries its `level` DKW
+    confidence band. Values spanning more than a decade go on a log axis (zeros, which it
+    cannot show, are counted in the title; the CDF starts at their share)."""
     if kind not in ("hist", "cdf"):
         raise ValueError(f"kind '{kind}': use 'hist' or 'cdf'")
     name = resolve_metric(frame, metric)
@@ -75,29 +95,44 @@ def plot_distribution(frame: pd.DataFrame, metric: str, kind: str = "hist",
     unit, scale = duration_unit(values, objective) if is_duration(name) else ("", 1.0)
     shown = finite / scale
     text = label or metric_label(name)
-    ax.set_xlabel(f"{text} ({unit})" if unit else text)
+    log = spans_decades(shown)
+    zeros = int((shown <= 0).sum()) if log else 0
+    drawn = shown[shown > 0] if log else shown
+    axis = ", ".join(part for part in (unit, "log scale" if log else "") if part)
+    ax.set_xlabel(f"{text} ({axis})" if axis else text)
+    if log:
+        ax.set_xscale("log")
     if kind == "hist":
-        if len(shown):
-            ax.hist(shown, bins=bins, color="#4c78a8", edgecolor="white", gid="bars")
+        if len(drawn):
+            edges: Any = np.geomspace(drawn.min(), drawn.max(), bins + 1) if log else bins
+            ax.hist(drawn, bins=edges, color="#4c78a8", edgecolor="white", gid="bars")
         ax.set_ylabel("Trials")
     else:
-        if len(shown):
-            xs = np.sort(shown)
-            ys = np.arange(1, len(xs) + 1) / len(applies)
-            ax.step(np.r_[xs[0], xs], np.r_[0.0, ys], where="post", color="#4c78a8", lw=1.8,
-                    gid="cdf", label="empirical CDF")
+        if len(drawn):
+            xs = np.sort(drawn)
+            ys = (zeros + np.arange(0, len(xs) + 1)) / len(applies)
+            x_steps = np.r_[xs[0], xs]
+            eps = dkw_half_width(len(applies), level)
+            ax.fill_between(x_steps, np.clip(ys - eps, 0, 1), np.clip(ys + eps, 0, 1),
+                            step="post", color="#4c78a8", alpha=0.18, lw=0, gid="cdf-band",
+                            label=f"{level:.0%} confidence band (DKW, ±{eps:.3f})")
+            ax.step(x_steps, ys, where="post", color="#4c78a8", lw=1.8, gid="cdf",
+                    label="empirical CDF")
         ax.set_ylabel("Fraction of trials at or below")
         ax.set_ylim(0, 1.02)
     if objective is not None:
         met, n = met_fraction(values, objective)
         p = f"{met / n:.1%}" if n else "n/a"
         target = format_duration(objective) if unit else f"{objective:g}"
+        named = f"objective '{objective_name}'" if objective_name else "objective"
         ax.axvline(objective / scale, color="#d63b3b", ls="--", lw=1.5, gid="objective",
-                   label=f"objective {target}: P(met) = {p} ({met} of {n} trials)")
+                   label=f"{named} {target}: P(met) = {p} ({met} of {n} trials)")
     title = f"{text}: {len(applies)} trials"
     if censored:
         title += (f"; {censored} ({censored / len(applies):.1%}) never reached within the "
                   "horizon" + (", not shown" if kind == "hist" else ", CDF ends below 1"))
+    if zeros:
+        title += f"; {zeros} at 0, left of the log axis"
     not_applicable = len(values) - len(applies)
     if not_applicable:
         title += f"; not applicable in {not_applicable}"

@@ -293,7 +293,7 @@ def plot_status(result: RunResult, scenario: Scenario, ax: Axes | None = None,
     lo_s, hi_s = _span(result, span)
     ax.set_xlim(_num(result, lo_s), _num(result, hi_s))
     _date_axis(ax, scenario)
-    ax.set_ylabel("Group" + (" / service @ site" if by_site else ""))
+    ax.set_ylabel("Customer group" + (" / service @ site" if by_site else ""))
     set_title(ax, f"{scenario.name}: status{_zoom_note(result, span)}")
     used = [s for s in STATE_COLOURS if any(st == s for _, _, sp in rows for *_, st in sp)]
     ax.legend(handles=[Patch(color=STATE_COLOURS[s], label=s) for s in used], fontsize=7,
