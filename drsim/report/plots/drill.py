@@ -365,11 +365,19 @@ def _declutter(pos: dict[str, tuple[float, float]],
 
 def state_at(result: RunResult, scenario: Scenario, at_s: float) -> dict[str, Any]:
     """What the timeline says at `at_s`: elements down (sites, links), sites with a component
-    below its needed count, and the site serving each customer group (None when unserved)."""
+    below its needed count, and the site serving each customer group (None when unserved).
+
+    The recorder notes a group's service only when it is lost or restored, not when it
+    changes site without a gap (a failback moving the group home while the standby still
+    serves). So a served group follows its runbook moves to a site where the service is up,
+    and never stays with a site whose service went down (it is then served at its assigned
+    site, or the nearest site where the service is up)."""
     down: set[str] = set()
     units: dict[tuple[str, str], int] = {}
     serving: dict[tuple[str, str], str | None] = {
         (g, s): grp.home for g, grp in scenario.customers.items() for s in grp.services}
+    up = {(svc, site) for svc, spec in scenario.services.items() for site in spec.active}
+    assigned = {g: grp.home for g, grp in scenario.customers.items()}
     for e in result.timeline:
         if e.time_s > at_s:
             break
@@ -386,6 +394,17 @@ def state_at(result: RunResult, scenario: Scenario, at_s: float) -> dict[str, An
             svc, _, rest = e.detail.partition(" ")
             where = rest.removeprefix("at ").strip() if e.kind == "service_restored" else None
             serving[e.subject, svc] = where
+        elif e.kind in ("service_up", "service_down"):
+            svc, _, site = e.subject.partition("@")
+            (up.add if e.kind == "service_up" else up.discard)((svc, site))
+        elif e.kind == "moved":
+            _move(scenario, e.subject.split(", "), e.detail.removeprefix("to "), assigned,
+                  serving, up)
+    topo = Topology(scenario)
+    for (g, svc), where in serving.items():
+        if where is not None and (svc, where) not in up:
+            serving[g, svc] = _served_instead(topo, scenario, g, svc, assigned[g], up,
+                                              frozenset(down)) or where
     impaired = {site for (site, comp), n in units.items()
                 if comp in scenario.sites[site].components
                 and scenario.sites[site].components[comp].count - n
@@ -396,6 +415,32 @@ def state_at(result: RunResult, scenario: Scenario, at_s: float) -> dict[str, An
         sites = [serving.get((g, s)) for s in essential]
         groups[g] = sites[0] if sites and all(sites) else None
     return {"down": frozenset(down), "impaired": impaired - down, "serving": groups}
+
+
+def _move(scenario: Scenario, groups: list[str], to: str, assigned: dict[str, str],
+          serving: dict[tuple[str, str], str | None], up: set[tuple[str, str]]) -> None:
+    """A runbook moved `groups` to `to` ('home' or a site): each is assigned there, and its
+    served services follow where they are up there."""
+    for g in groups:
+        if g not in scenario.customers:
+            continue
+        target = scenario.customers[g].home if to == "home" else to
+        assigned[g] = target
+        for svc in scenario.customers[g].services:
+            if serving[g, svc] is not None and (svc, target) in up:
+                serving[g, svc] = target
+
+
+def _served_instead(topo: Topology, scenario: Scenario, group: str, svc: str, assigned: str,
+                    up: set[tuple[str, str]], down: frozenset[str]) -> str | None:
+    """Where a group still served is served once its site's service went down: its assigned
+    site if the service is up there, else the nearest site where it is up (None: none is)."""
+    if (svc, assigned) in up:
+        return assigned
+    access = scenario.customers[group].access
+    near = [(lat, site) for (s, site) in up if s == svc
+            for lat in [topo.latency(access, site, down)] if lat is not None]
+    return min(near)[1] if near else None
 
 
 def _default_moment(result: RunResult) -> float:
