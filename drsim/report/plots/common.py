@@ -59,6 +59,7 @@ def text_box(text: Text) -> Bbox | None:
     return box
 
 
+GAP = -3.0  # display units kept clear between placed labels (negative slack)
 Spot = tuple[float, float, Literal["left", "center", "right"]]  # x, y (data), alignment
 
 
@@ -79,7 +80,7 @@ def place_texts(fig: Figure, texts: list[tuple[Text, list[Spot]]]) -> int:
             text.set_horizontalalignment(ha)
             box = text_box(text)
             whole = box is not None and box.width >= text.get_window_extent().width - 0.5
-            if whole and box is not None and not any(_overlap(box, b) for b in taken):
+            if whole and box is not None and not any(_overlap(box, b, GAP) for b in taken):
                 break
         else:
             text.set_visible(False)
