@@ -75,16 +75,14 @@ def render_objectives(result: RunResult, console: Console, yearly: bool) -> None
     for o in result.metrics.objectives:
         p = availability_period(o, result.horizon_s, yearly)
         target, achieved = _fmt(o.kind, o.target), _fmt(o.kind, o.achieved)
-        mark = _MARK[o.met]
-        if p is not None:
+        if p is not None:  # the period is in the achieved column; the verdict's is its own
             target, achieved = p.target_text(), p.achieved_text()
-            mark += "" if yearly else " over the drill"
             notes.append(f"{o.id}: {p.budget_text()}")
-        obj.add_row(escape(o.id), o.kind, escape(o.subject), target, achieved, mark)
+        obj.add_row(escape(o.id), o.kind, escape(o.subject), target, achieved, _MARK[o.met])
     console.print(obj)
     if notes and not yearly:
-        console.print("An availability target is per year; a drill is judged pro rata over its "
-                      "own horizon (docs/metrics.md).")
+        console.print("An availability target is per year; over a drill it is judged pro rata, "
+                      "for the drill's own horizon (docs/metrics.md).")
     for line in notes:
         console.print(escape(line))
 
