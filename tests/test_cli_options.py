@@ -169,6 +169,13 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
      figures.DRILL),
     (["plot", "{tiny}", "--out", "{tmp}/f.png", "--kind", "topology", "--by-site"], "plot",
      "--by-site", _mode(figures.APPLIES, "by_site", 1)),
+    (["plot", "{folder}", "--out", "{tmp}/f.png", "--from", "5h"], "plot", "--from",
+     figures.DRILL),
+    (["plot", "{folder}", "--out", "{tmp}/f.png", "--to", "5h"], "plot", "--to", figures.DRILL),
+    (["plot", "{tiny}", "--out", "{tmp}/f.png", "--kind", "topology", "--from", "5h"], "plot",
+     "--from", figures.SPAN),
+    (["plot", "{tiny}", "--out", "{tmp}/f.png", "--kind", "topology", "--to", "5h"], "plot",
+     "--to", figures.SPAN),
     # replay (CliRunner's output is not a terminal)
     (["replay", "{tiny}", "--live", "--speed", "0"], "replay", "--live", replay.TERMINAL),
     (["replay", "{tiny}", "--no-live", "--feed", "5", "--speed", "0"], "replay", "--feed",
@@ -657,6 +664,18 @@ def test_plot_drill_options(files, tmp_path):
     refused = runner.invoke(app, [str(a) for a in [*base, "--out", tmp_path / "a.png"]])
     assert refused.exit_code == 2 and "already exists" in refused.output
     assert _image([*base, "--out", tmp_path / "a.png", "--kind", "status", "--force"]) == status
+
+
+@covers("plot", "--from", "--to")
+def test_plot_from_and_to_change_the_span_shown(files, tmp_path):
+    # the x limits themselves are pinned in tests/test_figure_zoom.py
+    base = ["plot", files["tiny"]]
+    for kind in ("timeline", "status"):
+        default = _image([*base, "--out", tmp_path / f"{kind}.png", "--kind", kind])
+        assert default != _image([*base, "--out", tmp_path / f"{kind}-from.png", "--kind", kind,
+                                  "--from", "1d"])
+        assert default != _image([*base, "--out", tmp_path / f"{kind}-to.png", "--kind", kind,
+                                  "--to", "2026-03-25T00:00"])
 
 
 @covers("export", "--format", "--out", "--force")

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from drsim.cli import figures
 from drsim.report import plots
+from drsim.report.plots import decisions
 from drsim.scenario import load_scenario
 from drsim.sim.engine import simulate
 
@@ -397,8 +398,8 @@ def test_comparison_one_error_bar_per_variant_and_the_zero_line():
     assert _segment(eb["diff:slow"]) == pytest.approx((row["diff_low"] / 60,
                                                        row["diff_high"] / 60))
     assert row["diff_low"] < 0 < row["diff_high"]
-    assert eb["diff:fast"].lines[0].get_color() == plots._BETTER  # significant, lower is better
-    assert eb["diff:slow"].lines[0].get_color() == plots._NEUTRAL
+    assert eb["diff:fast"].lines[0].get_color() == decisions._BETTER  # significant, lower is better
+    assert eb["diff:slow"].lines[0].get_color() == decisions._NEUTRAL
     assert ax.get_xlabel() == ("Time to basic service (RTO basic, worst group): "
                                "variant − base (minutes)")
     assert ax.get_ylabel() == "Variant"

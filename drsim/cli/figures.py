@@ -26,7 +26,7 @@ from drsim.report.output import check_writable, write_atomic_with
 from drsim.scenario import load_scenario
 from drsim.scenario.schema import Scenario
 from drsim.stats import resolve_metric
-from drsim.units import parse_duration
+from drsim.units import format_duration, parse_duration
 
 # kind → (column, 'hist' | 'cdf') for a results folder; None: the column is chosen per folder
 DISTRIBUTIONS: dict[str, tuple[str | None, str]] = {
@@ -57,6 +57,9 @@ DISTRIBUTION = Mode("to a results folder's distribution kinds (" + ", ".join(DIS
 DRILL = Mode("to a scenario file's kinds (" + ", ".join(DRILL_KINDS) + ")",
              "remove it or plot a scenario file", lambda p: _kind(p) in DRILL_KINDS)
 
+SPAN = Mode("with --kind timeline or status", "remove it or draw a timeline or status figure",
+            lambda p: _kind(p) in ("timeline", "status"))
+
 # which options apply to which figure kinds (every other option applies to all)
 APPLIES: Applies = {
     "metric": [DISTRIBUTION], "objective": [DISTRIBUTION], "seed": [DRILL],
@@ -64,6 +67,8 @@ APPLIES: Applies = {
                        lambda p: _kind(p) == "topology")],
     "by_site": [DRILL, Mode("with --kind status", "remove it or add --kind status",
                             lambda p: _kind(p) == "status")],
+    "from_": [DRILL, SPAN],
+    "to": [DRILL, SPAN],
 }
 
 
@@ -92,6 +97,14 @@ def plot(
                                                      "failover finished."),
     by_site: bool = typer.Option(False, "--by-site",
                                  help="status: add a strip per service × site."),
+    from_: str | None = typer.Option(None, "--from", help="timeline, status: show from this "
+                                                          "moment, an offset ('5h') or local "
+                                                          "date-time ('2026-03-10T14:00'); "
+                                                          "default: a little before the first "
+                                                          "incident."),
+    to: str | None = typer.Option(None, "--to", help="timeline, status: show until this "
+                                                     "moment (as --from); default: a little "
+                                                     "after the incident's full recovery."),
     debug: bool = DEBUG,
 ) -> None:
     """Draw one figure of a results folder or of one drill, to a png, svg or pdf file."""
@@ -106,7 +119,7 @@ def plot(
         if folder:
             fig = distribution_figure(source, kind, metric, target)
         else:
-            fig = drill_figure(source, kind, seed, at, by_site)
+            fig = drill_figure(source, kind, seed, at, by_site, (from_, to))
         write_atomic_with(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150))
         Console(highlight=False).print(f"{kind} figure written to {out}", markup=False)
 
@@ -204,13 +217,13 @@ def distribution_figure(folder: Path, kind: str, metric: str | None,
     return plot_distribution(frame, column, DISTRIBUTIONS[kind][1], objective=objective)
 
 
-def parse_at(text: str, scenario: Scenario) -> float:
+def parse_at(text: str, scenario: Scenario, option: str = "--at") -> float:
     """An offset ('5h') or local date-time ('2026-03-10T14:00') → simulation seconds."""
     if "T" in text:
         try:
             when = datetime.fromisoformat(text)
         except ValueError:
-            raise DrsimError(f"--at {text}: not a date-time; write e.g. 2026-03-10T14:00 "
+            raise DrsimError(f"{option} {text}: not a date-time; write e.g. 2026-03-10T14:00 "
                              "or an offset like 5h") from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=ZoneInfo(scenario.simulation.timezone))
@@ -219,25 +232,53 @@ def parse_at(text: str, scenario: Scenario) -> float:
         try:
             at_s = parse_duration(text)
         except ValueError as e:
-            raise DrsimError(f"--at {text}: {e}") from None
+            raise DrsimError(f"{option} {text}: {e}") from None
     if not 0.0 <= at_s <= scenario.simulation.horizon:
-        raise DrsimError(f"--at {text}: outside the drill (it runs from "
-                         f"{scenario.simulation.start} for {scenario.simulation.horizon:g} s)")
+        raise DrsimError(f"{option} {text}: outside the drill (it runs from "
+                         f"{scenario.simulation.start} for "
+                         f"{format_duration(scenario.simulation.horizon)})")
     return at_s
 
 
+def parse_span(texts: tuple[str | None, str | None],
+               scenario: Scenario) -> tuple[float | None, float | None]:
+    """--from and --to → simulation seconds (None where not given); --from before --to."""
+    lo, hi = (None if t is None else parse_at(t, scenario, opt)
+              for t, opt in zip(texts, ("--from", "--to"), strict=True))
+    if lo is not None and hi is not None and not lo < hi:
+        raise DrsimError(f"--from {texts[0]} --to {texts[1]}: --from must be before --to")
+    return lo, hi
+
+
+def figure_span(given: tuple[float | None, float | None], default: tuple[float, float],
+                horizon_s: float) -> tuple[float, float] | None:
+    """The span drawn: None (the figure's own default zoom) without --from and --to; a bound
+    not given is the default's, or the drill's start or end when the default's would not be
+    on the right side of the given one."""
+    lo, hi = given
+    if lo is None and hi is None:
+        return None
+    if lo is None:
+        lo = default[0] if hi is not None and default[0] < hi else 0.0
+    if hi is None:
+        hi = default[1] if default[1] > lo else horizon_s
+    return lo, hi
+
+
 def drill_figure(path: Path, kind: str, seed: int | None, at: str | None,
-                 by_site: bool) -> Any:
-    from drsim.report.plots import plot_status, plot_timeline, plot_topology
+                 by_site: bool, span: tuple[str | None, str | None] = (None, None)) -> Any:
+    from drsim.report.plots import incident_span, plot_status, plot_timeline, plot_topology
     from drsim.sim.engine import simulate
 
     scenario = load_scenario(path)
     at_s = parse_at(at, scenario) if at is not None else None
+    given = parse_span(span, scenario)
     result = simulate(scenario, seed=seed)
+    shown = figure_span(given, incident_span(result), result.horizon_s)
     if kind == "timeline":
-        return plot_timeline(result, scenario)
+        return plot_timeline(result, scenario, span=shown)
     if kind == "status":
-        return plot_status(result, scenario, by_site=by_site)
+        return plot_status(result, scenario, by_site=by_site, span=shown)
     return plot_topology(scenario, result, at_s=at_s)
 
 

@@ -30,6 +30,7 @@ from drsim.cli.common import (
 from drsim.errors import DrsimError
 from drsim.montecarlo import BACKENDS, Terminated, Trials, run_trials
 from drsim.report import store
+from drsim.report.objectives import drill_json, proportion_labels
 from drsim.report.output import check_writable, write_atomic, write_json
 from drsim.report.text import render_run
 from drsim.report.trials_text import render_summary
@@ -108,12 +109,12 @@ def run(
         if trials is None and until is None and out is None:
             drill = simulate(sc, seed=seed)
             if json_out is not None:
-                write_json(json_out, drill.to_dict())
+                write_json(json_out, drill_json(drill, sc))
             if report is not None:
                 from drsim.report.html import render_run_report
 
                 write_atomic(report, render_run_report(drill, sc))
-            render_run(drill, console, timeline=timeline)
+            render_run(drill, console, timeline=timeline, scenario=sc)
             if report is not None:
                 console.print(f"Report written to {report}")
             return
@@ -205,6 +206,6 @@ def report_trials(result: Trials, summary: Any, console: Console, out: Path | No
     console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {len(result.frame):,} of "
                   f"{result.requested:,} trials, {state}"
                   + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""))
-    render_summary(summary, console, header=False)
+    render_summary(summary, console, header=False, labels=proportion_labels(sc))
     if out is not None:
         console.print(f"Trials, summary and manifest written to {out}")

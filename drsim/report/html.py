@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from drsim.report.objectives import availability_period, is_yearly, proportion_labels
 from drsim.report.status import STATES, StatusPage, UptimeDay, status_page
 from drsim.report.story import incident_story
 from drsim.report.trials_text import format_value, label
@@ -143,9 +144,16 @@ def run_context(result: RunResult, sc: Scenario) -> dict[str, Any]:
                if start is not None and e.time_s >= start else "",
                "kind": e.kind.replace("_", " "), "subject": e.subject, "detail": e.detail}
               for e in result.timeline]
-    objectives = [{"id": o.id, "kind": o.kind, "subject": o.subject,
-                   "target": _target(o.kind, o.target), "achieved": _target(o.kind, o.achieved),
-                   "met": o.met} for o in m.objectives]
+    yearly = is_yearly(result.horizon_s, sc)
+    objectives = []
+    for o in m.objectives:
+        p = availability_period(o, result.horizon_s, yearly)
+        objectives.append({
+            "id": o.id, "kind": o.kind, "subject": o.subject,
+            "target": p.target_text() if p else _target(o.kind, o.target),
+            "achieved": p.achieved_text() if p else _target(o.kind, o.achieved),
+            "met": o.met, "period": "" if p is None or yearly else " over the drill",
+            "budget": p.budget_text() if p else ""})
     headline = [
         ("incidents", str(m.incidents)),
         ("time to detect", format_duration(m.ttd_s)),
@@ -277,7 +285,7 @@ def trials_context(trials: Trials, summary: Summary | None = None) -> dict[str, 
             caption, f"dist{len(figures)}",
             partial(plots.plot_distribution, ok, metric, kind=kind,
                     objective=target[0] if target else None,
-                    label=target[1] if target else None)))
+                    objective_name=target[1] if target else None)))
     pct = f"{s.level * 100:g}%"
 
     def row(m: Any) -> dict[str, Any]:
@@ -293,7 +301,9 @@ def trials_context(trials: Trials, summary: Summary | None = None) -> dict[str, 
                 "n": f"{m.n:,}", "censored": f"{m.censored:,}" if m.censored else ""}
 
     rows = [row(m) for m in s.metrics] if s.succeeded else []
-    proportions = [{"label": label(p.name), "name": p.name, "objective": p.name.startswith("met."),
+    names = proportion_labels(sc)
+    proportions = [{"label": names.get(p.name) or label(p.name), "name": p.name,
+                    "objective": p.name.startswith("met."),
                     "p": _pct(p.estimate.value),
                     "ci": "—" if not (math.isfinite(p.estimate.low)
                                       and math.isfinite(p.estimate.high))

@@ -6,8 +6,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from drsim.report.objectives import availability_period, is_yearly
 from drsim.report.story import clock, incident_story
 from drsim.result import RunResult
+from drsim.scenario.schema import Scenario
 from drsim.units import format_duration
 
 _MARK = {True: "[green]met[/green]", False: "[red]BREACHED[/red]"}
@@ -21,7 +23,10 @@ def _fmt(kind: str, value: float | None) -> str:
     return format_duration(value)
 
 
-def render_run(result: RunResult, console: Console, timeline: bool = True) -> None:
+def render_run(result: RunResult, console: Console, timeline: bool = True,
+               scenario: Scenario | None = None) -> None:
+    """The story, recovery, groups and objectives tables (and the timeline) of one run;
+    `scenario` tells a horizon run (availability per year) from a drill (by horizon without)."""
     m = result.metrics
     console.print(f"[bold]{escape(result.scenario)}[/bold]  seed {result.seed}, starts "
                   f"{result.origin:%a %d %b %Y %H:%M %Z}, "
@@ -54,15 +59,32 @@ def render_run(result: RunResult, console: Console, timeline: bool = True) -> No
                        format_duration(g.downtime_s), f"{g.availability * 100:.3f}%")
     console.print(groups)
     if m.objectives:
-        obj = Table(title="Objectives")
-        for col in ("objective", "kind", "applies to", "target", "achieved", ""):
-            obj.add_column(col)
-        for o in m.objectives:
-            obj.add_row(o.id, o.kind, o.subject, _fmt(o.kind, o.target),
-                        _fmt(o.kind, o.achieved), _MARK[o.met])
-        console.print(obj)
+        render_objectives(result, console, is_yearly(result.horizon_s, scenario))
     if timeline:
         render_timeline(result, console)
+
+
+def render_objectives(result: RunResult, console: Console, yearly: bool) -> None:
+    """The objectives table; availability with its period (per year for a horizon run, over
+    the drill's horizon for a drill), and under the table what share of the year's downtime
+    budget each availability objective's drill used."""
+    obj = Table(title="Objectives")
+    for col in ("objective", "kind", "applies to", "target", "achieved", ""):
+        obj.add_column(col)
+    notes = []
+    for o in result.metrics.objectives:
+        p = availability_period(o, result.horizon_s, yearly)
+        target, achieved = _fmt(o.kind, o.target), _fmt(o.kind, o.achieved)
+        if p is not None:  # the period is in the achieved column; the verdict's is its own
+            target, achieved = p.target_text(), p.achieved_text()
+            notes.append(f"{o.id}: {p.budget_text()}")
+        obj.add_row(escape(o.id), o.kind, escape(o.subject), target, achieved, _MARK[o.met])
+    console.print(obj)
+    if notes and not yearly:
+        console.print("An availability target is per year; over a drill it is judged pro rata, "
+                      "for the drill's own horizon (docs/metrics.md).")
+    for line in notes:
+        console.print(escape(line))
 
 
 def render_timeline(result: RunResult, console: Console) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rich.console import Console
 from rich.markup import escape
@@ -121,10 +121,12 @@ def _interval(e: Estimate, fmt: Callable[[float], str]) -> str:
 
 
 def render_summary(summary: Summary, console: Console, quantile_intervals: bool = False,
-                   header: bool = True) -> None:
+                   header: bool = True, labels: Mapping[str, str] | None = None) -> None:
     """Tables of the summary, then its notes. quantile_intervals adds each quantile's
     distribution-free interval under its value (always in the summary's JSON); header=False
-    leaves out the scenario-name line for callers that print their own (failures still show)."""
+    leaves out the scenario-name line for callers that print their own (failures still show);
+    `labels` names columns its own way (report.objectives.proportion_labels: availability
+    objectives with their period)."""
     s = summary
     pct = f"{s.level * 100:g}%"
     head = f"[bold]{escape(s.scenario)}[/bold]  {s.trials:,} trials" if header else ""
@@ -153,7 +155,8 @@ def render_summary(summary: Summary, console: Console, quantile_intervals: bool 
             table.add_column(col, justify="right")
         for p in s.proportions:
             e = p.estimate
-            table.add_row(label(p.name), _pct(e.value), _interval(e, _pct),
+            name = (labels or {}).get(p.name) or label(p.name)
+            table.add_row(name, _pct(e.value), _interval(e, _pct),
                           f"{p.successes:,} of {e.n:,}")
         console.print(table)
     if s.annual is not None:
