@@ -20,17 +20,13 @@ from typing import Any, Protocol, cast
 
 import pandas as pd
 
-from drsim.errors import DrsimError
+from drsim.errors import DrsimError, Terminated
 from drsim.scenario.schema import Scenario
 from drsim.stats import relative_half_width, resolve_metric
 from drsim.topology import Topology
 from drsim.trial import Row, columns, run_batch
 
 Progress = Callable[[int, int, list[dict[str, Any]]], None]  # (done, total, rows so far)
-
-
-class Terminated(Exception):  # noqa: N818 — raised from the SIGTERM handler, like KeyboardInterrupt
-    """SIGTERM arrived: stop like Ctrl-C, keeping every finished trial."""
 
 
 @dataclass
@@ -127,11 +123,29 @@ class PoolBackend:
     def close(self, abort: bool = False) -> None:
         if self._pool is None:
             return
-        if abort:
-            for proc in list(getattr(self._pool, "_processes", {}).values()):
-                proc.terminate()
+        procs = list(getattr(self._pool, "_processes", {}).values()) if abort else []
+        for proc in procs:
+            proc.terminate()
         self._pool.shutdown(wait=not abort, cancel_futures=True)
         self._pool = None
+        if abort:  # leave nothing behind: the workers reaped, then the forkserver stopped
+            for proc in procs:
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(5)
+            _stop_forkserver()
+
+
+def _stop_forkserver() -> None:
+    """Stop the forkserver process multiprocessing keeps for new workers (it would otherwise
+    outlive an interrupted run until this process exits); the next pool starts a new one."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def _take(it: Iterator[list[int]], n: int) -> list[list[int]]:

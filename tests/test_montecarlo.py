@@ -79,7 +79,8 @@ def test_until_stops_at_the_first_round_within_target(year):
 
 def test_out_folder_resume_and_refusals(tmp_path):
     out = tmp_path / "res"
-    args = ["run", str(YEAR), "--workers", "1", "--out", str(out), "--seed", "4"]
+    args = ["run", str(YEAR), "--workers", "1", "--out", str(out), "--seed", "4",
+            "--allow-breach"]
     res = runner.invoke(app, [*args, "--trials", "30"])
     assert res.exit_code == 0, res.output
     man = json.loads((out / "manifest.json").read_text())

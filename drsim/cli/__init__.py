@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from typing import Any
 
 import typer
 
 from drsim.cli import catalogue, compare, figures, invest, replay, run, validate, verify
 from drsim.cli.common import handle_errors
+from drsim.errors import Terminated
 
 app = typer.Typer(
     name="drsim", no_args_is_help=True, add_completion=False,
@@ -28,7 +31,13 @@ app.command("export")(figures.export)
 app.command("replay")(replay.replay)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main() -> None:
-    """Entry point: drsim errors become one line per problem and exit status 2."""
+    """Entry point: drsim errors become one line per problem and exit status 2; SIGTERM stops
+    a command like Ctrl-C does (exit 143, not a silent death that leaves workers behind)."""
+    signal.signal(signal.SIGTERM, _terminate)
     with handle_errors("--debug" in sys.argv):
         app()

@@ -14,17 +14,28 @@ from rich.console import Console
 
 from drsim.bundled import default_scenario
 from drsim.distributions import did_you_mean
-from drsim.errors import DrsimError, ScenarioError
+from drsim.errors import DrsimError, ScenarioError, Terminated
 from drsim.scenario import Scenario, load_scenario
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+# The exit statuses of every command (README "Exit status"; `drsim run --help`)
+EXIT_OK, EXIT_BREACHED, EXIT_BAD_INPUT, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
+
+
 @contextlib.contextmanager
 def handle_errors(debug: bool = False) -> Iterator[None]:
-    """Print a DrsimError as one line per problem and exit 2 (traceback only with --debug)."""
+    """Print a DrsimError as one line per problem and exit 2 (traceback only with --debug);
+    Ctrl-C exits 130 and SIGTERM 143, as a shell reports a process killed by them."""
     try:
         yield
+    except KeyboardInterrupt:
+        err_console.print("interrupted (Ctrl-C)", markup=False)
+        raise SystemExit(EXIT_SIGINT) from None
+    except Terminated:
+        err_console.print("interrupted (SIGTERM)", markup=False)
+        raise SystemExit(EXIT_SIGTERM) from None
     except ScenarioError as e:
         if debug:
             raise
@@ -33,12 +44,12 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         n = len(e.issues)
         err_console.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run or written.",
                           markup=False)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_BAD_INPUT) from None
     except DrsimError as e:
         if debug:
             raise
         err_console.print(f"error: {e}", markup=False)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_BAD_INPUT) from None
 
 
 def load(path: Path | None) -> Scenario:

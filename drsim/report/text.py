@@ -23,7 +23,8 @@ def _fmt(kind: str, value: float | None) -> str:
 
 def render_run(result: RunResult, console: Console, timeline: bool = True) -> None:
     m = result.metrics
-    console.print(f"[bold]{escape(result.scenario)}[/bold]  seed {result.seed}, starts "
+    trial = f", trial {result.trial}" if result.trial else ""
+    console.print(f"[bold]{escape(result.scenario)}[/bold]  seed {result.seed}{trial}, starts "
                   f"{result.origin:%a %d %b %Y %H:%M %Z}, "
                   f"horizon {format_duration(result.horizon_s)}")
     console.print()
