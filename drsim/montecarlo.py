@@ -45,6 +45,16 @@ class Trials:
     def failed(self) -> int:
         return int(self.frame["error"].notna().sum()) if len(self.frame) else 0
 
+    def stop_if_interrupted(self) -> Trials:
+        """These trials, unless Ctrl-C or SIGTERM stopped them: then re-raise that stop
+        (KeyboardInterrupt or Terminated), for callers that cannot use part of a run (compare,
+        sweep, invest); the CLI exits 130 or 143."""
+        if self.interrupted == 143:
+            raise Terminated()
+        if self.interrupted:
+            raise KeyboardInterrupt()
+        return self
+
     def summary(self) -> Any:
         from drsim.stats import summarise
 

@@ -418,3 +418,49 @@ def test_interrupt_leaves_no_worker_or_forkserver_behind(tmp_path, sig, status, 
     # and the rest (multiprocessing's resource tracker) ends once its last user has
     _, left = psutil.wait_procs([p for p in family if alive(p)], timeout=30)
     assert left == []
+
+
+def test_invest_json_dash_writes_only_json_to_stdout(tmp_path):
+    from test_cli_options import TINY
+
+    base, fast = tmp_path / "tiny.yaml", tmp_path / "fast.yaml"
+    base.write_text(TINY % ("4h", 100))
+    fast.write_text(TINY % ("1h", 300))
+    res = invoke("invest", base, "--option", fast, "--trials", 4, "--workers", 1, "--json", "-")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)  # the tables went to stderr
+    # TCO = capital + operating × years: 1000 + 100 × 5 = 1500 and 1000 + 300 × 5 = 2500
+    assert [o["tco"] for o in data["options"]] == [1500, 2500]
+    assert "tiny" in res.stderr and sorted(os.listdir(tmp_path)) == ["fast.yaml", "tiny.yaml"]
+
+
+@pytest.mark.parametrize(("interrupted", "status", "said"),
+                         [(130, 130, "interrupted (Ctrl-C)"), (143, 143, "interrupted (SIGTERM)")])
+@pytest.mark.parametrize("command", ["compare", "invest"])
+def test_compare_and_invest_stop_with_130_or_143(tmp_path, monkeypatch, interrupted, status,
+                                                 said, command):
+    """A stopped run of trials cannot be compared or weighed: the command stops too, with the
+    signal's status, instead of going on with part of the trials."""
+    from test_cli_options import TINY
+
+    import drsim.analysis.compare as compare_module
+    import drsim.analysis.invest as invest_module
+    from drsim.montecarlo import Trials
+
+    calls: list[str] = []
+
+    def stopped(sc: Any, *args: Any, **kwargs: Any) -> Trials:
+        calls.append(sc.name)
+        return Trials(sc, 1, pd.DataFrame(columns=columns(sc)), 4, complete=False,
+                      interrupted=interrupted)
+
+    monkeypatch.setattr(compare_module, "run_trials", stopped)
+    monkeypatch.setattr(invest_module, "run_trials", stopped)
+    base, fast = tmp_path / "tiny.yaml", tmp_path / "fast.yaml"
+    base.write_text(TINY % ("4h", 100))
+    fast.write_text(TINY % ("1h", 300))
+    res = invoke(command, base, *(["--option"] if command == "invest" else []), fast,
+                 "--trials", 4, "--workers", 1)
+    assert res.exit_code == status
+    assert res.output.strip() == said
+    assert calls == ["tiny"]  # the second scenario never started

@@ -113,7 +113,8 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     if not scenarios:
         raise ValueError("compare needs at least one scenario")
     seed = scenarios[0].simulation.seed if seed is None else seed
-    runs = [run_trials(sc, trials, seed, workers, backend, scheduler) for sc in scenarios]
+    runs = [run_trials(sc, trials, seed, workers, backend, scheduler).stop_if_interrupted()
+            for sc in scenarios]
     result = compare_frames([r.frame for r in runs], scenarios, names, seed, metrics, level)
     result.runs = runs
     result.requested = trials

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import signal
 import sys
@@ -34,7 +33,7 @@ from drsim.cli.common import (
 from drsim.errors import DrsimError, Terminated
 from drsim.montecarlo import BACKENDS, Trials, run_trials
 from drsim.report import store
-from drsim.report.output import check_writable, write_atomic, write_json
+from drsim.report.output import check_writable, is_stdout, write_atomic, write_json
 from drsim.report.text import render_run
 from drsim.report.trials_text import (
     drill_breaches,
@@ -139,7 +138,7 @@ def run(
         if trials is None and until is None and out is None:
             drill = simulate(sc, seed=seed, trial=trial or 0)
             if json_out is not None:
-                write_json_to(json_out, drill.to_dict())
+                write_json(json_out, drill.to_dict())
             if report is not None:
                 from drsim.report.html import render_run_report
 
@@ -166,7 +165,7 @@ def run(
         if out is not None:
             store.save(out, result, summary.to_dict(), fmt, backend)
         if json_out is not None:
-            write_json_to(json_out, summary.to_dict())
+            write_json(json_out, summary.to_dict())
         if report is not None:
             from drsim.report.html import render_trials_report
 
@@ -182,20 +181,6 @@ def run(
 
 
 run.__doc__ = f"{run.__doc__}\n\n{EXIT_STATUS_HELP}"
-
-
-def is_stdout(path: Path | None) -> bool:
-    """--json - : the JSON goes to standard output."""
-    return path is not None and str(path) == "-"
-
-
-def write_json_to(path: Path, data: Any) -> None:
-    """Strict JSON to the file (atomically), or to stdout for '-'."""
-    if is_stdout(path):
-        sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
-        sys.stdout.flush()
-    else:
-        write_json(path, data)
 
 
 def replay_command(scenario: Path | None, seed: int | None) -> Callable[[int], str]:

@@ -239,7 +239,8 @@ def worst_trials(frame: pd.DataFrame, n: int = 5) -> list[int]:
     return [int(t) for t in top["trial"]]
 
 
-_WORST = ("customer_minutes_lost", "rto_basic_s", "rto_full_s")
+_WORST = {"customer_minutes_lost": "customer-minutes lost",
+          "rto_basic_s": "basic service back", "rto_full_s": "fully recovered"}
 
 
 def render_worst(frame: pd.DataFrame, console: Console,
@@ -253,8 +254,8 @@ def render_worst(frame: pd.DataFrame, console: Console,
     rows = {int(r["trial"]): r for r in frame.to_dict("records")}
     table = Table(title=f"The {len(worst)} worst trials (by customer-minutes lost)")
     table.add_column("trial", justify="right")
-    for c in _WORST:
-        table.add_column(label(c), justify="right")
+    for head in _WORST.values():
+        table.add_column(head, justify="right")
     if met:
         table.add_column("objectives breached")
     for t in worst:
