@@ -10,14 +10,12 @@ import json
 import math
 import os
 import shlex
-import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pexpect
 import psutil
 import pytest
 from conftest import ROOT
@@ -381,43 +379,6 @@ def test_a_stopped_pool_is_gone_when_run_trials_returns(stop, status):
     assert seen == [3]  # the forkserver and two workers were running
     assert result.interrupted == status and not result.complete and len(result.frame) == 5
     assert pool_processes() == []
-
-
-@pytest.mark.timeout(180)
-@pytest.mark.parametrize(("sig", "status", "to_group"),
-                         [(signal.SIGINT, 130, True), (signal.SIGTERM, 143, False)],
-                         ids=["SIGINT-to-group", "SIGTERM-to-process"])
-def test_interrupt_leaves_no_worker_or_forkserver_behind(tmp_path, sig, status, to_group):
-    # In a pseudo-terminal the run draws its progress bar; the signal is sent once it shows
-    # a finished batch (an event), by which time the pool's processes all exist.
-    child = pexpect.spawn(
-        sys.executable, ["-m", "drsim", "run", str(YEAR), "--trials", "200000", "--workers",
-                         "2", "--batch-size", "20", "--allow-breach"],
-        env={**os.environ, "TERM": "xterm", "PYTHONPATH": str(ROOT)}, cwd=str(tmp_path),
-        dimensions=(40, 200), encoding="utf-8", timeout=120)
-    try:
-        child.expect(r"[1-9][\d,]* / 200,000 trials")
-        parent = psutil.Process(child.pid)
-        family = parent.children(recursive=True)
-        forkservers = [p for p in parent.children() if "forkserver" in " ".join(p.cmdline())]
-        assert len(forkservers) == 1
-        workers = forkservers[0].children()  # forked by the forkserver
-        assert len(workers) == 2
-        if to_group:
-            os.killpg(child.pid, sig)  # what a terminal's Ctrl-C or `kill -- -PGID` does
-        else:
-            child.kill(sig)
-        child.expect(pexpect.EOF)
-        output = child.before
-    finally:
-        child.close()
-    assert child.exitstatus == status, output
-    assert "finished trials kept" in output
-    # gone by the time the run has exited, not some time later
-    assert [p.pid for p in [*forkservers, *workers] if alive(p)] == []
-    # and the rest (multiprocessing's resource tracker) ends once its last user has
-    _, left = psutil.wait_procs([p for p in family if alive(p)], timeout=30)
-    assert left == []
 
 
 def test_invest_json_dash_writes_only_json_to_stdout(tmp_path):
