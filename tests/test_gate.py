@@ -425,3 +425,27 @@ def test_compare_and_invest_stop_with_130_or_143(tmp_path, monkeypatch, interrup
     assert res.exit_code == status
     assert res.output.strip() == said
     assert calls == ["tiny"]  # the second scenario never started
+
+
+@pytest.mark.parametrize(("stop", "status"), [(KeyboardInterrupt, 130), (Terminated, 143)])
+def test_a_signal_inside_a_trial_stops_the_run_instead_of_failing_the_trial(monkeypatch, stop,
+                                                                             status):
+    """On one worker the trials run in this process, where a trial's errors are recorded
+    (`except Exception`). SIGTERM arriving mid-trial (Terminated, like Ctrl-C's
+    KeyboardInterrupt) must stop the run, not become trial 3's error while trials 4, 5...
+    go on: Terminated is a BaseException for that reason."""
+    import drsim.trial as trial_module
+
+    real = trial_module.Drill
+
+    class StopsAtTrial3(real):  # type: ignore[misc,valid-type]
+        def run(self) -> Any:
+            if self.trial == 3:
+                raise stop()
+            return super().run()
+
+    monkeypatch.setattr(trial_module, "Drill", StopsAtTrial3)
+    result = run_trials(load_scenario(YEAR), 8, seed=1, workers=1, batch_size=1)
+    assert result.interrupted == status and not result.complete
+    assert list(result.frame["trial"]) == [0, 1, 2]
+    assert result.frame["error"].isna().all()
