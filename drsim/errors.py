@@ -48,3 +48,9 @@ class SimulationError(DrsimError):
 
 class OutputError(DrsimError):
     """An output could not be written (exists without --force, unwritable path)."""
+
+
+class Terminated(BaseException):  # noqa: N818 — raised from the SIGTERM handler
+    """SIGTERM arrived: stop like Ctrl-C (a run keeps every finished trial; the command exits
+    143). A BaseException, like KeyboardInterrupt, so that no `except Exception` (a trial
+    recording its error) swallows it."""

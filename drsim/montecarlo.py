@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pandas as pd
 
-from drsim.errors import DrsimError
+from drsim.errors import DrsimError, Terminated
 from drsim.scenario.schema import Scenario
 from drsim.stats import relative_half_width, resolve_metric
 from drsim.topology import Topology
@@ -32,10 +32,6 @@ if TYPE_CHECKING:
 
 # called once per finished trial: (trials done, trials asked for, the rows so far)
 Progress = Callable[[int, int, list[dict[str, Any]]], None]
-
-
-class Terminated(Exception):  # noqa: N818 — raised from the SIGTERM handler, like KeyboardInterrupt
-    """SIGTERM arrived: stop like Ctrl-C, keeping every finished trial."""
 
 
 @dataclass
@@ -53,6 +49,16 @@ class Trials:
     @property
     def failed(self) -> int:
         return int(self.frame["error"].notna().sum()) if len(self.frame) else 0
+
+    def stop_if_interrupted(self) -> Trials:
+        """These trials, unless Ctrl-C or SIGTERM stopped them: then re-raise that stop
+        (KeyboardInterrupt or Terminated), for callers that cannot use part of a run (compare,
+        sweep, invest); the CLI exits 130 or 143."""
+        if self.interrupted == 143:
+            raise Terminated()
+        if self.interrupted:
+            raise KeyboardInterrupt()
+        return self
 
     def summary(self) -> Any:
         from drsim.stats import summarise
@@ -164,12 +170,30 @@ class PoolBackend:
     def close(self, abort: bool = False) -> None:
         if self._pool is None:
             return
-        if abort:
-            for proc in list(getattr(self._pool, "_processes", {}).values()):
-                proc.terminate()
+        procs = list(getattr(self._pool, "_processes", {}).values()) if abort else []
+        for proc in procs:
+            proc.terminate()
         self._pool.shutdown(wait=not abort, cancel_futures=True)
         self._rows.close()
         self._pool = self._rows = None
+        if abort:  # leave nothing behind: the workers reaped, then the forkserver stopped
+            for proc in procs:
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(5)
+            _stop_forkserver()
+
+
+def _stop_forkserver() -> None:
+    """Stop the forkserver process multiprocessing keeps for new workers (it would otherwise
+    outlive an interrupted run until this process exits); the next pool starts a new one."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def _take(it: Iterator[list[int]], n: int) -> list[list[int]]:

@@ -132,6 +132,12 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
     (["run", "{tiny}", "--out", "{tmp}/r", "--resume", "--force"], "run", "--force",
      run.OVERWRITES),
     ([*MC_ARGS, "--scheduler", "tcp://127.0.0.1:1"], "run", "--scheduler", run.DASK),
+    # --trial replays one trial as one drill: not with the options of many trials
+    ([*MC_ARGS, "--trial", "2"], "run", "--trial", run.ONE_DRILL),
+    (["run", "{tiny}", "--until", "unavailability=5%", "--trial", "2"], "run", "--trial",
+     run.ONE_DRILL),
+    (["run", "{tiny}", "--out", "{tmp}/r", "--trial", "2"], "run", "--trial", run.ONE_DRILL),
+    (["run", "{tiny}", "--trial", "2", "--resume"], "run", "--resume", run.WITH_OUT),
     ([*MC_ARGS, "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
      "run", "--workers", run.OWN_WORKERS),
     # compare and sweep
@@ -279,6 +285,33 @@ def test_run_one_drill_seed_json_and_timeline(files, tmp_path):
     assert (a["seed"], b["seed"]) == (1, 2)  # 1: the scenario's own seed
     assert a["timeline"] != b["timeline"]  # another month of failures
     assert TIMELINE_ROW in first.output and TIMELINE_ROW not in second.output
+
+
+@covers("run", "--trial")
+def test_run_trial_replays_that_trial(files, tmp_path):
+    """--trial 3 is row 3 of the 20-trial folder (seed 1), not trial 0."""
+    ok(["run", files["tiny"], "--trial", "3", "--json", tmp_path / "t3.json"])
+    ok(["run", files["tiny"], "--json", tmp_path / "t0.json"])
+    t3, t0 = (json.loads((tmp_path / f).read_text()) for f in ("t3.json", "t0.json"))
+    folder = rows(files["folder"]).set_index("trial")
+    assert (t3["trial"], t0["trial"]) == (3, 0)
+    assert t3["metrics"]["downtime_s"] == folder.loc[3, "downtime_s"]
+    assert t0["metrics"]["downtime_s"] == folder.loc[0, "downtime_s"]
+    assert folder.loc[3, "downtime_s"] != folder.loc[0, "downtime_s"]
+
+
+@covers("run", "--allow-breach")
+def test_run_allow_breach_turns_exit_status_1_into_0(files, tmp_path):
+    """tiny with an objective of 100% availability over 30 days: seed 1's trial 0 has an
+    outage (its downtime in the folder is above 0), so the objective is breached."""
+    assert rows(files["folder"]).set_index("trial").loc[0, "downtime_s"] > 0
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(files["tiny"].read_text()
+                      + "objectives:\n  - {id: always, availability: 100%}\n")
+    res = runner.invoke(app, ["run", str(strict)])
+    assert res.exit_code == 1 and "always (availability)" in res.stderr
+    res = runner.invoke(app, ["run", str(strict), "--allow-breach"])
+    assert res.exit_code == 0 and "BREACHED" in res.stdout
 
 
 @covers("run", "--trials", "--out", "--format")

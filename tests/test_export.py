@@ -206,7 +206,8 @@ def test_real_results_folder_round_trips(tmp_path):
 
     folder = tmp_path / "res"
     res = CliRunner().invoke(app, ["run", str(ROOT / "scenarios" / "warm-standby.yaml"),
-                                   "--trials", "12", "--workers", "1", "--out", str(folder)])
+                                   "--trials", "12", "--workers", "1", "--out", str(folder),
+                                   "--allow-breach"])
     assert res.exit_code == 0, res.output
     frame, summary, _ = export.read_results(folder)
     for fmt in export.FORMATS:

@@ -10,6 +10,7 @@ import sys
 
 import pandas as pd
 import pexpect
+import psutil
 import pytest
 from conftest import ROOT
 from typer.testing import CliRunner
@@ -79,7 +80,8 @@ def test_until_stops_at_the_first_round_within_target(year):
 
 def test_out_folder_resume_and_refusals(tmp_path):
     out = tmp_path / "res"
-    args = ["run", str(YEAR), "--workers", "1", "--out", str(out), "--seed", "4"]
+    args = ["run", str(YEAR), "--workers", "1", "--out", str(out), "--seed", "4",
+            "--allow-breach"]
     res = runner.invoke(app, [*args, "--trials", "30"])
     assert res.exit_code == 0, res.output
     man = json.loads((out / "manifest.json").read_text())
@@ -105,25 +107,40 @@ def test_out_folder_resume_and_refusals(tmp_path):
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupt_keeps_finished_trials(tmp_path, sig, status):
+@pytest.mark.parametrize(("sig", "status", "to_group"),
+                         [(signal.SIGINT, 130, True), (signal.SIGTERM, 143, False)],
+                         ids=["SIGINT-to-group", "SIGTERM-to-process"])
+def test_interrupt_keeps_finished_trials(tmp_path, sig, status, to_group):
     out = tmp_path / "res"
     # In a pseudo-terminal the run draws its progress bar, "<done> / 200,000 trials", counting
     # the rows received (trial by trial): the signal is sent once it shows 20 or more (an
-    # event, not a guess at how long the workers take to start on a loaded machine).
+    # event, not a guess at how long the workers take to start on a loaded machine), by when
+    # the pool's processes all exist.
     child = pexpect.spawn(
         sys.executable, ["-m", "drsim", "run", str(YEAR), "--trials", "200000", "--workers",
-                         "2", "--batch-size", "20", "--out", str(out)],
+                         "2", "--batch-size", "20", "--out", str(out), "--allow-breach"],
         env={**os.environ, "TERM": "xterm"}, dimensions=(40, 200), encoding="utf-8",
         timeout=180)
     try:
         child.expect(r"(?<![\d,])(?:[2-9]\d|[1-9]\d{2}|[1-9]\d{0,2}(?:,\d{3})+)"
                      r" / 200,000 trials")
-        child.kill(sig)
+        parent = psutil.Process(child.pid)
+        family = parent.children(recursive=True)
+        forkservers = [p for p in parent.children() if "forkserver" in " ".join(p.cmdline())]
+        workers = [w for f in forkservers for w in f.children()]  # forked by the forkserver
+        assert (len(forkservers), len(workers)) == (1, 2)
+        if to_group:
+            os.killpg(child.pid, sig)  # what a terminal's Ctrl-C or `kill -- -PGID` does
+        else:
+            child.kill(sig)
         child.expect(pexpect.EOF)
         stdout = child.before
     finally:
         child.close()
+    # no worker or forkserver left behind: gone by the time the run has exited, and the rest
+    # (multiprocessing's resource tracker) ends once its last user has
+    assert [p.pid for p in [*forkservers, *workers] if _alive(p)] == []
+    assert psutil.wait_procs([p for p in family if _alive(p)], timeout=30)[1] == []
     assert child.exitstatus == status, stdout
     man = json.loads((out / "manifest.json").read_text())
     rows = pd.read_parquet(out / "trials.parquet")
@@ -131,3 +148,10 @@ def test_interrupt_keeps_finished_trials(tmp_path, sig, status):
     assert list(rows["trial"]) == sorted(set(rows["trial"]))
     assert "finished trials kept" in stdout
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temp folders left
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

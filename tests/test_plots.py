@@ -284,7 +284,8 @@ def results(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("res") / "warm"
     res = CliRunner().invoke(app, ["run", str(ROOT / "scenarios" / "warm-standby.yaml"),
-                                   "--trials", "40", "--workers", "1", "--out", str(out)])
+                                   "--trials", "40", "--workers", "1", "--out", str(out),
+                                   "--allow-breach"])
     assert res.exit_code == 0, res.output
     return out
 

@@ -364,7 +364,7 @@ def test_run_outputs_create_missing_parent_folders(tmp_path):
     assert json.loads(js.read_text())["seed"] == 7  # the bundled drill's seed
     out = tmp_path / "results" / "year"
     args = ["run", str(ROOT / "scenarios" / "warm-standby.yaml"), "--trials", "3",
-            "--workers", "1", "--out", str(out)]
+            "--workers", "1", "--out", str(out), "--allow-breach"]  # a breach exits 1
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "summary.json",
@@ -377,7 +377,8 @@ def test_run_outputs_create_missing_parent_folders(tmp_path):
 def test_run_trials_writes_a_monte_carlo_report(tmp_path):
     out = tmp_path / "mc.html"
     res = runner.invoke(app, ["run", str(ROOT / "scenarios" / "random-failures-year.yaml"),
-                              "--trials", "6", "--workers", "1", "--report", str(out)])
+                              "--trials", "6", "--workers", "1", "--report", str(out),
+                              "--allow-breach"])
     assert res.exit_code == 0, res.output
     page = out.read_text(encoding="utf-8")
     assert "The five worst trials" in page and page.count('<tr data-trial="') == 5

@@ -159,7 +159,8 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     if problem and not unrelated:
         raise DrsimError(f"{problem}; pass unrelated=True to compare them anyway")
     seed = scenarios[0].simulation.seed if seed is None else seed
-    runs = [run_trials(sc, trials, seed, workers, backend, scheduler) for sc in scenarios]
+    runs = [run_trials(sc, trials, seed, workers, backend, scheduler).stop_if_interrupted()
+            for sc in scenarios]
     result = compare_frames([r.frame for r in runs], scenarios, names, seed, metrics, level)
     result.runs = runs
     result.requested = trials

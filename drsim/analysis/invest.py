@@ -331,8 +331,5 @@ def invest(baseline: Scenario, options: Sequence[Scenario], years: float = 5,
     root = baseline.simulation.seed if seed is None else seed
     frames = []
     for sc in scenarios:
-        result = run_trials(sc, trials, root, workers, backend)
-        if result.interrupted:
-            raise KeyboardInterrupt
-        frames.append(result.frame)
+        frames.append(run_trials(sc, trials, root, workers, backend).stop_if_interrupted().frame)
     return evaluate(scenarios, frames, years, labels, root, level)

@@ -9,6 +9,7 @@ long options their one-letter forms, the same on every command that has them.
 
 from __future__ import annotations
 
+import signal
 import sys
 from importlib import import_module
 from typing import Any
@@ -109,13 +110,21 @@ def drsim(
     pass  # the options of the group itself (the help text is the app's)
 
 
-def main() -> None:
-    """Entry point: drsim errors become one line per problem and exit status 2."""
-    from drsim.errors import DrsimError
+def _terminate(signum: int, frame: Any) -> None:
+    from drsim.errors import Terminated
 
+    raise Terminated()
+
+
+def main() -> None:
+    """Entry point: drsim errors become one line per problem and exit status 2; SIGTERM stops
+    a command like Ctrl-C does (exit 143, not a silent death that leaves workers behind)."""
+    from drsim.errors import DrsimError, Terminated
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
-    except DrsimError as e:  # raised outside a command's own handler
+    except (DrsimError, KeyboardInterrupt, Terminated) as e:  # outside a command's handler
         from drsim.cli.common import handle_errors
 
         with handle_errors("--debug" in sys.argv):

@@ -14,7 +14,7 @@ import typer
 
 from drsim.bundled import default_scenario
 from drsim.distributions import did_you_mean
-from drsim.errors import DrsimError, ScenarioError
+from drsim.errors import DrsimError, ScenarioError, Terminated
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,20 +33,33 @@ class PlainStderr:
 err_console = PlainStderr()
 
 
-def out_console(default_width: int = 120) -> Console:
-    """The console a command prints its tables to: as wide as the terminal, or COLUMNS when
-    set; when neither (output to a file or a pipe), `default_width`."""
+def out_console(default_width: int = 120, stderr: bool = False) -> Console:
+    """The console a command prints its tables to (stdout, or stderr when stdout carries
+    `--json -`): as wide as the terminal, or COLUMNS when set; when neither (output to a
+    file or a pipe), `default_width`."""
     from rich.console import Console
 
-    wide = sys.stdout.isatty() or (os.environ.get("COLUMNS") or "").isdigit()
-    return Console(highlight=False, width=None if wide else default_width)
+    stream = sys.stderr if stderr else sys.stdout
+    wide = stream.isatty() or (os.environ.get("COLUMNS") or "").isdigit()
+    return Console(highlight=False, stderr=stderr, width=None if wide else default_width)
+
+
+# The exit statuses of every command (README "Exit status"; `drsim run --help`)
+EXIT_OK, EXIT_BREACHED, EXIT_BAD_INPUT, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
 
 
 @contextlib.contextmanager
 def handle_errors(debug: bool = False) -> Iterator[None]:
-    """Print a DrsimError as one line per problem and exit 2 (traceback only with --debug)."""
+    """Print a DrsimError as one line per problem and exit 2 (traceback only with --debug);
+    Ctrl-C exits 130 and SIGTERM 143, as a shell reports a process killed by them."""
     try:
         yield
+    except KeyboardInterrupt:
+        err_console.print("interrupted (Ctrl-C)", markup=False)
+        raise SystemExit(EXIT_SIGINT) from None
+    except Terminated:
+        err_console.print("interrupted (SIGTERM)", markup=False)
+        raise SystemExit(EXIT_SIGTERM) from None
     except ScenarioError as e:
         if debug:
             raise
@@ -55,12 +68,12 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         n = len(e.issues)
         err_console.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run or written.",
                           markup=False)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_BAD_INPUT) from None
     except DrsimError as e:
         if debug:
             raise
         err_console.print(f"error: {e}", markup=False)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_BAD_INPUT) from None
 
 
 def load(path: Path | None) -> Scenario:

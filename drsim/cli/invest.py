@@ -24,7 +24,7 @@ from drsim.cli.common import (
 )
 from drsim.cli.figures import PLOT_HELP, check_plot, write_plot
 from drsim.report.invest_text import render_investment, render_sensitivity
-from drsim.report.output import check_writable, write_json
+from drsim.report.output import check_writable, is_stdout, write_json
 
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
@@ -32,8 +32,9 @@ APPLIES: Applies = {
 }
 
 
-def _console() -> Console:
-    return out_console(140)
+def _console(to_stderr: bool = False) -> Console:
+    """The tables: on stdout, or on stderr when --json - has stdout."""
+    return out_console(140, stderr=to_stderr)
 
 
 def invest(
@@ -51,7 +52,8 @@ def invest(
                                          "baseline's)."),
     workers: int | None = typer.Option(None, "--workers", min=1,
                                        help="Worker processes (default: all cores)."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON "
+                                                                  "('-': to stdout)."),
     plot: Path | None = typer.Option(None, "--plot", help=PLOT_HELP.format(
         what="cost of ownership against expected downtime, with the Pareto frontier,")),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --json or --plot "
@@ -67,17 +69,17 @@ def invest(
         labels = _labels(paths)
         for sc, label in zip(scenarios, labels, strict=True):
             require_costs(sc, label)  # before any trial runs
-        if json_out is not None:
+        if json_out is not None and not is_stdout(json_out):
             check_writable(json_out, force)
         fmt = check_plot(plot, force)
         result = run_invest(scenarios[0], scenarios[1:], years, trials, seed, workers, labels)
         if json_out is not None:
             write_json(json_out, result.to_dict())
-        render_investment(result, _console())
+        render_investment(result, _console(is_stdout(json_out)))
         if plot is not None and fmt is not None:
             from drsim.report.plots import plot_pareto
 
-            write_plot(plot, fmt, plot_pareto(result), _console())
+            write_plot(plot, fmt, plot_pareto(result), _console(is_stdout(json_out)))
 
 
 def _labels(paths: list[Path]) -> list[str]:
@@ -102,7 +104,8 @@ def sensitivity(
                                 help="Trials averaged at each sampled point."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed."),
     top: int = typer.Option(15, "--top", min=1, help="Inputs shown in each table."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON "
+                                                                  "('-': to stdout)."),
     plot: Path | None = typer.Option(None, "--plot", help=PLOT_HELP.format(
         what="the tornado (the --top inputs)")),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --json or --plot "
@@ -115,14 +118,14 @@ def sensitivity(
         refuse_inapplicable(ctx, APPLIES)
         method = check_choice("--method", method.lower(), METHODS)
         sc = load(scenario)
-        if json_out is not None:
+        if json_out is not None and not is_stdout(json_out):
             check_writable(json_out, force)
         fmt = check_plot(plot, force)
         result = run_sensitivity(sc, metric, method, trials, samples, repeats, seed)
         if json_out is not None:
             write_json(json_out, result.to_dict())
-        render_sensitivity(result, _console(), top)
+        render_sensitivity(result, _console(is_stdout(json_out)), top)
         if plot is not None and fmt is not None:
             from drsim.report.plots import plot_tornado
 
-            write_plot(plot, fmt, plot_tornado(result, top=top), _console())
+            write_plot(plot, fmt, plot_tornado(result, top=top), _console(is_stdout(json_out)))

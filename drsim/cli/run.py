@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,22 +19,30 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from drsim.cli.common import (
     DASK,
     DEBUG,
+    EXIT_BREACHED,
     OWN_WORKERS,
     Applies,
     Mode,
     check_choice,
+    err_console,
     handle_errors,
     load,
     out_console,
     refuse_inapplicable,
 )
-from drsim.errors import DrsimError
-from drsim.montecarlo import BACKENDS, Terminated, Trials, run_trials
+from drsim.errors import DrsimError, Terminated
+from drsim.montecarlo import BACKENDS, Trials, run_trials
 from drsim.report import store
 from drsim.report.objectives import drill_json, proportion_labels
-from drsim.report.output import check_writable, write_atomic, write_json
+from drsim.report.output import check_writable, is_stdout, write_atomic, write_json
 from drsim.report.text import render_run
-from drsim.report.trials_text import render_summary
+from drsim.report.trials_text import (
+    drill_breaches,
+    render_summary,
+    render_worst,
+    trials_breaches,
+    worst_trials,
+)
 from drsim.scenario.schema import Scenario
 from drsim.sim.engine import simulate
 from drsim.stats import mean_ci
@@ -58,8 +67,14 @@ OVERWRITES = Mode("with --json, --report, or --out without --resume (it lets the
 APPLIES: Applies = {
     "workers": [MONTE_CARLO, OWN_WORKERS], "backend": [MONTE_CARLO],
     "scheduler": [MONTE_CARLO, DASK], "batch_size": [MONTE_CARLO], "fmt": [WITH_OUT],
-    "resume": [WITH_OUT], "force": [OVERWRITES], "timeline": [ONE_DRILL],
+    "resume": [WITH_OUT], "force": [OVERWRITES], "timeline": [ONE_DRILL], "trial": [ONE_DRILL],
 }
+
+
+EXIT_STATUS_HELP = (
+    "Exit status: 0 every objective met; 1 an objective breached (one drill: in that drill; "
+    "many trials: in at least one finished trial), unless --allow-breach; 2 bad input; "
+    "130 stopped by Ctrl-C; 143 stopped by SIGTERM (finished trials are kept).")
 
 
 def run(
@@ -71,6 +86,10 @@ def run(
     trials: int | None = typer.Option(None, "--trials", min=1,
                                       help="Run this many Monte Carlo trials (the cap with "
                                            "--until)."),
+    trial: int | None = typer.Option(None, "--trial", min=0, metavar="N",
+                                     help="Replay trial N of a Monte Carlo run as one drill, "
+                                          "with its story and timeline: the same numbers as "
+                                          "its row (give the run's --seed too)."),
     workers: int | None = typer.Option(None, "--workers", min=1,
                                        help="Worker processes (default: all cores)."),
     backend: str = typer.Option("local", "--backend", help="local (process pool) or dask."),
@@ -84,16 +103,24 @@ def run(
     out: Path | None = typer.Option(None, "--out", help="Write trials, summary and manifest "
                                                         "to this folder."),
     fmt: str = typer.Option("parquet", "--format", help="Trial rows as parquet or csv."),
-    resume: bool = typer.Option(False, "--resume", help="Run only the trials missing in --out."),
+    resume: bool = typer.Option(False, "--resume", help="Run only the trials missing in --out "
+                                                        "(up to the folder's own count unless "
+                                                        "--trials says more)."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the result (one drill) or "
-                                                              "the summary (trials) as JSON."),
+                                                              "the summary (trials) as JSON; "
+                                                              "'-' for stdout (the rest of the "
+                                                              "output then goes to stderr)."),
     report: Path | None = typer.Option(None, "--report", metavar="FILE",
                                        help="Write a self-contained HTML report: one drill "
                                             "(story, timeline, status page) or the trials "
-                                            "(distributions, objectives, worst trials)."),
+                                            "(distributions, objectives, worst trials and the "
+                                            "worst one's story and status page)."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
     timeline: bool = typer.Option(True, "--timeline/--no-timeline",
                                   help="Print the incident timeline (one drill)."),
+    allow_breach: bool = typer.Option(False, "--allow-breach",
+                                      help="Exit 0 even when an objective is breached (for "
+                                           "exploring; CI gates leave it off)."),
     debug: bool = DEBUG,
 ) -> None:
     """Run one drill, or with --trials/--until many, and report what it costs."""
@@ -102,12 +129,12 @@ def run(
         check_choice("--backend", backend, BACKENDS)
         check_choice("--format", fmt, tuple(store.ROWS))
         sc = load(scenario)
-        console = out_console(120)
+        console = out_console(120, stderr=is_stdout(json_out))
         for target_file in (json_out, report):
-            if target_file is not None:
+            if target_file is not None and not is_stdout(target_file):
                 check_writable(target_file, force)
         if trials is None and until is None and out is None:
-            drill = simulate(sc, seed=seed)
+            drill = simulate(sc, seed=seed, trial=trial or 0)
             if json_out is not None:
                 write_json(json_out, drill_json(drill, sc))
             if report is not None:
@@ -117,6 +144,7 @@ def run(
             render_run(drill, console, timeline=timeline, scenario=sc)
             if report is not None:
                 console.print(f"Report written to {report}")
+            gate(drill_breaches(drill), allow_breach)
             return
         target = parse_until(until) if until else None
         if out is not None:
@@ -124,11 +152,14 @@ def run(
         root = sc.simulation.seed if seed is None else seed
         previous = store.load_previous(out, sc, root) if resume and out else None
         cap = trials or (100_000 if target else 1000)
+        if resume and out:
+            cap = store.check_resume_count(out, cap if trials or target else None)
         watched = target[0] if target else "rto_full_s"
         with sigterm_stops(), progress_bar(console, cap, watched) as tick:
             result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
                                 target, tick, previous)
         summary = result.summary()
+        replay = replay_command(scenario, seed)
         if out is not None:
             store.save(out, result, summary.to_dict(), fmt, backend)
         if json_out is not None:
@@ -136,12 +167,39 @@ def run(
         if report is not None:
             from drsim.report.html import render_trials_report
 
-            write_atomic(report, render_trials_report(result, summary))
-        report_trials(result, summary, console, out)
+            worst = worst_trials(result.frame, 1)
+            replayed = simulate(sc, seed=root, trial=worst[0]) if worst else None
+            write_atomic(report, render_trials_report(result, summary, replayed, replay))
+        report_trials(result, summary, console, out, replay)
         if report is not None:
             console.print(f"Report written to {report}")
         if result.interrupted:
             raise typer.Exit(result.interrupted)
+        gate(trials_breaches(summary), allow_breach)
+
+
+run.__doc__ = f"{run.__doc__}\n\n{EXIT_STATUS_HELP}"
+
+
+def replay_command(scenario: Path | None, seed: int | None) -> Callable[[int], str]:
+    """The command that replays trial n of this run as one drill (with --seed when the run
+    was given one)."""
+    head = ["drsim", "run", *([str(scenario)] if scenario is not None else [])]
+    tail = ["--seed", str(seed)] if seed is not None else []
+    return lambda n: shlex.join([*head, "--trial", str(n), *tail])
+
+
+def gate(breached: list[str], allow_breach: bool) -> None:
+    """Exit 1 when an objective was breached (unless --allow-breach), saying which on stderr."""
+    if not breached:
+        return
+    if allow_breach:
+        err_console.print(f"objectives breached: {'; '.join(breached)} "
+                          "(exit status 0: --allow-breach)", markup=False)
+        return
+    err_console.print(f"exit status 1, objectives breached: {'; '.join(breached)} "
+                      "(--allow-breach exits 0)", markup=False)
+    raise typer.Exit(EXIT_BREACHED)
 
 
 def parse_until(text: str) -> tuple[str, float]:
@@ -198,7 +256,8 @@ def progress_bar(console: Console, total: int, metric: str) -> Iterator[Any]:
         yield tick
 
 
-def report_trials(result: Trials, summary: Any, console: Console, out: Path | None) -> None:
+def report_trials(result: Trials, summary: Any, console: Console, out: Path | None,
+                  replay: Callable[[int], str] | None = None) -> None:
     sc: Scenario = result.scenario
     state = ("complete" if result.complete else
              f"stopped early ({'SIGTERM' if result.interrupted == 143 else 'Ctrl-C'}), "
@@ -207,5 +266,6 @@ def report_trials(result: Trials, summary: Any, console: Console, out: Path | No
                   f"{result.requested:,} trials, {state}"
                   + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""))
     render_summary(summary, console, header=False, labels=proportion_labels(sc))
+    render_worst(result.frame, console, replay)
     if out is not None:
         console.print(f"Trials, summary and manifest written to {out}")

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from drsim.report.objectives import availability_period, is_yearly, proportion_labels
 from drsim.report.status import STATES, StatusPage, UptimeDay, status_page
 from drsim.report.story import incident_story
-from drsim.report.trials_text import format_value, label
+from drsim.report.trials_text import breached_in, format_value, label, worst_trials
 from drsim.result import RunResult
 from drsim.scenario.schema import Scenario
 from drsim.units import format_duration
@@ -171,7 +171,23 @@ def run_context(result: RunResult, sc: Scenario) -> dict[str, Any]:
                "full": format_duration(g.rto_full_s) if g.recovered else "not reached",
                "downtime": format_duration(g.downtime_s),
                "availability": f"{g.availability * 100:.3f}%"} for g in m.groups.values()]
-    status = {
+    status = status_context(result, page)
+    return {
+        "kind": "run", "title": f"drsim drill report: {sc.name}", "name": sc.name,
+        "description": sc.description or "", "seed": result.seed,
+        "start": _when(result, 0.0), "timezone": sc.simulation.timezone,
+        "horizon": format_duration(result.horizon_s),
+        "version": version("drsim"), "csp": CSP,
+        "objectives": objectives, "passed": sum(o["met"] for o in objectives),
+        "breached": sum(not o["met"] for o in objectives),
+        "headline": headline, "story": incident_story(result), "figures": figures,
+        "events": events, "groups": groups, "status": status, "states": STATES,
+    }
+
+
+def status_context(result: RunResult, page: StatusPage) -> dict[str, Any]:
+    """The status page of one drill, ready for the template's status_page macro."""
+    return {
         "overall_end": page.overall_at_end,
         "overall_worst": page.overall_at_worst if page.worst_s is not None else None,
         "worst_s": page.worst_s, "worst_when": _when(result, page.worst_s),
@@ -197,17 +213,6 @@ def run_context(result: RunResult, sc: Scenario) -> dict[str, Any]:
                                     "iso": result.wall(u.time_s).isoformat(),
                                     "message": u.message} for u in reversed(i.updates)]}
                       for i in reversed(page.incidents)],
-    }
-    return {
-        "kind": "run", "title": f"drsim drill report: {sc.name}", "name": sc.name,
-        "description": sc.description or "", "seed": result.seed,
-        "start": _when(result, 0.0), "timezone": sc.simulation.timezone,
-        "horizon": format_duration(result.horizon_s),
-        "version": version("drsim"), "csp": CSP,
-        "objectives": objectives, "passed": sum(o["met"] for o in objectives),
-        "breached": sum(not o["met"] for o in objectives),
-        "headline": headline, "story": incident_story(result), "figures": figures,
-        "events": events, "groups": groups, "status": status, "states": STATES,
     }
 
 
@@ -264,7 +269,12 @@ def _cell(name: str, value: Any) -> str:
     return format_value(name, x)
 
 
-def trials_context(trials: Trials, summary: Summary | None = None) -> dict[str, Any]:
+def trials_context(trials: Trials, summary: Summary | None = None,
+                   replayed: RunResult | None = None,
+                   replay: Callable[[int], str] | None = None) -> dict[str, Any]:
+    """The page of a Monte Carlo run. `replayed`: the worst trial re-simulated as one drill
+    (by the caller: reports never simulate), whose story and status page the page shows;
+    `replay(n)`: the command that replays trial n, printed beside each worst trial."""
     sc = trials.scenario
     s = summary if summary is not None else trials.summary()
     frame = trials.frame
@@ -309,16 +319,22 @@ def trials_context(trials: Trials, summary: Summary | None = None) -> dict[str, 
                                       and math.isfinite(p.estimate.high))
                     else f"{_pct(p.estimate.low)} – {_pct(p.estimate.high)}",
                     "of": f"{p.successes:,} of {p.estimate.n:,}"} for p in s.proportions]
+    met_cols = [str(c) for c in ok.columns if str(c).startswith("met.")]
+    records = {int(r["trial"]): r for r in ok.to_dict("records")}
     worst = []
-    if len(ok) and "customer_minutes_lost" in ok:
-        met_cols = [c for c in ok.columns if str(c).startswith("met.")]
-        top = ok.sort_values(["customer_minutes_lost", "trial"], ascending=[False, True]).head(5)
-        for _, r in top.iterrows():
-            met = sum(bool(r[c]) for c in met_cols)
-            worst.append({"trial": int(r["trial"]),
-                          "cells": [_cell(c, r[c]) if c in r else "—" for c in _WORST_COLUMNS],
-                          "objectives": f"{met} of {len(met_cols)}" if met_cols else "—",
-                          "breached": [label(c) for c in met_cols if not bool(r[c])]})
+    for t in worst_trials(ok):
+        r = records[t]
+        met = sum(bool(r[c]) for c in met_cols)
+        worst.append({"trial": t,
+                      "cells": [_cell(c, r[c]) if c in r else "—" for c in _WORST_COLUMNS],
+                      "objectives": f"{met} of {len(met_cols)}" if met_cols else "—",
+                      "breached": breached_in(r, met_cols),
+                      "command": replay(t) if replay is not None else ""})
+    replayed_page = None
+    if replayed is not None:
+        replayed_page = {"trial": replayed.trial, "story": incident_story(replayed),
+                         "command": replay(replayed.trial) if replay is not None else "",
+                         "status": status_context(replayed, status_page(replayed, sc))}
     annual = None
     if s.annual is not None:
         a = s.annual
@@ -346,7 +362,7 @@ def trials_context(trials: Trials, summary: Summary | None = None) -> dict[str, 
         "qnames": rows[0]["qnames"] if rows else [],
         "objectives": [p for p in proportions if p["objective"]],
         "other_proportions": [p for p in proportions if not p["objective"]],
-        "figures": figures, "worst": worst,
+        "figures": figures, "worst": worst, "replayed": replayed_page,
         "worst_columns": [label(c) for c in _WORST_COLUMNS], "annual": annual,
         "notes": list(s.notes),
     }
@@ -356,7 +372,11 @@ def _pct(x: float, digits: int = 1) -> str:
     return "—" if math.isnan(x) else f"{x * 100:.{digits}f}%"
 
 
-def render_trials_report(trials: Trials, summary: Summary | None = None) -> str:
+def render_trials_report(trials: Trials, summary: Summary | None = None,
+                         replayed: RunResult | None = None,
+                         replay: Callable[[int], str] | None = None) -> str:
     """The HTML report of a Monte Carlo run: P(objective met), the summary table,
-    distributions and the five worst trials by customer-minutes lost."""
-    return _env.get_template("report.html.j2").render(**trials_context(trials, summary))
+    distributions, the five worst trials by customer-minutes lost with the command that
+    replays each, and the worst one's story and status page (from `replayed`)."""
+    return _env.get_template("report.html.j2").render(
+        **trials_context(trials, summary, replayed, replay))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +66,17 @@ def make_folder_like_mkdir(folder: Path) -> None:
     os.chmod(folder, 0o777 & ~_umask())
 
 
+def is_stdout(path: Path | None) -> bool:
+    """`--json -`: the JSON goes to standard output (and the command's other output to
+    standard error, so that stdout parses)."""
+    return path is not None and str(path) == "-"
+
+
 def write_json(path: Path, data: Any) -> None:
-    """Strict JSON (no NaN tokens), atomically."""
-    write_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    """Strict JSON (no NaN tokens), atomically; to standard output for '-'."""
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    if is_stdout(path):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_atomic(path, text)

@@ -77,6 +77,25 @@ def load_previous(path: Path, scenario: Scenario, seed: int) -> pd.DataFrame:
     return frame[frame["error"].isna()]  # failed trials are run again
 
 
+def check_resume_count(path: Path, asked: int | None) -> int:
+    """How many trials a resumed run asks for: `asked` (from --trials or --until), or when None
+    the count the folder's run asked for (resume finishes that run). Refused when fewer than
+    the folder already holds (its highest trial number + 1): those rows would be kept beyond
+    the count asked for and a complete folder rewritten as partial."""
+    man = json.loads((path / "manifest.json").read_text())
+    rows = path / man["rows"]
+    frame = pd.read_parquet(rows, columns=["trial"]) if rows.suffix == ".parquet" \
+        else pd.read_csv(rows, usecols=["trial"])
+    held = int(frame["trial"].max()) + 1 if len(frame) else 0
+    if asked is None:
+        asked = int(man["trials_requested"])
+    if asked < held:
+        raise OutputError(f"{path}: already holds trials 0–{held - 1}; --trials {asked} would "
+                          f"leave some out; ask for --trials {held} or more (or --force to "
+                          "start again)")
+    return asked
+
+
 def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parquet",
          backend: str = "local") -> None:
     """Write the whole folder beside `path`, then swap it in."""

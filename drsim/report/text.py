@@ -28,7 +28,8 @@ def render_run(result: RunResult, console: Console, timeline: bool = True,
     """The story, recovery, groups and objectives tables (and the timeline) of one run;
     `scenario` tells a horizon run (availability per year) from a drill (by horizon without)."""
     m = result.metrics
-    console.print(f"[bold]{escape(result.scenario)}[/bold]  seed {result.seed}, starts "
+    trial = f", trial {result.trial}" if result.trial else ""
+    console.print(f"[bold]{escape(result.scenario)}[/bold]  seed {result.seed}{trial}, starts "
                   f"{result.origin:%a %d %b %Y %H:%M %Z}, "
                   f"horizon {format_duration(result.horizon_s)}")
     console.print()

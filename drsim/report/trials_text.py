@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -11,6 +12,11 @@ from rich.table import Table
 
 from drsim.stats import Estimate, MetricSummary, Quantile, Summary
 from drsim.units import format_duration
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from drsim.result import RunResult
 
 _LABELS = {
     "incidents": "incidents",
@@ -195,3 +201,72 @@ def _print_notes(s: Summary, console: Console) -> None:
     console.print("[bold]Notes[/bold]")
     for note in s.notes:
         console.print(f"• {escape(note)}", highlight=False)
+
+
+# ---- objectives breached, and the worst trials ----------------------------------------------
+
+
+def objective_name(column: str) -> str:
+    """'met.voice-rto.rto' → 'voice-rto (rto)' (the objective and which of its targets)."""
+    objective, _, kind = column[4:].rpartition(".")
+    return f"{objective} ({kind})"
+
+
+def drill_breaches(result: RunResult) -> list[str]:
+    """Every target one drill missed, as 'voice-rto (rto)'."""
+    return [f"{o.id} ({o.kind})" for o in result.metrics.objectives if not o.met]
+
+
+def trials_breaches(summary: Summary) -> list[str]:
+    """Every objective target missed in at least one finished trial of a Monte Carlo run (its
+    P(met) in the "How often" table is below 100%), as 'voice-rto (rto) in 37 of 500 trials'."""
+    out = []
+    for p in summary.proportions:
+        missed = p.estimate.n - p.successes
+        if p.name.startswith("met.") and missed > 0:
+            out.append(f"{objective_name(p.name)} in {missed:,} of {p.estimate.n:,} trials")
+    return out
+
+
+def breached_in(row: Any, columns: list[str]) -> list[str]:
+    """The objective targets a trial row missed ('voice-rto (rto)'), in column order."""
+    return [objective_name(c) for c in columns if not bool(row[c])]
+
+
+def worst_trials(frame: pd.DataFrame, n: int = 5) -> list[int]:
+    """The n finished trials that lost the most customer-minutes (ties: lower trial first)."""
+    if not len(frame) or "customer_minutes_lost" not in frame:
+        return []
+    ok = frame[frame["error"].isna()] if "error" in frame else frame
+    top = ok.sort_values(["customer_minutes_lost", "trial"], ascending=[False, True]).head(n)
+    return [int(t) for t in top["trial"]]
+
+
+_WORST = {"customer_minutes_lost": "customer-minutes lost",
+          "rto_basic_s": "basic service back", "rto_full_s": "fully recovered"}
+
+
+def render_worst(frame: pd.DataFrame, console: Console,
+                 replay: Callable[[int], str] | None = None, n: int = 5) -> None:
+    """The worst trials by customer-minutes lost: their numbers, the objectives each missed,
+    and the command that replays each one as a drill with its story."""
+    worst = worst_trials(frame, n)
+    if not worst:
+        return
+    met = [str(c) for c in frame.columns if str(c).startswith("met.")]
+    rows = {int(r["trial"]): r for r in frame.to_dict("records")}
+    table = Table(title=f"The {len(worst)} worst trials (by customer-minutes lost)")
+    table.add_column("trial", justify="right")
+    for head in _WORST.values():
+        table.add_column(head, justify="right")
+    if met:
+        table.add_column("objectives breached")
+    for t in worst:
+        r = rows[t]
+        table.add_row(str(t), *(format_value(c, float(r[c])) for c in _WORST),
+                      *([", ".join(breached_in(r, met)) or "none"] if met else []))
+    console.print(table)
+    if replay is not None:
+        console.print("Replay one as a drill, with its story and timeline:")
+        for t in worst:
+            console.print(f"  {escape(replay(t))}", highlight=False, soft_wrap=True)
