@@ -308,6 +308,12 @@ def test_a_corruption_at_a_site_nobody_uses_changes_no_service():
     assert [(s, e) for s, e, what in spells(r) if what == "svc"] == [(1, 1 + 10 / 60)]
     assert hours(r, {"data_corrupted"}) == [
         (2, "data_corrupted", "svc@a", "rot: unhealthy there until its data is restored")]
+    # not even a zero-length loss at 2h (the corruption is a new state, never an earlier one
+    # that the service rule answered before: users unserved at a, 1h-1h10m), one alert
+    assert hours(r, {"service_lost", "service_restored", "detected"}) == [
+        (1, "service_lost", "users", "svc (was at a)"),
+        (1, "detected", "incident 1", "alert after 1 failed checks"),
+        (1 + 10 / 60, "service_restored", "users", "svc at b")]
 
 
 OVERLAP = """
@@ -348,3 +354,26 @@ def test_overlapping_hits_count_until_the_last_one_ends():
     assert [(s, e) for s, e, what in spells(r) if what == "svc"] == [(1, 4), (5, 6)]
     assert [(s.step, s.start_s / H) for s in r.steps] == [("whole", 6.5)]
     assert [t for t, kind, _, _ in hours(r, {"incident_start", "incident_end"})] == [1, 6.5]
+
+
+def test_a_remote_dependency_on_a_component_waiting_for_its_standby_says_how_many_idle():
+    sc = STANDBY.replace("""services:
+  svc: {requires: [pump], active: [a]}
+customers:
+  users: {count: 1, access: a, home: a, services: [svc]}""", """  b: {}
+links:
+  a-b: {a: a, b: b}
+services:
+  svc: {requires: [pump], active: [a]}
+  front: {active: [b], depends_on: [{service: svc, at: a}]}
+customers:
+  users: {count: 1, access: b, home: b, services: [front]}""")
+    r = simulate(parse(sc))
+    # 2 pumps, 1 needed, 1 an idle cold standby: the serving pump fails at 1h; for the 30m
+    # switchover 2 - 1 down - 1 idle = 0 of 2 are up and serving. front at b needs svc at a
+    # (a cross-site dependency: its changes say why)
+    assert hours(r, {"service_down", "service_up"}) == [
+        (1, "service_down", "svc@a", ""),
+        (1, "service_down", "front@b",
+         "needs svc at a (a: pump: 0 of 2 units up, needs 1 (1 idle standby not in service))"),
+        (1.5, "service_up", "svc@a", ""), (1.5, "service_up", "front@b", "")]
