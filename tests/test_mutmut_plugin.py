@@ -61,3 +61,38 @@ def test_a_quick_test_under_a_mutant_is_not_cut(tmp_path):
     proc = run_pytest(tmp_path, QUICK, "drsim.sim.world.xǁWorldǁwait_until__mutmut_1", "30")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout
+
+
+INHERITED = """
+import os, sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from tests.mutation import mutmut_plugin
+
+def pool_sum():
+    with ProcessPoolExecutor(1, mp_context=get_context("forkserver")) as pool:
+        return pool.submit(sum, [1, 2, 3]).result()
+
+print("parent", pool_sum(), flush=True)  # starts the fork server, as the clean run does
+for forget in (False, True):
+    pid = os.fork()
+    if pid == 0:  # as mutmut forks each mutant's process
+        if forget:
+            mutmut_plugin.forget_inherited_fork_server()
+        try:
+            print("child", forget, pool_sum(), flush=True)
+        except ChildProcessError:
+            print("child", forget, "ChildProcessError", flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+"""
+
+
+def test_a_forked_mutant_process_starts_its_own_fork_server():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", INHERITED], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    # the inherited server is not the child's: its pool fails (which counted every mutant
+    # reaching a multi-worker test as killed); once forgotten, 1 + 2 + 3 = 6
+    assert proc.stdout.splitlines() == ["parent 6", "child False ChildProcessError",
+                                        "child True 6"], proc.stderr

@@ -16,6 +16,13 @@ Here each test of a mutant gets mutmut's own formula applied to that test alone 
 duration + 1 s) x 15, from mutmut's recorded durations); a test over it ends the mutant's
 process with exit status 36, which mutmut counts as "timeout". Only mutant runs are bounded:
 the stats and clean runs (which record the durations) and plain pytest runs are untouched.
+
+Last, a mutant's run starts its own multiprocessing fork server. The clean and stats runs
+(in mutmut's own process) start one for the tests that run trials on several workers; every
+mutant's process is forked from there and inherits that server's handle, but the server is
+not its child: the next pool fails (`ChildProcessError` in `os.waitpid`), so every mutant
+whose tests reach such a test counted as killed whatever it changed; and workers forked by
+that server would run the unmutated code.
 """
 
 from __future__ import annotations
@@ -82,6 +89,29 @@ def _recorded_durations() -> Mapping[str, float]:
 
 def _time_out(signum: int, frame: object) -> None:
     os._exit(TIMEOUT_EXIT)  # mid-test: no cleanup can be trusted; mutmut reads the status
+
+
+def forget_inherited_fork_server() -> None:
+    """Make the next process pool start a fork server of this process (with its mutant)."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver  # the module's singleton (its functions are bound to it)
+    with server._lock:
+        if server._forkserver_pid is not None and server._forkserver_pid != os.getpid():
+            try:
+                os.waitpid(server._forkserver_pid, os.WNOHANG)
+                return  # our own child after all: keep it
+            except ChildProcessError:
+                pass
+        if server._forkserver_alive_fd is not None:
+            os.close(server._forkserver_alive_fd)
+        server._forkserver_address = server._forkserver_alive_fd = None
+        server._forkserver_pid = server._inherited_fds = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if under_mutant():
+        forget_inherited_fork_server()
 
 
 @pytest.hookimpl(hookwrapper=True)
