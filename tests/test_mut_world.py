@@ -377,3 +377,50 @@ customers:
         (1, "service_down", "front@b",
          "needs svc at a (a: pump: 0 of 2 units up, needs 1 (1 idle standby not in service))"),
         (1.5, "service_up", "svc@a", ""), (1.5, "service_up", "front@b", "")]
+
+
+RESTORED = """
+drsim: 1
+name: restored
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites: {a: {}, b: {}}
+access_points: {pop: {}}
+links:
+  pop-a: {a: pop, b: a}
+  pop-b: {a: pop, b: b}
+services:
+  db:
+    active: [a]
+    standby: {sites: [b], mode: cold}
+    data_size: 1GB
+    protection:
+      - {id: local, kind: snapshot, schedule: {every: 6h}, at: a}
+customers:
+  users: {count: 10, access: pop, home: a, services: [db]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  recover:
+    trigger: detected
+    steps:
+      - {id: up, duration: 0s, effects: [{activate: {service: db, site: b}}]}
+      - {id: move, after: [up], duration: 10m, effects: [{move: {to: b}}]}
+      - {id: restore, after: [move], duration: 10m,
+         effects: [{restore: {service: db, to: a, from: null}}]}
+disruptions:
+  - {id: wipe, at: 1h, targets: [{data: db, site: a}], until: repaired}
+"""
+
+
+def test_a_restore_after_a_failover_is_a_new_state_not_an_earlier_one():
+    r = simulate(parse(RESTORED))
+    # a's data is wiped at 1h: users lose db; detected at once, db is activated at b at 1h
+    # (users still assigned to a: out), moved to b at 1h10m; a's data is restored at 1h20m.
+    # That is a state never seen before (restored, db at a and b, users at b): users stay
+    # served at b, no loss at 1h20m, not even one of zero length
+    assert hours(r, {"service_lost", "service_restored"}) == [
+        (1, "service_lost", "users", "db (was at a)"),
+        (1 + 10 / 60, "service_restored", "users", "db at b")]
+    # the restore copies b's live data (db active and healthy there): 1 GB over links of the
+    # default 1 Gbps, 8 s after the step's 10 minutes
+    assert [(e.time_s, e.detail) for e in r.timeline if e.kind == "restored"] == [
+        (H + 20 * 60 + 8, "data at a from the live copy at b (nothing lost)")]
