@@ -424,3 +424,55 @@ def test_a_restore_after_a_failover_is_a_new_state_not_an_earlier_one():
     # default 1 Gbps, 8 s after the step's 10 minutes
     assert [(e.time_s, e.detail) for e in r.timeline if e.kind == "restored"] == [
         (H + 20 * 60 + 8, "data at a from the live copy at b (nothing lost)")]
+
+
+UNREACHABLE = """
+drsim: 1
+name: unreachable
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+access_points: {pop: {}}
+sites:
+  a: {components: {cs: {count: 2, needed: 1, serves: 100, ttr: 1h}}}
+links:
+  pop-a: {a: pop, b: a}
+services:
+  voice: {requires: [cs], active: [a]}
+customers:
+  users: {count: 50, access: pop, home: a, services: [voice]}
+disruptions:
+  - {id: cut, at: 1h, targets: [{link: pop-a}], duration: 1h}
+"""
+
+
+def test_a_loss_with_room_left_at_a_healthy_site_says_only_where_it_was():
+    r = simulate(parse(UNREACHABLE))
+    # per-unit capacity (2 × 100 slots for 50 customers), voice healthy at a all along: the
+    # users lose it only because their link is cut, 1h-2h. Nothing is short of room, so the
+    # loss names the site it was at and nothing more
+    assert hours(r, {"service_lost", "service_restored"}) == [
+        (1, "service_lost", "users", "voice (was at a)"),
+        (2, "service_restored", "users", "voice at a")]
+
+
+STANDBY_ROT = """
+drsim: 1
+name: standby-rot
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites: {a: {}, b: {}}
+services:
+  svc: {active: [a], standby: {sites: [b], mode: cold}}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+disruptions:
+  - {id: rot, at: 1h, targets: [{data: svc, site: b}], until: repaired}
+  - {id: a-down, at: 2h, targets: [{site: a}], duration: 1h}
+"""
+
+
+def test_corrupt_data_at_a_standby_site_does_not_hold_the_incident_open():
+    r = simulate(parse(STANDBY_ROT))
+    # svc's copy at its cold standby b rots at 1h (never restored): nobody is served there,
+    # no incident. a is down 2h-3h: the incident ends at 3h, when everyone is home again;
+    # only corrupt data where the service is active keeps an incident open
+    assert [(t, kind) for t, kind, _, _ in hours(r, {"incident_start", "incident_end"})] == [
+        (2, "incident_start"), (3, "incident_end")]
