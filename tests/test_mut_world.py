@@ -308,6 +308,12 @@ def test_a_corruption_at_a_site_nobody_uses_changes_no_service():
     assert [(s, e) for s, e, what in spells(r) if what == "svc"] == [(1, 1 + 10 / 60)]
     assert hours(r, {"data_corrupted"}) == [
         (2, "data_corrupted", "svc@a", "rot: unhealthy there until its data is restored")]
+    # not even a zero-length loss at 2h (the corruption is a new state, never an earlier one
+    # that the service rule answered before: users unserved at a, 1h-1h10m), one alert
+    assert hours(r, {"service_lost", "service_restored", "detected"}) == [
+        (1, "service_lost", "users", "svc (was at a)"),
+        (1, "detected", "incident 1", "alert after 1 failed checks"),
+        (1 + 10 / 60, "service_restored", "users", "svc at b")]
 
 
 OVERLAP = """
@@ -348,3 +354,125 @@ def test_overlapping_hits_count_until_the_last_one_ends():
     assert [(s, e) for s, e, what in spells(r) if what == "svc"] == [(1, 4), (5, 6)]
     assert [(s.step, s.start_s / H) for s in r.steps] == [("whole", 6.5)]
     assert [t for t, kind, _, _ in hours(r, {"incident_start", "incident_end"})] == [1, 6.5]
+
+
+def test_a_remote_dependency_on_a_component_waiting_for_its_standby_says_how_many_idle():
+    sc = STANDBY.replace("""services:
+  svc: {requires: [pump], active: [a]}
+customers:
+  users: {count: 1, access: a, home: a, services: [svc]}""", """  b: {}
+links:
+  a-b: {a: a, b: b}
+services:
+  svc: {requires: [pump], active: [a]}
+  front: {active: [b], depends_on: [{service: svc, at: a}]}
+customers:
+  users: {count: 1, access: b, home: b, services: [front]}""")
+    r = simulate(parse(sc))
+    # 2 pumps, 1 needed, 1 an idle cold standby: the serving pump fails at 1h; for the 30m
+    # switchover 2 - 1 down - 1 idle = 0 of 2 are up and serving. front at b needs svc at a
+    # (a cross-site dependency: its changes say why)
+    assert hours(r, {"service_down", "service_up"}) == [
+        (1, "service_down", "svc@a", ""),
+        (1, "service_down", "front@b",
+         "needs svc at a (a: pump: 0 of 2 units up, needs 1 (1 idle standby not in service))"),
+        (1.5, "service_up", "svc@a", ""), (1.5, "service_up", "front@b", "")]
+
+
+RESTORED = """
+drsim: 1
+name: restored
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites: {a: {}, b: {}}
+access_points: {pop: {}}
+links:
+  pop-a: {a: pop, b: a}
+  pop-b: {a: pop, b: b}
+services:
+  db:
+    active: [a]
+    standby: {sites: [b], mode: cold}
+    data_size: 1GB
+    protection:
+      - {id: local, kind: snapshot, schedule: {every: 6h}, at: a}
+customers:
+  users: {count: 10, access: pop, home: a, services: [db]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  recover:
+    trigger: detected
+    steps:
+      - {id: up, duration: 0s, effects: [{activate: {service: db, site: b}}]}
+      - {id: move, after: [up], duration: 10m, effects: [{move: {to: b}}]}
+      - {id: restore, after: [move], duration: 10m,
+         effects: [{restore: {service: db, to: a, from: null}}]}
+disruptions:
+  - {id: wipe, at: 1h, targets: [{data: db, site: a}], until: repaired}
+"""
+
+
+def test_a_restore_after_a_failover_is_a_new_state_not_an_earlier_one():
+    r = simulate(parse(RESTORED))
+    # a's data is wiped at 1h: users lose db; detected at once, db is activated at b at 1h
+    # (users still assigned to a: out), moved to b at 1h10m; a's data is restored at 1h20m.
+    # That is a state never seen before (restored, db at a and b, users at b): users stay
+    # served at b, no loss at 1h20m, not even one of zero length
+    assert hours(r, {"service_lost", "service_restored"}) == [
+        (1, "service_lost", "users", "db (was at a)"),
+        (1 + 10 / 60, "service_restored", "users", "db at b")]
+    # the restore copies b's live data (db active and healthy there): 1 GB over links of the
+    # default 1 Gbps, 8 s after the step's 10 minutes
+    assert [(e.time_s, e.detail) for e in r.timeline if e.kind == "restored"] == [
+        (H + 20 * 60 + 8, "data at a from the live copy at b (nothing lost)")]
+
+
+UNREACHABLE = """
+drsim: 1
+name: unreachable
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+access_points: {pop: {}}
+sites:
+  a: {components: {cs: {count: 2, needed: 1, serves: 100, ttr: 1h}}}
+links:
+  pop-a: {a: pop, b: a}
+services:
+  voice: {requires: [cs], active: [a]}
+customers:
+  users: {count: 50, access: pop, home: a, services: [voice]}
+disruptions:
+  - {id: cut, at: 1h, targets: [{link: pop-a}], duration: 1h}
+"""
+
+
+def test_a_loss_with_room_left_at_a_healthy_site_says_only_where_it_was():
+    r = simulate(parse(UNREACHABLE))
+    # per-unit capacity (2 × 100 slots for 50 customers), voice healthy at a all along: the
+    # users lose it only because their link is cut, 1h-2h. Nothing is short of room, so the
+    # loss names the site it was at and nothing more
+    assert hours(r, {"service_lost", "service_restored"}) == [
+        (1, "service_lost", "users", "voice (was at a)"),
+        (2, "service_restored", "users", "voice at a")]
+
+
+STANDBY_ROT = """
+drsim: 1
+name: standby-rot
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites: {a: {}, b: {}}
+services:
+  svc: {active: [a], standby: {sites: [b], mode: cold}}
+customers:
+  users: {count: 10, access: a, home: a, services: [svc]}
+disruptions:
+  - {id: rot, at: 1h, targets: [{data: svc, site: b}], until: repaired}
+  - {id: a-down, at: 2h, targets: [{site: a}], duration: 1h}
+"""
+
+
+def test_corrupt_data_at_a_standby_site_does_not_hold_the_incident_open():
+    r = simulate(parse(STANDBY_ROT))
+    # svc's copy at its cold standby b rots at 1h (never restored): nobody is served there,
+    # no incident. a is down 2h-3h: the incident ends at 3h, when everyone is home again;
+    # only corrupt data where the service is active keeps an incident open
+    assert [(t, kind) for t, kind, _, _ in hours(r, {"incident_start", "incident_end"})] == [
+        (2, "incident_start"), (3, "incident_end")]
