@@ -280,3 +280,146 @@ def test_a_certain_switchover_draws_only_its_time_from_the_switchover_stream():
         # is switched in with the second draw
         assert [t for t, *_ in events(r, "switchover_done")] == [
             pytest.approx(1 * H + first), pytest.approx(5 * H + second)]
+
+
+def test_a_repair_before_the_switchover_ends_abandons_it_with_the_reason():
+    r = simulate(parse(STANDBY.replace("ttr: 45m", "ttr: 15m").replace("UNITS", "1")
+                       .replace("SUCCESS", "100%").replace("SEED", "0")))
+    # unit 0 hit at 1h: the switchover onto standby unit 2 starts (30m, would end 1h30);
+    # unit 0 is repaired at 1h15 and takes its slot back first: the switchover is abandoned
+    assert events(r, *SWITCH_KINDS) == [
+        (1 * H, "switchover_started", "a.pump", "standby unit 2, takes 1800s"),
+        (1.25 * H, "switchover_abandoned", "a.pump",
+         "standby unit 2: unit 0 back in service first (repaired)")]
+    assert r.metrics.groups["users"].downtime_s == 15 * M
+
+
+AGEING = """
+drsim: 1
+name: ageing
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d, random_failures: RANDOM}
+sites:
+  a:
+    components:
+      pump: {count: 2, ttf: 10h, ttr: 1h, standby: {units: 1}}
+services:
+  svc: {requires: [pump], active: [a]}
+customers:
+  users: {count: 1, access: a, home: a, services: [svc]}
+"""
+
+
+@pytest.mark.parametrize(("random", "downs"), [
+    # ttf 10h applies only with random failures: active unit 0 fails at 10h (cold standby
+    # unit 1, switched in at once, has not aged: it fails 10h later, at 20h; unit 0, repaired
+    # 10h-11h, has stood by cold since)
+    (True, [10 * H, 20 * H]),
+    (False, [])])
+def test_a_standby_component_fails_by_its_ttf_only_with_random_failures(random, downs):
+    r = simulate(parse(AGEING.replace("RANDOM", str(random).lower())))
+    assert [t for t, *_ in events(r, "component_down")] == downs
+
+
+
+def test_a_retime_half_a_second_before_the_due_failure_keeps_the_half_second():
+    text = (AGEING.replace("RANDOM", "true").replace("horizon: 1d", "horizon: 12h")
+            .replace("count: 2, ttf: 10h", "count: 3, ttf: 36000.5s")
+            + "disruptions:\n  - {id: d, at: 10h, targets: [{component: a.pump, units: 1}], "
+              "until: repaired}\n")
+    r = simulate(parse(text))
+    # active units 0 and 1 both due at 36000.5 s; cold standby 2. d hits unit 0 at 36000 s
+    # (10h): standby 2 switches in at once, and the change of roles re-times the ageing of
+    # unit 1: 36000.5 - 36000 = 0.5 s left at speed 1, so it fails at 36000.5 s
+    assert [t for t, *_ in events(r, "component_down")] == [36000.0, 36000.5]
+
+
+POWER_STANDBY = """
+drsim: 1
+name: power-standby
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites:
+  a:
+    components:
+      pump: {count: 3, ttr: 1h, standby: {units: 1, switchover: 30m}}
+services:
+  svc: {requires: [pump], active: [a]}
+customers:
+  users: {count: 1, access: a, home: a, services: [svc]}
+disruptions:
+  - {id: p, at: 1h, targets: [{power: a}], duration: 2h}
+"""
+
+
+def test_a_power_loss_leaves_no_standby_unit_to_switch_in():
+    r = simulate(parse(POWER_STANDBY))
+    # p takes all three units down at 1h, the idle standby unit 2 too: the vacancies of the
+    # active units 0 and 1 find no standby unit up (recorded once), no switchover starts.
+    # Power returns at 3h (no restart time): units 0 and 1 take their slots back, unit 2
+    # stands by again. Needed 2 (the active ones): down 1h-3h
+    assert events(r, *SWITCH_KINDS) == [
+        (1 * H, "switchover_impossible", "a.pump", "no standby unit left; waiting for a repair")]
+    assert [t for t, *_ in events(r, "component_up")] == [3 * H] * 3
+    assert r.metrics.groups["users"].downtime_s == 2 * H
+
+
+TWO_REBUILDS = """
+drsim: 1
+name: two-rebuilds
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites:
+  a:
+    components:
+      box: {count: 2, ttr: 5h}
+services:
+  svc: {requires: [box], active: [a]}
+customers:
+  users: {count: 1, access: a, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  fix:
+    trigger: detected
+    steps:
+      - {id: r, duration: 10m, effects: [{rebuild: {site: a, component: box, units: 1}},
+                                         {rebuild: {site: a, component: box, units: 1}}]}
+disruptions:
+  - {id: d, at: 1h, targets: [{component: a.box}], until: repaired}
+"""
+
+
+def test_two_rebuilds_in_one_instant_bring_up_two_different_units():
+    r = simulate(parse(TWO_REBUILDS))
+    # both units down at 1h, detected by the 1h check; the step ends at 1h10 with two
+    # rebuilds of one unit each: the first brings up unit 0, the second (same instant) the
+    # next unit still down, unit 1. Without the second the box would wait for its 6h repair.
+    assert [(t, d) for t, _, _, d in events(r, "component_up")] == [
+        (1 * H + 10 * M, "rebuilt by fix.r; 1 units still down"),
+        (1 * H + 10 * M, "rebuilt by fix.r")]
+    assert r.metrics.groups["users"].downtime_s == 10 * M
+
+
+RESTART_ORDER = """
+drsim: 1
+name: restart-order
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h}
+sites:
+  a:
+    components:
+      disk: {count: 1, ttr: 1h, RESTART}
+      fan: {count: 1, ttr: 1h}
+services:
+  svc: {requires: [fan, disk], active: [a]}
+customers:
+  users: {count: 1, access: a, home: a, services: [svc]}
+disruptions:
+  - {id: p, at: 1h, targets: [{power: a}], duration: 1h}
+"""
+
+
+@pytest.mark.parametrize("restart", ["restart: 0s", "ttf: 1000d"])
+def test_a_zero_restart_is_no_restart_at_all(restart):
+    r = simulate(parse(RESTART_ORDER.replace("RESTART", restart)))
+    # power back at 2h: with no restart time (0s, or none given) each unit is up in the very
+    # step power returns, in the order the units went down (disk, then fan); a zero wait
+    # would let the fan come up first
+    assert [(t, s) for t, _, s, _ in events(r, "component_up")] == [
+        (2 * H, "a.disk"), (2 * H, "a.fan")]

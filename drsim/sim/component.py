@@ -167,13 +167,11 @@ class ComponentActor:
     def await_failure(self) -> Generator[simpy.Event, object, Failure | None]:
         ttf = self.comp.ttf
         due = self.env.now + ttf.sample(self.rng) if self.random and ttf is not None else None
-        while True:
-            try:
-                yield self.env.timeout(due - self.env.now) if due is not None else self.env.event()
-                return None
-            except simpy.Interrupt as stop:
-                if not isinstance(stop.cause, Rebuilt):
-                    return stop.cause  # a rebuild while up changes nothing; keep waiting
+        try:
+            yield self.env.timeout(due - self.env.now) if due is not None else self.env.event()
+            return None
+        except simpy.Interrupt as stop:
+            return failure(stop)
 
     def age(self, unit: int) -> Generator[simpy.Event, object, Failure | None]:
         """Wait for the unit's failure while its ageing speed may change: the remaining time
@@ -192,10 +190,7 @@ class ComponentActor:
                     return None
                 remaining = max(0.0, remaining - (self.env.now - since) * speed)
             except simpy.Interrupt as stop:
-                if not isinstance(stop.cause, Rebuilt):
-                    return stop.cause
-                if remaining is not None:
-                    remaining = max(0.0, remaining - (self.env.now - since) * speed)
+                return failure(stop)
 
     def speed(self, unit: int) -> float:
         if self.suspended:
@@ -442,6 +437,14 @@ def why_down(cause: Failure | None) -> str:
     if isinstance(cause, PowerLoss):
         return f"power loss: {cause.disruption}"
     return cause.reason
+
+
+def failure(stop: simpy.Interrupt) -> Failure:
+    """What interrupted an up unit: always a failure. rebuild() interrupts only units booked
+    down, and a unit is booked down while up only in the instant its own failure interrupt is
+    on its way (an interrupt is urgent: it reaches the unit before anything else happens)."""
+    assert isinstance(stop.cause, Hit | PowerLoss | SwitchFailed)
+    return stop.cause
 
 
 def rebuilt_by(stop: simpy.Interrupt) -> str:
