@@ -61,9 +61,9 @@ def test_a_deactivated_site_no_longer_serves_when_the_other_fails():
     assert r.metrics.groups["users"].downtime_s == 40 * M
 
 
-WINDOW = """
+# one box that stays down unless a runbook rebuilds it; 100 users need it
+BOX = """
 drsim: 1
-name: window
 simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
 sites:
   a: {components: {box: {count: 1, ttr: 30d}}}
@@ -71,7 +71,9 @@ services:
   voice: {requires: [box], active: [a]}
 customers:
   users: {count: 100, access: a, home: a, services: [voice]}
-detection: {interval: 1s, failed_checks: 1}
+"""
+
+WINDOW = "name: window" + BOX + """detection: {interval: 1s, failed_checks: 1}
 maintenance_windows:
   night: {days: all, hours: "02:00-05:00"}
 disruptions:
@@ -98,17 +100,7 @@ def test_a_step_ready_one_second_before_its_window_waits_that_second():
     assert spells(r, "users", "voice") == [(2 * H - 1, 2 * H + 10 * M)]
 
 
-CHAIN = """
-drsim: 1
-name: chain
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 1d}
-sites:
-  a: {components: {box: {count: 1, ttr: 30d}}}
-services:
-  voice: {requires: [box], active: [a]}
-customers:
-  users: {count: 100, access: a, home: a, services: [voice]}
-detection: {interval: 1m, failed_checks: 1}
+CHAIN = "name: chain" + BOX + """detection: {interval: 1m, failed_checks: 1}
 disruptions:
   - {id: out, at: 1h, targets: [{component: a.box}], until: repaired}
 runbooks:
@@ -150,3 +142,41 @@ def test_a_restore_waiting_for_a_copy_says_so_once_while_the_world_changes():
         (2.5 * H, "restore_waiting", "db", "to a: every copy's site is down")]
     assert [e.time_s for e in r.timeline if e.kind == "link_down"] == [3 * H]
     assert r.steps[0].end_s == 5 * H + 10 * M
+
+
+MOVE_SOME = """
+drsim: 1
+name: move-some
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 6h}
+sites:
+  edge: {}
+  a: {}
+  b: {}
+links:
+  e-a: {a: edge, b: a}
+  e-b: {a: edge, b: b}
+services:
+  svc: {active: [a], standby: {sites: [b]}}
+customers:
+  first: {count: 10, access: edge, home: a, services: [svc]}
+  second: {count: 20, access: edge, home: a, services: [svc]}
+detection: {interval: 1m, failed_checks: 1}
+runbooks:
+  move-first:
+    trigger: detected
+    steps:
+      - id: go
+        duration: 5m
+        effects: [{activate: {service: svc, site: b}}, {move: {groups: [first], to: b}}]
+disruptions:
+  - {id: a-down, at: 1h, targets: [{site: a}], duration: 2h}
+"""
+
+
+def test_a_move_of_named_groups_moves_only_those():
+    r = simulate(parse(MOVE_SOME))
+    # a down 1h → 3h; at 1h05 svc starts at b and only `first` moves there; `second` stays
+    # assigned to a and is without svc until a is back at 3h
+    assert events(r, "moved") == [(1 * H + 5 * M, "moved", "first", "to b")]
+    assert spells(r, "first", "svc") == [(1 * H, 1 * H + 5 * M)]
+    assert spells(r, "second", "svc") == [(1 * H, 3 * H)]
