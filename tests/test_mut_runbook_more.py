@@ -142,6 +142,8 @@ def test_a_restore_waiting_for_a_copy_says_so_once_while_the_world_changes():
         (2.5 * H, "restore_waiting", "db", "to a: every copy's site is down")]
     assert [e.time_s for e in r.timeline if e.kind == "link_down"] == [3 * H]
     assert r.steps[0].end_s == 5 * H + 10 * M
+    assert events(r, "restored") == [
+        (5 * H + 10 * M, "restored", "db", "data at a from hourly at vault")]
 
 
 MOVE_SOME = """
@@ -160,6 +162,7 @@ services:
 customers:
   first: {count: 10, access: edge, home: a, services: [svc]}
   second: {count: 20, access: edge, home: a, services: [svc]}
+  third: {count: 30, access: edge, home: a, services: [svc]}
 detection: {interval: 1m, failed_checks: 1}
 runbooks:
   move-first:
@@ -167,16 +170,26 @@ runbooks:
     steps:
       - id: go
         duration: 5m
-        effects: [{activate: {service: svc, site: b}}, {move: {groups: [first], to: b}}]
+        effects: [{activate: {service: svc, site: b}}, {move: {groups: [first, second], to: b}}]
 disruptions:
   - {id: a-down, at: 1h, targets: [{site: a}], duration: 2h}
 """
 
 
-def test_a_move_of_named_groups_moves_only_those():
+def test_a_move_of_named_groups_moves_only_those_and_names_them():
     r = simulate(parse(MOVE_SOME))
-    # a down 1h → 3h; at 1h05 svc starts at b and only `first` moves there; `second` stays
-    # assigned to a and is without svc until a is back at 3h
-    assert events(r, "moved") == [(1 * H + 5 * M, "moved", "first", "to b")]
-    assert spells(r, "first", "svc") == [(1 * H, 1 * H + 5 * M)]
-    assert spells(r, "second", "svc") == [(1 * H, 3 * H)]
+    # a down 1h → 3h; at 1h05 svc starts at b and only `first` and `second` move there;
+    # `third` stays assigned to a and is without svc until a is back at 3h
+    assert events(r, "moved") == [(1 * H + 5 * M, "moved", "first, second", "to b")]
+    assert spells(r, "first", "svc") == spells(r, "second", "svc") == [(1 * H, 1 * H + 5 * M)]
+    assert spells(r, "third", "svc") == [(1 * H, 3 * H)]
+
+
+def test_a_step_with_two_roles_names_both_people_at_its_start():
+    text = CHAIN.replace("name: chain", "name: roles").replace(
+        "detection:", "staff:\n  ops: {count: 1}\n  dba: {count: 1}\ndetection:").replace(
+        "{id: s1, duration: 1m, success: 0%, fallback: f1}",
+        "{id: s1, duration: 1m, success: 0%, fallback: f1, roles: [ops, dba]}")
+    r = simulate(parse(text))
+    # s1 holds one person of each role, taken in sorted-role order: dba#1, then ops#1
+    assert events(r, "step_start")[0] == (1 * H, "step_start", "fix.s1", "dba#1, ops#1")
