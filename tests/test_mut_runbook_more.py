@@ -5,7 +5,7 @@ Timelines computed by hand; times are seconds since the start."""
 from __future__ import annotations
 
 from conftest import parse
-from test_protection import HOURLY, run
+from test_protection import BASE, HOURLY, run
 
 from drsim.sim.engine import simulate
 
@@ -193,3 +193,37 @@ def test_a_step_with_two_roles_names_both_people_at_its_start():
     r = simulate(parse(text))
     # s1 holds one person of each role, taken in sorted-role order: dba#1, then ops#1
     assert events(r, "step_start")[0] == (1 * H, "step_start", "fix.s1", "dba#1, ops#1")
+
+
+def test_a_restore_with_no_usable_copy_fails_the_attempt_and_says_why():
+    r = run([HOURLY])  # the only tier's copies are always found unusable, after 20 min
+    # wipe 02:30; the restore step looks for a copy: 20 min to find the 02:00 snapshot
+    # unusable, plus its 10 min of work → fails at 03:00 with no usable copy
+    assert events(r, "restore_failed", "step_attempt_failed") == [
+        (3 * H, "restore_failed", "recover.restore",
+         "failed: no usable copy; passed over hourly: copy found unusable after 1200s"),
+        (3 * H, "step_attempt_failed", "recover.restore", "attempt 1 of 1")]
+
+
+def _restore_step(step: str):
+    """test_protection's scenario (hourly snapshots to the vault, always usable; the data
+    at a wiped at 02:30) with the restore step written as `step`."""
+    assert "{id: restore, duration: 10m, effects: [{restore: RESTORE}]}" in BASE
+    text = (BASE.replace("TIERS", HOURLY.replace("UNUSABLE", "0")).replace("AT", "2h30m")
+            .replace("EXTRA", "")
+            .replace("{id: restore, duration: 10m, effects: [{restore: RESTORE}]}", step)
+            .replace("RESTORE", "{service: db, to: a}"))
+    return simulate(parse(text))
+
+
+def test_a_restore_after_another_effect_and_with_a_discovery_time_still_copies_the_data():
+    # the 02:00 snapshot, 450 GB over the vault's 1 Gbps link: 450e9 × 8 / 1e9 = 3600 s,
+    # plus 10 min of work: 02:30 → 03:40, whether the step has a discovery time (it
+    # succeeds, so its duration and the copy count) or another effect before the restore
+    for step in ("{id: restore, duration: 10m, discovery: 1m, effects: [{restore: RESTORE}]}",
+                 "{id: restore, duration: 10m, effects: [{move: {groups: all, to: home}}, "
+                 "{restore: RESTORE}]}"):
+        r = _restore_step(step)
+        assert [(s.step, s.start_s, s.end_s, s.outcome) for s in r.steps] == [
+            ("restore", 2.5 * H, 3 * H + 40 * M, "ok")]
+        assert r.losses[0].lost_s == 30 * M
