@@ -227,3 +227,34 @@ def test_a_restore_after_another_effect_and_with_a_discovery_time_still_copies_t
         assert [(s.step, s.start_s, s.end_s, s.outcome) for s in r.steps] == [
             ("restore", 2.5 * H, 3 * H + 40 * M, "ok")]
         assert r.losses[0].lost_s == 30 * M
+
+
+CANCELLABLE = "name: cancellable" + BOX + """detection: {interval: 1m, failed_checks: 1}
+disruptions:
+  - {id: blip, at: 1h, targets: [{component: a.box}], duration: 5m}
+runbooks:
+  fix:
+    trigger: detected
+    cancel_if_recovered: true
+    steps:
+      - {id: s1, duration: 10m, effects: [{move: {groups: all, to: home}}]}
+      - {id: s2, after: [s1], duration: 10m}
+"""
+
+
+def test_a_cancellable_runbook_that_has_changed_something_is_not_called_off():
+    r = simulate(parse(CANCELLABLE))
+    # the box is back at 1h05, before s2 is ready (1h10); but s1 applied an effect at 1h10,
+    # so the runbook goes on: s2 runs 1h10 → 1h20
+    assert [(s.step, s.start_s, s.end_s, s.outcome) for s in r.steps] == [
+        ("s1", 1 * H, 1 * H + 10 * M, "ok"), ("s2", 1 * H + 10 * M, 1 * H + 20 * M, "ok")]
+    assert events(r, "runbook_end") == [(1 * H + 20 * M, "runbook_end", "fix", "completed")]
+
+
+def test_two_restores_in_one_step_take_the_sum_of_their_copy_times():
+    r = _restore_step("{id: restore, duration: 10m, "
+                      "effects: [{restore: RESTORE}, {restore: RESTORE}]}")
+    # each restore copies the 02:00 snapshot over 1 Gbps (3600 s): 2 × 3600 s + 10 min of
+    # work = 7800 s → 02:30 + 2h10 = 04:40, when both are recorded
+    assert [(s.start_s, s.end_s) for s in r.steps] == [(2.5 * H, 4 * H + 40 * M)]
+    assert [t for t, *_ in events(r, "restored")] == [4 * H + 40 * M] * 2
