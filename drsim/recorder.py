@@ -53,6 +53,47 @@ class DataLoss:
     lost_s: float
 
 
+@dataclass(frozen=True)
+class Cause:
+    """One link of a cause chain: what holds something up (`kind`: site_down, full, window,
+    staff, spare, ...), which element (`subject`), in words (`detail`), since when it has
+    held (`since_s`) and when it is due to end, if known (`until_s`: a window opening, a
+    spare's delivery, a person's arrival)."""
+
+    kind: str
+    subject: str
+    detail: str
+    since_s: float | None = None
+    until_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Why:
+    """From start_s to end_s (None: still so at the horizon) `subject` (a customer group, a
+    runbook step 'runbook.step', a component 'site.component') lacked or waited for `what`
+    (a service, 'full', 'start', 'restore', 'repair') because of `chain`, nearest cause
+    first. A new record starts whenever the chain changes."""
+
+    subject: str
+    what: str
+    start_s: float
+    end_s: float | None
+    chain: tuple[Cause, ...]
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """A step of a started runbook still not done at the horizon: `state` is 'waiting' (for
+    its predecessors, window, preconditions or people), 'working' or 'not started' (its
+    runbook never started); since when, and why in words."""
+
+    runbook: str
+    step: str
+    state: str
+    since_s: float
+    detail: str
+
+
 @dataclass
 class Recorder:
     """Collects events, status intervals, step records and data losses during one run."""
@@ -62,7 +103,9 @@ class Recorder:
     intervals: list[Interval] = field(default_factory=list)
     steps: list[StepRecord] = field(default_factory=list)
     losses: list[DataLoss] = field(default_factory=list)
+    whys: list[Why] = field(default_factory=list)
     _open: dict[tuple[str, str], float] = field(default_factory=dict)
+    _why: dict[tuple[str, str], tuple[float, tuple[Cause, ...]]] = field(default_factory=dict)
 
     def event(self, time_s: float, kind: str, subject: str, detail: str = "") -> None:
         self.events.append(Event(time_s, kind, subject, detail))
@@ -80,12 +123,37 @@ class Recorder:
             return True
         return False
 
+    def blocked(self, time_s: float, subject: str, what: str, chain: tuple[Cause, ...]) -> None:
+        """`subject` lacks or waits for `what` because of `chain` from now (no change when
+        the chain is the one already open; a new chain closes the old one here)."""
+        key = (subject, what)
+        got = self._why.get(key)
+        if got is not None:
+            if got[1] == chain:
+                return
+            self._end_why(key, time_s)
+        self._why[key] = (time_s, chain)
+
+    def unblocked(self, time_s: float, subject: str, what: str) -> None:
+        """`subject` has `what` (or stopped waiting for it) from now."""
+        if (subject, what) in self._why:
+            self._end_why((subject, what), time_s)
+
+    def _end_why(self, key: tuple[str, str], time_s: float) -> None:
+        start, chain = self._why.pop(key)
+        if start < time_s:  # a reason that held for no time explains nothing
+            self.whys.append(Why(key[0], key[1], start, time_s, chain))
+
     def close(self) -> None:
-        """At the horizon: intervals still open stay open (end None)."""
+        """At the horizon: intervals and reasons still open stay open (end None)."""
         for (subject, what), start in sorted(self._open.items(), key=lambda kv: (kv[1], kv[0])):
             self.intervals.append(Interval(subject, what, start, None))
         self._open.clear()
         self.intervals.sort(key=lambda i: (i.start_s, i.subject, i.what))
+        for (subject, what), (start, chain) in self._why.items():
+            self.whys.append(Why(subject, what, start, None, chain))
+        self._why.clear()
+        self.whys.sort(key=lambda w: (w.start_s, w.subject, w.what))
 
 
 

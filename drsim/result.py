@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from drsim.calendar import wall_clock
 from drsim.metrics import IncidentRecord, Metrics
-from drsim.recorder import DataLoss, Event, Interval, StepRecord, to_jsonable
+from drsim.recorder import DataLoss, Event, Interval, PendingStep, StepRecord, Why, to_jsonable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RunResult:
-    """One trial: the timeline, outage intervals, runbook step log, data losses and metrics."""
+    """One trial: the timeline, outage intervals, runbook step log, data losses, metrics, and
+    the cause chains that say why (drsim/report/why.py reads them)."""
 
     scenario: str
     seed: int
@@ -31,6 +32,8 @@ class RunResult:
     losses: tuple[DataLoss, ...]
     incidents: tuple[IncidentRecord, ...]
     metrics: Metrics
+    whys: tuple[Why, ...] = ()  # cause chains: why each group lacked service, each step waited
+    pending: tuple[PendingStep, ...] = ()  # steps not done at the horizon
 
     def wall(self, time_s: float) -> datetime:
         """Simulation seconds → local wall-clock time of the scenario."""
@@ -101,4 +104,6 @@ class RunResult:
             "status_intervals": to_jsonable(self.intervals),
             "steps": to_jsonable(self.steps),
             "data_losses": to_jsonable(self.losses),
+            "causes": to_jsonable(self.whys),
+            "pending_steps": to_jsonable(self.pending),
         }

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 import drsim.cli.replay as replay_cli
 from drsim import montecarlo, verification
 from drsim.analysis import sensitivity as sensitivity_analysis
-from drsim.cli import all_commands, app, compare, figures, invest, replay, run
+from drsim.cli import all_commands, app, compare, explain, figures, invest, replay, run
 from drsim.cli.common import Mode
 from drsim.errors import DrsimError, ScenarioError
 from drsim.report.replay import Clock, play
@@ -191,6 +191,11 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
      replay.PACED),
     (["replay", "{tiny}", "--speed", "0", "--no-live", "--horizon"], "replay", "--horizon",
      replay.SEEN),
+    # explain
+    (["explain", "{folder}", "--trial", "1", "--seed", "3"], "explain", "--seed",
+     explain.SCENARIO_FILE),
+    (["explain", "{tiny}", "--scenario", "{tiny}"], "explain", "--scenario", explain.FOLDER),
+    (["explain", "{tiny}", "--at", "12:00"], "explain", "--at", explain.WITH_GROUP),
 ]
 
 
@@ -454,6 +459,7 @@ DEBUGGED = {
     "plot": ["plot", "{broken}", "--out", "{tmp}/f.png"],
     "export": ["export", "{tmp}/no-such-folder"],
     "replay": ["replay", "{broken}"],
+    "explain": ["explain", "{broken}"],
 }
 
 
@@ -906,7 +912,7 @@ def test_every_option_of_every_command_is_shown_to_change_something():
 
 APPLIES_OF = {"run": run.APPLIES, "compare": compare.COMPARE_APPLIES, "sweep": compare.APPLIES,
               "invest": invest.APPLIES, "sensitivity": invest.APPLIES,
-              "plot": figures.APPLIES, "replay": replay.APPLIES}
+              "plot": figures.APPLIES, "replay": replay.APPLIES, "explain": explain.APPLIES}
 
 
 def test_every_applicability_rule_names_a_parameter_and_has_a_refusal_case():
@@ -920,3 +926,39 @@ def test_every_applicability_rule_names_a_parameter_and_has_a_refusal_case():
             for mode in modes:
                 assert any((command, label, mode) in refused for label in labels), \
                     f"no REFUSED row for drsim {command} {option} outside '{mode.when}'"
+
+
+# ---- explain -------------------------------------------------------------------------------
+
+
+@covers("explain", "--trial", "--seed", "--group", "--at", "--step")
+def test_explain_trial_seed_group_at_step(tmp_path):
+    from test_explain import WHY
+
+    why = tmp_path / "why.yaml"
+    why.write_text(WHY.format(horizon="2d", ttr="3h", box="", shift="24x7", roles="[]",
+                              at="{uniform: {low: 1h, high: 2h}}"))
+    base = ok(["explain", why]).output
+    # another trial, another seed: another fault time (uniform 10:00-11:00)
+    assert base.splitlines()[0].startswith("consumer had no basic service from Tue 10:")
+    assert ok(["explain", why, "--trial", "1"]).output.splitlines()[0] != base.splitlines()[0]
+    assert ok(["explain", why, "--seed", "9"]).output.splitlines()[0] != base.splitlines()[0]
+    group = ok(["explain", why, "--group", "smb"]).output.splitlines()
+    assert group[0].startswith("smb had no basic service") and "consumer" not in group[0]
+    at = ok(["explain", why, "--group", "consumer", "--at", "15:00"]).output.splitlines()
+    assert at[0] == "consumer lacked voice at Tue 15:00:"
+    step = ok(["explain", why, "--step", "failback.back"]).output.splitlines()
+    assert step[0] == "failback.back: ok; started Tue 23:00, ended Tue 23:05"
+
+
+@covers("explain", "--scenario")
+def test_explain_scenario_names_a_moved_scenario(files, tmp_path):
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(files["tiny"].read_text())
+    folder = tmp_path / "results"
+    ok(["run", moved, "--trials", "3", "--workers", "1", "--out", folder])
+    found = ok(["explain", folder, "--trial", "2"]).output  # the manifest names moved.yaml
+    moved.unlink()
+    res = runner.invoke(app, ["explain", str(folder), "--trial", "2"])
+    assert res.exit_code == 2 and "moved.yaml" in res.output
+    assert ok(["explain", folder, "--trial", "2", "--scenario", files["tiny"]]).output == found

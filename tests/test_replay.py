@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from drsim.cli import app as drsim_app
 from drsim.cli.replay import replay as replay_command
 from drsim.report.replay import Board, Clock, Controls, Replay, feed_line, play
+from drsim.report.text import why_lines
 from drsim.scenario import load_scenario
 from drsim.sim.engine import simulate
 
@@ -69,12 +70,17 @@ def test_no_live_prints_the_timeline_of_drsim_run(tmp_path):
                           e["subject"], e["detail"]) for e in timeline]
     got = runner.invoke(replay_app, [str(DRILL), "--seed", "3", "--no-live", "--speed", "0"])
     assert got.exit_code == 0, got.output
-    assert got.stdout.splitlines() == expected
+    lines = got.stdout.splitlines()
+    assert lines[:len(expected)] == expected
     assert expected[0].startswith("2026-03-10 10:42:00 EDT  disruption")
+    # then why it went as it did: the "Why:" lines drsim run prints (wrapped there)
+    sc = load_scenario(DRILL)
+    assert lines[len(expected):] == why_lines(simulate(sc, seed=3), sc)
+    assert lines[len(expected)] == "Why:" and "Why:" in ran.output
     # (--horizon at --speed 0 would change nothing and is refused; 1e9 is paced, ~0.2 ms)
     horizon = runner.invoke(replay_app, [str(DRILL), "--seed", "3", "--no-live", "--speed",
                                          "1e9", "--horizon"])
-    assert horizon.stdout.splitlines() == expected
+    assert horizon.stdout.splitlines() == lines
 
 
 def test_speed_is_exact_without_skipping():

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plot": ("figures", "plot", "Draw one figure to a png, svg or pdf file."),
     "export": ("figures", "export", "Write a results folder's trials as csv, json or parquet."),
     "replay": ("replay", "replay", "Replay one drill in real time."),
+    "explain": ("explain", "explain", "Say why a group was down or a step waited."),
 }
 
 # long option → its short form, on every command that has the long option

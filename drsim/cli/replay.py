@@ -21,6 +21,7 @@ from drsim.cli.common import (
     refuse_inapplicable,
 )
 from drsim.report.replay import Board, Clock, Replay, event_line, play, terminal_keys
+from drsim.report.text import why_lines
 from drsim.units import format_duration
 
 
@@ -78,6 +79,9 @@ def replay(
                 _board(drill, clock, skip_quiet, feed)
             else:
                 _lines(drill, clock, skip_quiet)
+            if drill.done:  # the whole drill was shown: say why it went as it did
+                for line in why_lines(drill.preview, sc):
+                    print(line)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
 

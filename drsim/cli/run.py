@@ -161,7 +161,7 @@ def run(
         summary = result.summary()
         replay = replay_command(scenario, seed)
         if out is not None:
-            store.save(out, result, summary.to_dict(), fmt, backend)
+            store.save(out, result, summary.to_dict(), fmt, backend, scenario)
         if json_out is not None:
             write_json(json_out, summary.to_dict())
         if report is not None:

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from drsim.report.objectives import availability_period, is_yearly, proportion_labels
 from drsim.report.status import STATES, StatusPage, UptimeDay, status_page
 from drsim.report.story import incident_story
+from drsim.report.text import why_lines
 from drsim.report.trials_text import breached_in, format_value, label, worst_trials
 from drsim.result import RunResult
 from drsim.scenario.schema import Scenario
@@ -181,6 +182,7 @@ def run_context(result: RunResult, sc: Scenario) -> dict[str, Any]:
         "objectives": objectives, "passed": sum(o["met"] for o in objectives),
         "breached": sum(not o["met"] for o in objectives),
         "headline": headline, "story": incident_story(result), "figures": figures,
+        "why": why_lines(result, sc),
         "events": events, "groups": groups, "status": status, "states": STATES,
     }
 
@@ -333,6 +335,7 @@ def trials_context(trials: Trials, summary: Summary | None = None,
     replayed_page = None
     if replayed is not None:
         replayed_page = {"trial": replayed.trial, "story": incident_story(replayed),
+                         "why": why_lines(replayed, sc),
                          "command": replay(replayed.trial) if replay is not None else "",
                          "status": status_context(replayed, status_page(replayed, sc))}
     annual = None

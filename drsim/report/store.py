@@ -41,9 +41,11 @@ def versions() -> dict[str, str]:
     return out
 
 
-def manifest(trials: Trials, fmt: str, backend: str) -> dict[str, Any]:
+def manifest(trials: Trials, fmt: str, backend: str, source: Path | None = None
+             ) -> dict[str, Any]:
     return {
         "scenario": trials.scenario.name, "scenario_hash": scenario_hash(trials.scenario),
+        "scenario_file": str(source.resolve()) if source is not None else None,
         "seed": trials.seed, "trials_requested": trials.requested,
         "trials_completed": len(trials.frame), "trials_failed": trials.failed,
         "complete": trials.complete, "stopped_by": trials.stopped_by or None,
@@ -97,8 +99,9 @@ def check_resume_count(path: Path, asked: int | None) -> int:
 
 
 def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parquet",
-         backend: str = "local") -> None:
-    """Write the whole folder beside `path`, then swap it in."""
+         backend: str = "local", source: Path | None = None) -> None:
+    """Write the whole folder beside `path`, then swap it in; `source` is the scenario file
+    (drsim explain finds it there)."""
     path.resolve().parent.mkdir(parents=True, exist_ok=True)  # --out creates missing parents
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
     make_folder_like_mkdir(tmp)
@@ -109,7 +112,7 @@ def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parque
         else:
             frame.to_csv(tmp / ROWS[fmt], index=False)
         write_json(tmp / "summary.json", summary)
-        write_json(tmp / "manifest.json", manifest(trials, fmt, backend))
+        write_json(tmp / "manifest.json", manifest(trials, fmt, backend, source))
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)

@@ -36,6 +36,8 @@ def render_run(result: RunResult, console: Console, timeline: bool = True,
     for paragraph in incident_story(result):
         console.print(escape(paragraph))
         console.print()
+    for line in why_lines(result, scenario):
+        console.print(escape(line), highlight=False)
     summary = Table(title="Recovery", show_header=False)
     summary.add_row("incidents", str(m.incidents))
     summary.add_row("time to detect", format_duration(m.ttd_s))
@@ -63,6 +65,16 @@ def render_run(result: RunResult, console: Console, timeline: bool = True,
         render_objectives(result, console, is_yearly(result.horizon_s, scenario))
     if timeline:
         render_timeline(result, console)
+
+
+def why_lines(result: RunResult, scenario: Scenario | None) -> list[str]:
+    """'Why:' each outage phase by phase, and the steps not finished at the horizon."""
+    from drsim.report.why import Explainer
+
+    why = Explainer(result, scenario)
+    lines, late = why.outages(), why.unfinished()
+    out = ["Why:", *lines, ""] if lines else []
+    return out + (["Not finished at the horizon:", *late, ""] if late else [])
 
 
 def render_objectives(result: RunResult, console: Console, yearly: bool) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 import simpy
 from simpy.events import ConditionValue
 
+from drsim.recorder import Cause
 from drsim.scenario.schema import Component
 from drsim.sim.staff import Crew, Staff
 from drsim.sim.streams import Streams
@@ -98,6 +99,7 @@ class ComponentActor:
         self.power_exposed = False  # a power target names this site (repairs may pause)
         self.power_back = env.event()
         self.power_cut = env.event()
+        self.due: list[float] = []  # spares on order: when each is due
 
     def start(self) -> None:
         self.procs = [self.env.process(self.live(u)) for u in range(self.comp.count)]
@@ -162,7 +164,7 @@ class ComponentActor:
         if isinstance(cause, PowerLoss):
             self.unpowered_unit[unit] = True
             return (yield from self.restart())
-        return (yield from self.repair())
+        return (yield from self.repair(unit))
 
     def await_failure(self) -> Generator[simpy.Event, object, Failure | None]:
         ttf = self.comp.ttf
@@ -331,15 +333,18 @@ class ComponentActor:
                 return stop.cause
             return rebuilt_by(stop)
 
-    def repair(self) -> Proc:
+    def repair(self, unit: int) -> Proc:
+        why = (self.name, f"repair of unit {unit + 1}")  # what the repair waits for, if anything
         try:
             if self.unpowered:
                 self.world.rec.event(self.env.now, "repair_waiting", self.name,
                                      "repair waits for power at the site")
+                self.blocked(why, Cause("power", self.site, f"no power at {self.site}"))
             yield from self.await_power()
             if self.spares is not None:
-                yield from self.take_spare()
-            held = yield from self.technician_inside()
+                yield from self.take_spare(why)
+            held = yield from self.technician_inside(why)
+            self.world.rec.unblocked(self.env.now, *why)
             who = ", ".join(p for _, p in held)  # before release(), which empties `held`
             try:
                 assert self.comp.ttr is not None
@@ -348,7 +353,11 @@ class ComponentActor:
                 self.staff.release(held)
             return f"repaired by {who}" if who else "repaired"
         except simpy.Interrupt as stop:
+            self.world.rec.unblocked(self.env.now, *why)
             return rebuilt_by(stop)
+
+    def blocked(self, why: tuple[str, str], cause: Cause) -> None:
+        self.world.rec.blocked(self.env.now, *why, (cause,))
 
     def work(self, work_s: float) -> Generator[simpy.Event, object, None]:
         """Hands-on repair time; it pauses (the person stays) while the site has no power."""
@@ -366,24 +375,26 @@ class ComponentActor:
             self.world.rec.event(self.env.now, "repair_paused", self.name,
                                  f"power lost; {work_s:.0f}s of repair work left")
 
-    def technician_inside(self) -> Generator[simpy.Event, object, list[tuple[Crew, str]]]:
+    def technician_inside(self, why: tuple[str, str]
+                          ) -> Generator[simpy.Event, object, list[tuple[Crew, str]]]:
         """A person of the repair role, at work inside the site: if access closed while they
         were being called out, they stand down and try again once it opens."""
         while True:
-            yield from self.await_access()
+            yield from self.await_access(why)
             held = yield from self.staff.acquire([self.comp.repair_role]
-                                                 if self.comp.repair_role else [])
+                                                 if self.comp.repair_role else [], why)
             if self.comp.repair_role is None or self.world.site_open(self.site):
                 return held
             self.staff.release(held)
 
-    def await_access(self) -> Generator[simpy.Event, object, None]:
+    def await_access(self, why: tuple[str, str]) -> Generator[simpy.Event, object, None]:
         """Hands-on repair needs people inside: wait while the site is closed to staff (work
         already started goes on)."""
         if self.comp.repair_role is None or self.world.site_open(self.site):
             return
         self.world.rec.event(self.env.now, "repair_waiting", self.name,
                              "repair waits for staff access to the site")
+        self.blocked(why, Cause("access", self.site, f"{self.site} closed to staff"))
         yield from self.world.wait_until(lambda: self.world.site_open(self.site))
 
     def await_power(self) -> Generator[simpy.Event, object, None]:
@@ -408,11 +419,16 @@ class ComponentActor:
             old, self.power_back = self.power_back, self.env.event()
             old.succeed()
 
-    def take_spare(self) -> Generator[simpy.Event, object, None]:
+    def take_spare(self, why: tuple[str, str]) -> Generator[simpy.Event, object, None]:
         """One-for-one stocking: every spare taken is reordered and arrives after the lead time."""
         assert self.spares is not None and self.comp.spare is not None
-        self.env.process(self.deliver_spare(self.comp.spare.lead_time.sample(self.rng)))
+        lead_s = self.comp.spare.lead_time.sample(self.rng)
+        self.due.append(self.env.now + lead_s)
+        self.env.process(self.deliver_spare(lead_s))
         get = self.spares.get(1)
+        if not get.triggered:
+            self.blocked(why, Cause("spare", self.name, f"no spare {self.cid} in stock at "
+                                    f"{self.site}", self.env.now, min(self.due)))
         try:
             yield get
         except simpy.Interrupt:
@@ -425,6 +441,7 @@ class ComponentActor:
     def deliver_spare(self, lead_time_s: float) -> Generator[simpy.Event, object, None]:
         yield self.env.timeout(lead_time_s)
         assert self.spares is not None
+        self.due.remove(min(self.due))  # the delivery due first is the one arriving now
         yield self.spares.put(1)
         self.world.rec.event(self.env.now, "spare_delivered", f"{self.site}.{self.cid}")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from drsim.calendar import Calendar, parse_hours
+from drsim.recorder import Cause
 from drsim.scenario.schema import Preconditions, When
 from drsim.sim.world import World
 
@@ -58,12 +59,15 @@ def failed_when(world: World, when: When, origin: datetime, timezone: str,
     return None
 
 
-def unmet_requirements(world: World, req: Preconditions) -> list[str]:
-    """What the step still waits for (besides its maintenance window), in words."""
-    unmet = [f"link {link} up" for link in req.link_up if not world.link_up(link)]
-    unmet += [f"site {s} fully healthy" for s in req.site_healthy
-              if not world.site_fully_healthy(s)]
-    unmet += [f"service {spec} up" for spec in req.service_up if not service_up(world, spec)]
-    unmet += [f"access to site {s}" for s in req.site_access
-              if not (world.site_open(s) and world.site_up(s))]
+def unmet_requirements(world: World, req: Preconditions) -> list[Cause]:
+    """What the step still waits for (besides its maintenance window): the element, the
+    condition in words, and since when the element has been down where that is known."""
+    unmet = [Cause("condition", link, f"link {link} up", world.down_since.get(link))
+             for link in req.link_up if not world.link_up(link)]
+    unmet += [Cause("condition", s, f"site {s} fully healthy", world.down_since.get(s))
+              for s in req.site_healthy if not world.site_fully_healthy(s)]
+    unmet += [Cause("condition", spec, f"service {spec} up")
+              for spec in req.service_up if not service_up(world, spec)]
+    unmet += [Cause("condition", s, f"access to site {s}", world.down_since.get(s))
+              for s in req.site_access if not (world.site_open(s) and world.site_up(s))]
     return unmet

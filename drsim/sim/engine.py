@@ -100,7 +100,8 @@ class Drill:
         metrics = compute(sc, rec.intervals, incidents, rec.losses, horizon)
         return RunResult(sc.name, self.seed, self.trial, self.origin, horizon,
                          tuple(rec.events), tuple(rec.intervals), tuple(rec.steps),
-                         tuple(rec.losses), tuple(incidents), metrics)
+                         tuple(rec.losses), tuple(incidents), metrics, tuple(rec.whys),
+                         tuple(self.runbooks.pending()))
 
 
 def simulate(scenario: Scenario, seed: int | None = None, trial: int = 0) -> RunResult:

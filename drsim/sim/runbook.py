@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 import simpy
 
-from drsim.recorder import StepRecord
+from drsim.recorder import Cause, PendingStep, StepRecord
 from drsim.scenario.schema import Effect, Runbook, Scenario, Step
 from drsim.sim.conditions import failed_when, unmet_requirements
 from drsim.sim.protection import RestorePlan, finish_restore, plan_restore
@@ -20,6 +20,8 @@ from drsim.sim.streams import Streams
 from drsim.sim.world import World
 
 Proc = Generator[simpy.Event, object, bool]
+STARTS = {"detected": "when the incident is detected", "declared": "when a disaster is declared",
+          "auto_failover_failed": "when automatic failover fails"}  # a runbook's trigger
 
 
 class RunbookExecutor:
@@ -35,6 +37,8 @@ class RunbookExecutor:
         self.changed: set[str] = set()  # runbooks whose steps have applied an effect
         self.windows = {w: cal.in_zone(scenario.simulation.timezone)
                         for w, cal in scenario.maintenance_windows.items()}
+        self.launched: list[str] = []  # runbooks started, in order
+        self.state: dict[str, tuple[str, float]] = {}  # unfinished step → (state, since)
 
     def trigger(self, on: str) -> None:
         """Start every idle runbook whose trigger is `on` ('detected', 'declared')."""
@@ -45,6 +49,7 @@ class RunbookExecutor:
     def launch(self, rid: str) -> None:
         if rid not in self.running:
             self.running.add(rid)
+            self.launched.append(rid)
             self.world.runbooks_running += 1
             self.env.process(self.execute_runbook(rid))
 
@@ -74,14 +79,20 @@ class RunbookExecutor:
 
     def run_step(self, rid: str, step: Step, steps: dict[str, Step],
                  done: dict[str, simpy.Event]) -> Generator[simpy.Event, object, None]:
+        key, now = f"{rid}.{step.id}", self.env.now
+        self.state[key] = ("waiting", now)
         if step.after:
+            ahead = [a for a in step.after if not done[a].triggered]
+            if ahead:
+                self.world.rec.blocked(now, key, "start", tuple(
+                    Cause("after", f"{rid}.{a}", f"{rid}.{a} to finish", now) for a in ahead))
             yield simpy.AllOf(self.env, [done[a] for a in step.after])
         upstream = [done[a].value for a in step.after]
         if not all(v is True for v in upstream) or self.called_off(rid):
             now = self.env.now
             cancelled = "cancelled" in upstream or self.called_off(rid)
             outcome = "cancelled" if cancelled else "skipped"
-            self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), outcome, 0, 0.0))
+            self.record(StepRecord(rid, step.id, now, now, (), outcome, 0, 0.0))
             done[step.id].succeed(outcome)
             return
         ok = yield from self.run_branch(rid, step)
@@ -105,11 +116,50 @@ class RunbookExecutor:
                               self.sc.simulation.timezone, self.env.now)
             if why is not None:
                 now = self.env.now
-                self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), "not needed",
-                                                       0, 0.0))
+                self.record(StepRecord(rid, step.id, now, now, (), "not needed", 0, 0.0))
                 self.world.rec.event(now, "step_not_needed", f"{rid}.{step.id}", why)
                 return True
         return (yield from self.perform(rid, step, role))
+
+    def record(self, done: StepRecord) -> None:
+        """Log a finished step (it no longer waits or works)."""
+        key = f"{done.runbook}.{done.step}"
+        self.state.pop(key, None)
+        self.world.rec.unblocked(done.end_s, key, "start")
+        self.world.rec.steps.append(done)
+
+    def started(self, key: str, who: str) -> None:
+        """A step's work begins: its wait (if any) ends here."""
+        now = self.env.now
+        if self.state.get(key, ("",))[0] != "working":  # staged work: its first worker
+            self.state[key] = ("working", now)
+        self.world.rec.unblocked(now, key, "start")
+        self.world.rec.event(now, "step_start", key, who)
+
+    def pending(self) -> list[PendingStep]:
+        """Steps not done at the horizon: those of started runbooks still waiting or at work,
+        and runbooks that never started although the incident (or a runbook they follow) did;
+        why each waits is in the open cause chains."""
+        out = [PendingStep(*self.split(key), state, since, "")
+               for key, (state, since) in sorted(self.state.items(), key=lambda kv: kv[1][1])]
+        for rid, book in sorted(self.sc.runbooks.items()):
+            trig = book.trigger
+            if rid in self.launched:
+                continue
+            if isinstance(trig, str) and self.world.incidents:
+                since = self.world.incidents[0].start_s
+                out.append(PendingStep(rid, "", "not started", since,
+                                       f"it starts {STARTS[trig]}, which had not happened"))
+            elif not isinstance(trig, str) and trig.after in self.running:
+                out.append(PendingStep(rid, "", "not started", self.env.now,
+                                       f"it starts when runbook {trig.after} completes"))
+        return out
+
+    @staticmethod
+    def split(key: str) -> tuple[str, str]:
+        """'runbook.step' → (runbook, step) (runbook ids have no dots)."""
+        rid, _, step = key.partition(".")
+        return rid, step
 
     def called_off(self, rid: str) -> bool:
         """A cancellable runbook that has changed nothing yet is called off once customers
@@ -120,6 +170,7 @@ class RunbookExecutor:
     def perform(self, rid: str, step: Step, role: str = "") -> Proc:
         rng = self.streams(f"step:{rid}.{step.id}")
         ready_s = self.env.now
+        self.state.setdefault(f"{rid}.{step.id}", ("waiting", ready_s))
         gave_up = yield from self.await_preconditions(rid, step)
         if gave_up is not None:
             return self.give_up(rid, step, role, ready_s, gave_up)
@@ -133,8 +184,8 @@ class RunbookExecutor:
                 self.apply(effect, f"{rid}.{step.id}")
         outcome = ("ok" if ok else "failed") if not role else (f"{role} ok" if ok else
                                                                f"{role} failed")
-        self.world.rec.steps.append(StepRecord(rid, step.id, start_s, self.env.now, who, outcome,
-                                               attempts, start_s - ready_s))
+        self.record(StepRecord(rid, step.id, start_s, self.env.now, who, outcome, attempts,
+                               start_s - ready_s))
         self.world.rec.event(self.env.now, "step_end", f"{rid}.{step.id}", outcome)
         return ok
 
@@ -142,14 +193,14 @@ class RunbookExecutor:
             simpy.Event, object, tuple[float, tuple[str, ...], bool, int]]:
         """Attempts with retries; a failed attempt costs a duration draw, or a discovery
         draw (the time to notice the failure) when the step has one."""
-        held = yield from self.staff.acquire(step.roles)
+        key = f"{rid}.{step.id}"
+        held = yield from self.staff.acquire(step.roles, (key, "start"))
         start_s, attempts, ok = self.env.now, 0, False
-        self.world.rec.event(start_s, "step_start", f"{rid}.{step.id}",
-                             ", ".join(p for _, p in held))
+        self.started(key, ", ".join(p for _, p in held))
         try:
             while not ok and attempts <= step.retries:
                 attempts += 1
-                transfer_s = yield from self.transfer_time(step)
+                transfer_s = yield from self.transfer_time(key, step)
                 if step.discovery is None:
                     yield self.env.timeout(step.duration.sample(rng) + transfer_s)
                     ok = step.success >= 1.0 or bool(rng.random() < step.success)
@@ -173,15 +224,14 @@ class RunbookExecutor:
             for effect in step.effects:
                 self.apply(effect, f"{rid}.{step.id}", units)
         job = StagedWork(self.env, self.world.rec, self.staff, f"{rid}.{step.id}", step, rng,
-                         apply_batch)
+                         apply_batch, self.started)
         return (yield from job.run())
 
     def give_up(self, rid: str, step: Step, role: str, ready_s: float, why: str) -> bool:
         """A step whose preconditions timed out: it fails (its fallback runs) or is skipped."""
         now, skip = self.env.now, step.requires.on_timeout == "skip"
         outcome = "skipped" if skip else (f"{role} failed" if role else "failed")
-        self.world.rec.steps.append(StepRecord(rid, step.id, now, now, (), outcome, 0,
-                                               now - ready_s))
+        self.record(StepRecord(rid, step.id, now, now, (), outcome, 0, now - ready_s))
         self.world.rec.event(now, "step_timeout", f"{rid}.{step.id}",
                              f"{why}; {'skipped' if skip else 'failed without an attempt'}")
         return skip
@@ -193,14 +243,17 @@ class RunbookExecutor:
         req = step.requires
         window = self.windows[req.window] if req.window else None
         deadline_s = self.env.now + (req.timeout if req.timeout is not None else math.inf)
-        told = ""
+        told, key = "", f"{rid}.{step.id}"
         while True:
-            wait_s = window.wait_s(self.origin, self.env.now) if window else 0.0
-            unmet = ([f"maintenance window {req.window}"] if wait_s > 0
+            now = self.env.now
+            wait_s = window.wait_s(self.origin, now) if window else 0.0
+            unmet = ([Cause("window", str(req.window), f"maintenance window {req.window}",
+                            None, now + wait_s)] if wait_s > 0
                      else unmet_requirements(self.world, req))
             if not unmet:
                 return None
-            waiting = ", ".join(unmet)
+            self.world.rec.blocked(now, key, "start", tuple(unmet))
+            waiting = ", ".join(c.detail for c in unmet)
             if self.env.now >= deadline_s:
                 assert req.timeout is not None
                 return f"gave up after {req.timeout / 60:g} min waiting for {waiting}"
@@ -211,7 +264,7 @@ class RunbookExecutor:
             wake = self.env.timeout(wait_s) if wait_s > 0 else self.world.change
             yield wake | self.env.timeout(deadline_s - self.env.now) if req.timeout else wake
 
-    def transfer_time(self, step: Step) -> Generator[simpy.Event, object, float]:
+    def transfer_time(self, key: str, step: Step) -> Generator[simpy.Event, object, float]:
         """Seconds to restore the data of every restore effect (protection.plan_restore:
         unusable copies' discovery + size ÷ throughput or bottleneck bandwidth)."""
         total = 0.0
@@ -227,7 +280,11 @@ class RunbookExecutor:
                     told = plan.wait
                     self.world.rec.event(self.env.now, "restore_waiting", r.service,
                                          f"to {r.to}: {plan.wait}")
+                    self.world.rec.blocked(self.env.now, key, "restore", (Cause(
+                        "restore", r.service, f"restore of {r.service} to {r.to}: {plan.wait}",
+                        self.env.now),))
                 yield self.world.change  # no path or copy yet: wait for the world to change
+            self.world.rec.unblocked(self.env.now, key, "restore")
             self.plans[id(effect)] = plan
             total += plan.time_s
         return total

@@ -17,7 +17,7 @@ from simpy.resources.store import FilterStoreGet
 
 from drsim.calendar import Calendar
 from drsim.distributions import Distribution
-from drsim.recorder import Recorder
+from drsim.recorder import Cause, Recorder
 from drsim.scenario.schema import Role
 from drsim.sim.streams import Streams
 
@@ -41,6 +41,7 @@ class Crew:
         self.pool = simpy.FilterStore(env)
         self.pool.items.extend(self.people)
         self.called_in_until: dict[str, float] = {}
+        self.busy_with: dict[str, str] = {}  # person → the task holding them (cause chains)
 
     def on_shift(self, person: str, t_s: float) -> bool:
         return self.calendars[person].is_open(self.origin, t_s)
@@ -58,6 +59,13 @@ class Crew:
             first = ready[0]
             return self.pool.get(lambda p: p == first)
         return self.pool.get()
+
+    def busy(self) -> Cause:
+        """Why a request waits: everyone of the role is at work on something else."""
+        tasks = ", ".join(f"{p} on {self.busy_with.get(p, 'other work')}" for p in self.people
+                          if p not in self.pool.items)
+        return Cause("staff", self.id, f"all {len(self.people)} of role {self.id} busy ({tasks})",
+                     self.env.now)
 
     def first_ready(self) -> str:
         """Whom a page reaches: the first person on shift in any rota (busy or not: pages
@@ -83,13 +91,18 @@ class Staff:
     def __init__(self, crews: dict[str, Crew]) -> None:
         self.crews = crews
 
-    def acquire(self, roles: list[str]) -> Generator[simpy.Event, object, list[tuple[Crew, str]]]:
-        """Process helper: wait for one person of each role, and for any call-outs."""
+    def acquire(self, roles: list[str], by: tuple[str, str] | None = None
+                ) -> Generator[simpy.Event, object, list[tuple[Crew, str]]]:
+        """Process helper: wait for one person of each role, and for any call-outs. `by`
+        (subject, what) names the task: its waits are recorded as cause chains, and people
+        it holds are shown busy with it."""
         held: list[tuple[Crew, str]] = []
         try:
             for role in sorted(set(roles)):
                 crew = self.crews[role]
                 get = crew.request()
+                if by is not None and not get.triggered:
+                    crew.rec.blocked(crew.env.now, *by, (crew.busy(),))
                 try:
                     person = yield get
                 except simpy.Interrupt:
@@ -99,9 +112,17 @@ class Staff:
                         get.cancel()
                     raise
                 held.append((crew, str(person)))
-            delay = max((crew.arrival_delay_s(p) for crew, p in held), default=0.0)
+                if by is not None:
+                    crew.busy_with[str(person)] = by[0]
+            delays = [(crew.arrival_delay_s(p), crew, p) for crew, p in held]
+            delay = max((d for d, _, _ in delays), default=0.0)
             if delay > 0:
-                yield self.env_of(held).timeout(delay)
+                env = self.env_of(held)
+                if by is not None:
+                    held[0][0].rec.blocked(env.now, *by, tuple(
+                        Cause("callout", p, f"{p} ({crew.id}) is off shift, called out",
+                              env.now, env.now + d) for d, crew, p in delays if d > 0))
+                yield env.timeout(delay)
         except BaseException:
             self.release(held)
             raise
@@ -114,5 +135,6 @@ class Staff:
     @staticmethod
     def release(held: list[tuple[Crew, str]]) -> None:
         for crew, person in held:
+            crew.busy_with.pop(person, None)
             crew.pool.put(person)
         held.clear()

@@ -25,11 +25,12 @@ class StagedWork:
 
     def __init__(self, env: simpy.Environment, rec: Recorder, staff: Staff, name: str,
                  step: Step, rng: np.random.Generator,
-                 apply_batch: Callable[[int], None]) -> None:
+                 apply_batch: Callable[[int], None],
+                 started: Callable[[str, str], None]) -> None:
         assert step.staged is not None
         self.env, self.rec, self.staff, self.name, self.step = env, rec, staff, name, step
         self.spec: Staged = step.staged
-        self.rng, self.apply_batch = rng, apply_batch
+        self.rng, self.apply_batch, self.started = rng, apply_batch, started
         self.taken = self.finished = self.applied = 0
         self.started_s: list[float] = []
         self.who: list[str] = []
@@ -53,12 +54,13 @@ class StagedWork:
         return start_s, tuple(self.who), True, 1
 
     def work_units(self, worker: int) -> Generator[simpy.Event, object, None]:
-        held = yield from self.staff.acquire(self.step.roles)
+        # the step waits until its first worker can start
+        held = yield from self.staff.acquire(self.step.roles,
+                                             (self.name, "start") if worker == 1 else None)
         names = [p for _, p in held]
         self.who.extend(p for p in names if p not in self.who)
         self.started_s.append(self.env.now)
-        self.rec.event(self.env.now, "step_start", self.name,
-                       f"worker {worker}" + (f": {', '.join(names)}" if names else ""))
+        self.started(self.name, f"worker {worker}" + (f": {', '.join(names)}" if names else ""))
         try:
             while self.taken < self.spec.units:
                 self.taken += 1

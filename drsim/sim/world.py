@@ -20,6 +20,7 @@ from simpy.events import EventPriority
 
 from drsim.recorder import DataLoss, Recorder
 from drsim.scenario.schema import Dependency, Scenario
+from drsim.sim import causes
 from drsim.sim.capacity import CapacityPools, Placement, Pool
 from drsim.sim.protection import Protection, failover_loss
 from drsim.sim.streams import Streams
@@ -93,6 +94,10 @@ class World:
         self.remote = remote_services(scenario)  # health may hang on other sites and links
         self.pools = CapacityPools(scenario)
         self.hot: set[tuple[str, str]] = set()  # (service, site) a hot standby took over
+        # since when (for cause chains): elements down, components below k, with units down
+        self.down_since: dict[str, float] = {}
+        self.broken_since: dict[tuple[str, str], float] = {}
+        self.degraded_since: dict[tuple[str, str], float] = {}
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -125,6 +130,7 @@ class World:
         self.down[element] += 1
         self._touched_sites.add(element)
         if self.down[element] == 1:
+            self.down_since[element] = self.env.now
             self.rec.event(self.env.now, f"{kind}_down", element)
         self.touch()
 
@@ -133,11 +139,13 @@ class World:
         self._touched_sites.add(element)
         if self.down[element] == 0:
             del self.down[element]
+            del self.down_since[element]
             self.rec.event(self.env.now, f"{kind}_up", element)
         self.touch()
 
     def unit_down(self, site: str, comp: str, cause: str) -> None:
         self.units_down[site, comp] += 1
+        self.degraded_since.setdefault((site, comp), self.env.now)
         self.site_units_down[site] += 1
         self._touched_sites.add(site)
         count = self.sc.sites[site].components[comp].count
@@ -152,6 +160,7 @@ class World:
         left = self.units_down[site, comp]
         if left == 0:
             del self.units_down[site, comp]
+            del self.degraded_since[site, comp]
         self.rec.event(self.env.now, "component_up", f"{site}.{comp}",
                        f"{how}; {left} units still down" if left else how)
         self.touch()
@@ -358,7 +367,10 @@ class World:
     def state_key(self) -> StateKey:
         """Everything the service rule depends on: down elements, components below k, and
         the placement version. Redundancy lost above k does not change who is served."""
-        self._broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
+        broken = frozenset(k for k in self.units_down if not self.component_ok(*k))
+        if broken != self._broken:
+            self.broken_since = {k: self.broken_since.get(k, self.env.now) for k in broken}
+            self._broken = broken
         return (frozenset(self.down), self._broken, self.placement_version,
                 self.pools.units_key(self.units_out()))
 
@@ -371,8 +383,9 @@ class World:
         if key != self._last_key:
             moved = self._last_key is None or key[2] != self._last_key[2]  # placements changed
             self._last_key = key
-            changed = self._apply_serving(*self._serving_for(key),
-                                          None if moved else self._touched_sites)
+            serving, memo = self._serving_for(key)
+            changed = self._apply_serving(serving, memo, None if moved else self._touched_sites)
+            self._explain(serving, memo)
         # a group's basic/full status moves only if its service, its assignment or its home
         # site (redundancy, power) changed
         self._track_groups(self.sc.customers if first else sorted(
@@ -415,6 +428,16 @@ class World:
                                + self._no_room(g, svc, serving))
         self.serving = serving
         return changed
+
+    def _explain(self, serving: Serving, memo: Health) -> None:
+        """Record why each group without a service lacks it (the chain changes with the
+        state, so every state change re-asks for every group still without service)."""
+        now = self.env.now
+        for (g, svc), site in serving.items():
+            if site is None:
+                self.rec.blocked(now, g, svc, causes.unserved(self, g, svc, serving, memo))
+            else:
+                self.rec.unblocked(now, g, svc)
 
     def _no_room(self, group: str, svc: str, serving: dict[tuple[str, str], str | None]) -> str:
         """'; no room at ...' when per-unit capacity left the group out at its assigned site."""
@@ -481,6 +504,10 @@ class World:
             full = (self.assigned[g] == home and self.home_healthy_for(g)
                     and all(self.serving[g, s] == home for s in grp.services))
             self.rec.status(now, g, "full", full)
+            if full:
+                self.rec.unblocked(now, g, "full")
+            else:
+                self.rec.blocked(now, g, "full", causes.not_full(self, g))
 
     def impacted(self) -> bool:
         return any(site is None for site in self.serving.values())
