@@ -178,7 +178,31 @@ def test_the_story_tells_each_outage_phase_by_phase():
         "it did at Tue 10:20)",
         f"  from Tue 10:45, voice: {FULL[2]}; waiting on failback.back waits for maintenance "
         "window night (opens Tue 23:00)"]
+    # and what brought it back: the step whose effect did it, and the steps that set its
+    # time (back was ready at 10:45, when the failback started, and waited for the window)
+    assert lines[consumer + 3] == (
+        "  back when failback.back finished at Tue 23:05; the steps that set that: back Tue "
+        "23:00–Tue 23:05 (waited 12h 15m: maintenance window night (opens Tue 23:00))")
+    enterprise = lines.index("enterprise had no basic service from Tue 10:02 to Tue 10:45 "
+                             "(43m):")
+    assert lines[enterprise + 2] == (
+        "  back when failover.switch finished at Tue 10:45; the steps that set that: prepare "
+        "Tue 10:20–Tue 10:30, switch Tue 10:30–Tue 10:45")
     assert "Not finished at the horizon:" not in lines
+
+
+def test_a_group_back_by_repair_names_the_repair():
+    # no runbook moves anyone: a 30 min box fault ends with the repair (ttr 30m) at 10:32
+    sc = parse(WHY.format(horizon="1d", ttr="30m", box="", shift="24x7", roles="[]",
+                          at="1h2m").split("runbooks:")[0]
+               + "disruptions:\n  - {id: f, at: 1h2m, targets: [{component: nyc.box}], "
+                 "until: repaired}\n")
+    r = simulate(sc)
+    lines = Explainer(r, sc).outages()
+    assert lines[:3] == [
+        "consumer had no basic service from Tue 10:02 to Tue 10:32 (30m):",
+        "  from Tue 10:02, voice: box at nyc: 0 of 1 units up, needs 1 since Tue 10:02",
+        "  back at Tue 10:32 when nyc.box was up again (repaired)"]
 
 
 def test_steps_still_waiting_at_the_horizon_are_listed_with_their_reason():

@@ -240,7 +240,52 @@ class Explainer:
                 if fixes:
                     line += f"; waiting on {fixes[0]}"
                 lines.append(line)
+            back = self.brought_back(iv.subject, iv.end_s) if iv.end_s is not None else None
+            if back is not None:
+                lines.append(f"  {back}")
         return lines
+
+    def path(self, key: str) -> list[StepRecord]:
+        """The steps that set when `key` finished: back from it, each time through the
+        predecessor that finished last (the critical path), first step first."""
+        out: list[StepRecord] = []
+        while key not in {f"{r.runbook}.{r.step}" for r in out}:
+            rec = self.records.get(key)
+            if rec is None or self.scenario is None:
+                break
+            out.append(rec)
+            book = self.scenario.runbooks[rec.runbook]
+            after = next((s.after for s in book.steps if s.id == rec.step), [])
+            done = [self.records[k] for k in (f"{rec.runbook}.{a}" for a in after)
+                    if k in self.records]
+            if not done:
+                break
+            last = max(done, key=lambda r: r.end_s)
+            key = f"{last.runbook}.{last.step}"
+        return out[::-1]
+
+    def brought_back(self, group: str, t_s: float) -> str | None:
+        """'back when K finished at T; its path: a 10:58–11:09, b ... (waited 20m: ...)' for
+        the step whose effect gave `group` service again at t_s."""
+        key = next((k for k in self.helps(group) if k in self.records
+                    and self.records[k].end_s == t_s), None)
+        if key is None:
+            up = [f"{e.subject} was up again" + (f" ({e.detail})" if e.detail else "")
+                  for e in self.result.timeline if e.time_s == t_s
+                  and e.kind in ("component_up", "site_up", "link_up")]
+            return f"back at {self.clock(t_s)} when {'; '.join(up)}" if up else None
+        legs = []
+        for rec in self.path(key):
+            leg = f"{rec.step} {self.clock(rec.start_s)}–{self.clock(rec.end_s)}"
+            waits = dict.fromkeys(self.say(c).removeprefix("waits for ")
+                                  for w in self.result.whys
+                                  if w.subject == f"{rec.runbook}.{rec.step}"
+                                  for c in w.chain if c.kind != "after")
+            if rec.waited_s > 0 and waits:
+                leg += f" (waited {format_duration(rec.waited_s)}: {', then '.join(waits)})"
+            legs.append(leg)
+        return f"back when {key} finished at {self.clock(t_s)}; the steps that set that: " + \
+            ", ".join(legs)
 
     def _phases(self, group: str, start_s: float, end_s: float) -> list[Why]:
         """The group's service reasons within [start_s, end_s), one per change of reason."""
