@@ -107,7 +107,12 @@ def test_completion_of_commands_options_and_short_options():
     assert complete("drsim init --f") == ["--force"]
 
 
-def test_show_and_install_completion(tmp_path):
+def test_show_and_install_completion(tmp_path, monkeypatch):
+    # typer detects the shell from the process tree (shellingham); a test run started from a
+    # process that is not a shell would detect none, so the detection is pinned to bash here
+    import typer.completion
+
+    monkeypatch.setattr(typer.completion, "_get_shell_name", lambda: "bash")
     script = ok(["--show-completion", "bash"], prog_name="drsim")
     assert "_DRSIM_COMPLETE=complete_bash" in script
     assert "complete -o default -F _drsim_completion drsim" in script

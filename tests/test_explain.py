@@ -239,7 +239,7 @@ def test_a_step_waiting_for_a_busy_person_names_who_holds_them():
     _, r = run(box=", repair_role: eng", roles="[eng]")
     assert whys(r, "failover.prepare", "start") == [
         (1 * H + 20 * M, 4 * H + 2 * M,
-         [("staff", "eng", "all 1 of role eng busy (eng#1 on nyc.box)")])]
+         [("staff", "eng", "all 1 of role eng busy (eng#1 on nyc.box (repair of unit 1))")])]
 
 
 def test_a_repair_waiting_for_a_spare_says_when_it_is_due():
@@ -399,3 +399,39 @@ def test_at_outside_the_drill_is_refused():
     origin = simulate(scenario()).origin
     with pytest.raises(DrsimError, match="outside the drill"):
         parse_at("2026-03-13T09:00", origin, 2 * 24 * H)
+
+
+def test_the_html_reports_say_why(tmp_path):
+    sc_file = tmp_path / "why.yaml"
+    sc_file.write_text(WHY.format(horizon="2d", ttr="3h", box="", shift="24x7", roles="[]",
+                                  at="1h2m"))
+    drill, many = tmp_path / "drill.html", tmp_path / "many.html"
+    for args, page in ((["--report", str(drill)], drill),
+                       (["-n", "3", "-j", "1", "--report", str(many)], many)):
+        res = runner.invoke(app, ["run", str(sc_file), *args, "--allow-breach"])
+        assert res.exit_code == 0, res.output
+        html = page.read_text()
+        why = html[html.index('<pre class="why">'):]
+        why = why[:why.index("</pre>")]
+        assert "consumer had no basic service from Tue 10:02 to Tue 23:05 (13h 03m):" in why
+        assert f"from Tue 10:45, voice: {FULL[2]}; waiting on failback.back" in why
+
+
+def test_people_at_work_on_a_staged_step_are_named():
+    # two engineers both drain prepare's 2 units (10 min each) 10:20-10:30; notify, ready at
+    # 10:21 (after a 1 min warm-up), needs an engineer and waits for one until 10:30
+    sc = parse(WHY.format(horizon="2d", ttr="3h", box="", shift="24x7", roles="[eng]",
+                          at="1h2m")
+               .replace("eng: {count: 1,", "eng: {count: 2,")
+               .replace("- {id: prepare, duration: 10m, roles: [eng]}",
+                        "- {id: prepare, duration: 0s, roles: [eng], staged: {units: 2, "
+                        "workers: 2, per_unit: 10m, batch: 2}}\n"
+                        "      - {id: warmup, duration: 1m}\n"
+                        "      - {id: notify, after: [warmup], duration: 5m, roles: [eng]}"))
+    r = simulate(sc)
+    assert whys(r, "failover.notify", "start") == [
+        (1 * H + 20 * M, 1 * H + 21 * M, [("after", "failover.warmup",
+                                           "failover.warmup to finish")]),
+        (1 * H + 21 * M, 1 * H + 30 * M, [("staff", "eng", "all 2 of role eng busy (eng#1 on "
+                                                           "failover.prepare, eng#2 on "
+                                                           "failover.prepare)")])]

@@ -46,7 +46,7 @@ def not_full(world: World, group: str) -> tuple[Cause, ...]:
     if home in world.down:
         chain.append(_site_down(world, home))
     for comp in sorted(world.uses[group]):
-        lost = world.units_down.get((home, comp), 0)
+        lost = world.units_down[home, comp]
         if lost:
             count = world.sc.sites[home].components[comp].count
             chain.append(Cause("redundancy", f"{home}.{comp}",
@@ -67,7 +67,12 @@ def _refusal(world: World, group: str, svc: str, site: str, serving: Serving, me
         return [_broken(world, site, pinned[0], f" (the servers {group} lives on)")]
     budget = world.sc.services[svc].latency_budget
     if not world._reaches(grp.access, site, budget, down):
-        return [_unreachable(world, grp.access, site, svc, budget, down)]
+        lat = world.topo.latency(grp.access, site, down)
+        if lat is None:
+            return [_no_path(world, grp.access, site)]
+        assert budget is not None  # reachable, so refused for its latency
+        return [Cause("latency", site, f"{grp.access} to {site} takes {lat * 1000:.4g} ms, "
+                                       f"over {svc}'s budget of {budget * 1000:.4g} ms")]
     ahead = _ahead(world, group, site, serving)
     cap = world.sc.sites[site].capacity
     if cap is not None and sum(world.sc.customers[h].count for h in ahead) + grp.count > cap:
@@ -108,12 +113,11 @@ def unhealthy(world: World, svc: str, site: str, memo: Health) -> list[Cause]:
 
 def _remote(world: World, dep: Dependency, site: str, memo: Health) -> list[Cause]:
     out: list[Cause] = []
-    down = world.down_set()
     for there in (world.places[dep.service] if dep.anywhere else (dep.at,)):
         if not world._healthy(dep.service, there, memo):
             out.extend(unhealthy(world, dep.service, there, memo))
         else:
-            out.append(_unreachable(world, site, there, dep.service, None, down))
+            out.append(_no_path(world, site, there))
     return out
 
 
@@ -123,25 +127,21 @@ def _site_down(world: World, site: str) -> Cause:
 
 def _broken(world: World, site: str, comp: str, whose: str) -> Cause:
     c = world.sc.sites[site].components[comp]
-    idle = world.units_idle.get((site, comp), 0)
-    up = c.count - world.units_down.get((site, comp), 0) - idle
+    idle = world.units_idle[site, comp]
+    up = c.count - world.units_down[site, comp] - idle
     spare = f", {idle} idle standby not in service" if idle else ""
     return Cause("component", f"{site}.{comp}",
                  f"{comp} at {site}: {up} of {c.count} units up, needs {c.k}{spare}{whose}",
                  world.broken_since.get((site, comp)))
 
 
-def _unreachable(world: World, source: str, site: str, svc: str, budget: float | None,
-                 down: frozenset[str]) -> Cause:
-    lat = world.topo.latency(source, site, down)
-    if lat is None:
-        cut = sorted(e for e in world.down if e in world.sc.links)
-        links = f" (links down: {', '.join(cut)})" if cut else ""
-        return Cause("unreachable", site, f"no network path from {source} to {site}{links}",
-                     max((world.down_since[e] for e in cut), default=None))
-    assert budget is not None
-    return Cause("latency", site, f"{source} to {site} takes {lat * 1000:.0f} ms, over {svc}'s"
-                                  f" budget of {budget * 1000:.0f} ms")
+def _no_path(world: World, source: str, site: str) -> Cause:
+    """No up path from `source` to `site`: the links down are named (sites down on the way
+    are causes of their own), since the latest of them went down."""
+    cut = sorted(e for e in world.down if e in world.sc.links)
+    links = f" (links down: {', '.join(cut)})" if cut else ""
+    return Cause("unreachable", site, f"no network path from {source} to {site}{links}",
+                 max((world.down_since[e] for e in cut), default=None))
 
 
 def _ahead(world: World, group: str, site: str, serving: Serving) -> list[str]:

@@ -85,6 +85,12 @@ class Crew:
         return delay
 
 
+def task(by: tuple[str, str]) -> str:
+    """What a person holding for `by` is busy with: 'failover.prepare' (a step), or
+    'nyc.box (repair of unit 1)'."""
+    return by[0] if by[1] == "start" else f"{by[0]} ({by[1]})"
+
+
 class Staff:
     """All crews; acquires several roles for one task in sorted-role order (no deadlock)."""
 
@@ -113,7 +119,7 @@ class Staff:
                     raise
                 held.append((crew, str(person)))
                 if by is not None:
-                    crew.busy_with[str(person)] = by[0]
+                    crew.busy_with[str(person)] = task(by)
             delays = [(crew.arrival_delay_s(p), crew, p) for crew, p in held]
             delay = max((d for d, _, _ in delays), default=0.0)
             if delay > 0:

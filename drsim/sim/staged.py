@@ -58,6 +58,8 @@ class StagedWork:
         held = yield from self.staff.acquire(self.step.roles,
                                              (self.name, "start") if worker == 1 else None)
         names = [p for _, p in held]
+        for crew, person in held:  # every worker's people are busy with this step
+            crew.busy_with[person] = self.name
         self.who.extend(p for p in names if p not in self.who)
         self.started_s.append(self.env.now)
         self.started(self.name, f"worker {worker}" + (f": {', '.join(names)}" if names else ""))
