@@ -181,13 +181,14 @@ def test_the_story_tells_each_outage_phase_by_phase():
     # and what brought it back: the step whose effect did it, and the steps that set its
     # time (back was ready at 10:45, when the failback started, and waited for the window)
     assert lines[consumer + 3] == (
-        "  back when failback.back finished at Tue 23:05; the steps that set that: back Tue "
-        "23:00–Tue 23:05 (waited 12h 15m: maintenance window night (opens Tue 23:00))")
+        "  back when failback.back finished at Tue 23:05; the steps that set that: "
+        "failback.back Tue 23:00–Tue 23:05 (waited 12h 15m: maintenance window night (opens "
+        "Tue 23:00))")
     enterprise = lines.index("enterprise had no basic service from Tue 10:02 to Tue 10:45 "
                              "(43m):")
     assert lines[enterprise + 2] == (
-        "  back when failover.switch finished at Tue 10:45; the steps that set that: prepare "
-        "Tue 10:20–Tue 10:30, switch Tue 10:30–Tue 10:45")
+        "  back when failover.switch finished at Tue 10:45; the steps that set that: "
+        "failover.prepare Tue 10:20–Tue 10:30, failover.switch Tue 10:30–Tue 10:45")
     assert "Not finished at the horizon:" not in lines
 
 
@@ -272,6 +273,13 @@ def test_why_did_a_step_start_late():
         "failback.back: ok; started Tue 23:00, ended Tue 23:05",
         "  Tue 10:45–Tue 23:00 waits to start:",
         "    waits for maintenance window night (opens Tue 23:00)"]
+    # switch waited for prepare: the steps before it say what that time went on
+    assert Explainer(r, sc).step("failover.switch") == [
+        "failover.switch: ok; started Tue 10:30, ended Tue 10:45",
+        "  Tue 10:20–Tue 10:30 waits to start:",
+        "    waits for failover.prepare to finish",
+        "  the steps before it that set its start:",
+        "    failover.prepare Tue 10:20–Tue 10:30"]
     assert Explainer(r, sc).step("failover.prepare") == [
         "failover.prepare: ok; started Tue 10:20, ended Tue 10:30",
         "  it started as soon as it was ready: nothing held it up"]

@@ -142,14 +142,29 @@ class Explainer:
             end = self.clock(w.end_s) if w.end_s is not None else "the horizon"
             lines.append(f"  {self.clock(w.start_s)}–{end} {self._waits(w)}:")
             for c in w.chain:
-                if c.kind == "after":
+                if c.kind == "after" and rec is None:  # still waiting: as things stood then
                     lines.append(f"    {self.say(c)}")
                     lines.extend("    " + x for x in self.step_at(c.subject, w.start_s, 1))
                 else:
                     lines.extend(f"    {x}" for x in self.expand(c, w.start_s))
+        before = self.path(key)[:-1] if rec is not None else []
+        if before:  # what its predecessors spent the time on, along the critical path
+            lines.append("  the steps before it that set its start:")
+            lines.extend(f"    {self.leg(r)}" for r in before)
         if len(lines) == 1 and rec is not None:
             lines.append("  it started as soon as it was ready: nothing held it up")
         return lines
+
+    def leg(self, rec: StepRecord) -> str:
+        """'step 10:58–11:09 (waited 20m: window ..., then ...)': one step of a path."""
+        text = f"{rec.runbook}.{rec.step} {self.clock(rec.start_s)}–{self.clock(rec.end_s)}"
+        waits = dict.fromkeys(self.say(c).removeprefix("waits for ")
+                              for w in self.result.whys
+                              if w.subject == f"{rec.runbook}.{rec.step}"
+                              for c in w.chain if c.kind != "after")
+        if rec.waited_s > 0 and waits:
+            text += f" (waited {format_duration(rec.waited_s)}: {', then '.join(waits)})"
+        return text
 
     # ---- customer groups -----------------------------------------------------------------
 
@@ -274,16 +289,7 @@ class Explainer:
                   for e in self.result.timeline if e.time_s == t_s
                   and e.kind in ("component_up", "site_up", "link_up")]
             return f"back at {self.clock(t_s)} when {'; '.join(up)}" if up else None
-        legs = []
-        for rec in self.path(key):
-            leg = f"{rec.step} {self.clock(rec.start_s)}–{self.clock(rec.end_s)}"
-            waits = dict.fromkeys(self.say(c).removeprefix("waits for ")
-                                  for w in self.result.whys
-                                  if w.subject == f"{rec.runbook}.{rec.step}"
-                                  for c in w.chain if c.kind != "after")
-            if rec.waited_s > 0 and waits:
-                leg += f" (waited {format_duration(rec.waited_s)}: {', then '.join(waits)})"
-            legs.append(leg)
+        legs = [self.leg(rec) for rec in self.path(key)]
         return f"back when {key} finished at {self.clock(t_s)}; the steps that set that: " + \
             ", ".join(legs)
 
