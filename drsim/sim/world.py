@@ -98,6 +98,7 @@ class World:
         self.down_since: dict[str, float] = {}
         self.broken_since: dict[tuple[str, str], float] = {}
         self.degraded_since: dict[tuple[str, str], float] = {}
+        self._out: set[tuple[str, str]] = set()  # (group, service) pairs explained as unserved
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -433,11 +434,12 @@ class World:
         """Record why each group without a service lacks it (the chain changes with the
         state, so every state change re-asks for every group still without service)."""
         now = self.env.now
-        for (g, svc), site in serving.items():
-            if site is None:
-                self.rec.blocked(now, g, svc, causes.unserved(self, g, svc, serving, memo))
-            else:
-                self.rec.unblocked(now, g, svc)
+        out = {k for k, site in serving.items() if site is None}
+        for g, svc in self._out - out:
+            self.rec.unblocked(now, g, svc)
+        for g, svc in sorted(out):
+            self.rec.blocked(now, g, svc, causes.unserved(self, g, svc, serving, memo))
+        self._out = out
 
     def _no_room(self, group: str, svc: str, serving: dict[tuple[str, str], str | None]) -> str:
         """'; no room at ...' when per-unit capacity left the group out at its assigned site."""
