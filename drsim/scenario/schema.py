@@ -138,7 +138,7 @@ def _check_timezone(name: str) -> str:
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
-                              strict=False, populate_by_name=True)
+                              strict=True, populate_by_name=True)
 
 
 # ---- sections ----------------------------------------------------------------------------
