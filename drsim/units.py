@@ -39,8 +39,9 @@ def _number_unit(text: object, units: dict[str, float], what: str, example: str)
     if unit not in units:
         raise ValueError(f"unknown {what} unit '{m.group(3)}' in '{text}'; "
                          f"known units: {', '.join(units)} (any case)")
+    base = next(iter(units))  # the first unit is the base unit (factor 1)
     return in_range(_nonzero(m.group(2)), float(m.group(1)) * units[unit], text, what,
-                    units[next(iter(units))], next(iter(units)))
+                    units[base], {"b": "bytes"}.get(base, base))
 
 
 def _nonzero(mantissa: str) -> bool:

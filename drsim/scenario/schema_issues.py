@@ -144,8 +144,10 @@ def _number_hint(value: Any, whole: bool) -> str:
     text = value.strip()
     if _OCTAL.match(text):
         digits = text.lstrip("+-0_") or "0"
+        octal = f" (or {int(digits.replace('_', ''), 8)} if you meant octal)" \
+            if set(digits) <= set("01234567_") else ""
         return (f"; a leading zero is ambiguous (YAML 1.1 reads {text} as an octal number), "
-                f"write {digits}")
+                f"write {digits}{octal}")
     if _BASE60.match(text):
         return (f"; YAML 1.1 reads {text} as a base-60 number, write the number itself "
                 "(durations take units, e.g. '1h30m')")
