@@ -12,7 +12,7 @@ drsim applies.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import networkx as nx
@@ -146,9 +146,9 @@ def _calendar_dst(raw: RawDoc, scenario: Scenario) -> list[Issue]:
     return out
 
 
-def _shifted(day: object, clocks: tuple[time, time], tz: ZoneInfo) -> tuple[time, str] | None:
+def _shifted(day: date, clocks: tuple[time, time], tz: ZoneInfo) -> tuple[time, str] | None:
     for clock in clocks:
-        naive = datetime.combine(day, clock)  # type: ignore[call-overload]
+        naive = datetime.combine(day, clock)
         first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
         if first.utcoffset() == second.utcoffset():
             continue

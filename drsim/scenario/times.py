@@ -21,21 +21,25 @@ FOLD_RULE = "the first of the two (the offset in force before the clocks go back
 
 def local_times(data: Any) -> list[tuple[PathKey, str]]:
     """Every local date-time the scenario writes, with its path."""
-    d = data if isinstance(data, dict) else {}
-    sim = d.get("simulation") if isinstance(d.get("simulation"), dict) else {}
+    d = _dict(data)
+    sim = _dict(d.get("simulation"))
     out: list[tuple[PathKey, str]] = []
     if isinstance(sim.get("start"), str):
         out.append((("simulation", "start"), sim["start"]))
-    for i, dis in enumerate(d.get("disruptions") or []):
+    disruptions = d.get("disruptions")
+    for i, dis in enumerate(disruptions if isinstance(disruptions, list) else []):
         if isinstance(dis, dict) and _is_datetime(dis.get("at")):
             out.append((("disruptions", i, "at"), dis["at"]))
-    services = d.get("services") if isinstance(d.get("services"), dict) else {}
-    for sv, svc in services.items():
+    for sv, svc in _dict(d.get("services")).items():
         tiers = svc.get("protection") if isinstance(svc, dict) else None
         for j, tier in enumerate(tiers if isinstance(tiers, list) else []):
             if isinstance(tier, dict) and isinstance(tier.get("taken_at"), str):
                 out.append((("services", sv, "protection", j, "taken_at"), tier["taken_at"]))
     return out
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _is_datetime(value: Any) -> bool:
@@ -44,9 +48,8 @@ def _is_datetime(value: Any) -> bool:
 
 def dst_issues(raw: RawDoc) -> tuple[list[Issue], list[Issue]]:
     """(problems, warnings): local times in a DST gap, and local times in a DST fold."""
-    d = raw.data if isinstance(raw.data, dict) else {}
-    sim = d.get("simulation") if isinstance(d.get("simulation"), dict) else {}
-    name = sim.get("timezone", "UTC")
+    d = _dict(raw.data)
+    name = _dict(d.get("simulation")).get("timezone", "UTC")
     try:
         tz = ZoneInfo(name)
     except (ValueError, TypeError, OSError, KeyError):
