@@ -19,16 +19,19 @@ def show(value: Any, limit: int = MAX_SHOWN) -> str:
 
 
 _LONG_WORD = re.compile(r"\S{121,}")
+_LONG_QUOTE = re.compile(r"'([^'\n]{121,})'")  # a quoted value with spaces in it
 
 
 def plain(text: str, cut: bool = True) -> str:
     """Text safe to print on one terminal line: every character that is not printable
     (controls, ANSI escapes, bidi overrides, line breaks) written as an escape; any run of
-    more than 120 characters without a space cut, so no value floods a message."""
+    more than 120 characters without a space, and any quoted value longer than that, cut, so
+    no value floods a message."""
     if not text.isprintable():
         text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
     if not cut:
         return text
+    text = _LONG_QUOTE.sub(lambda m: f"'{m[1][:MAX_SHOWN]}…' ({len(m[1])} characters)", text)
     return _LONG_WORD.sub(lambda m: m[0][:MAX_SHOWN] + f"… ({len(m[0])} characters)", text)
 
 

@@ -372,10 +372,18 @@ def test_messages_escape_and_cut_whatever_reaches_them():
     text = str(issue)
     assert "\n" not in text and "\x1b" not in text and "\u202e" not in text
     assert text.startswith("f\\u202e.yaml:3:4: sites.x\\n: unknown site '\\x1b[31myyy")
-    # the cut word is '\x1b[31m' + 500 y's + ': 1 + 4 + 4 + 500 + 1 = 510 characters
-    assert text.endswith("… (510 characters)") and len(text) < 200
+    # the quoted value is \x1b (4 characters once escaped) + [31m + 500 y's = 508
+    assert text.endswith("…' (508 characters)") and len(text) < 200
     assert show("z" * 100) == "'" + "z" * 58 + "… (100 characters)"
     assert plain("fine text") == "fine text"
+
+
+def test_a_long_value_with_spaces_is_cut_too():
+    issues = refused(minimal(customers={"users": {"home": "ab " * 2000}}))
+    assert [str(i).split(": ", 2)[2] for i in issues] == [
+        "too long; at most 64 characters",
+        "unknown site 'ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab …' "
+        "(6000 characters); known: a"]
 
 
 # ---- models that cannot make sense --------------------------------------------------------
@@ -428,6 +436,14 @@ def test_group_with_no_path_is_warned_and_nothing_servable_is_refused(tmp_path):
     alone = minimal(access_points={"pop": {}}, customers={"users": {"access": "pop"}})
     issue = only(alone)
     assert issue.path == "customers" and "nothing can ever be served" in issue.message
+
+
+def test_run_prints_warnings_and_still_runs(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(two_sites(), encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(path)])
+    assert res.exit_code == 0, res.output
+    assert f"{path}:14:3: sites.b: warning: site 'b' has no links" in res.output
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
