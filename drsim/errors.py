@@ -19,7 +19,9 @@ def show(value: Any, limit: int = MAX_SHOWN) -> str:
 
 
 _LONG_WORD = re.compile(r"\S{121,}")
-_LONG_QUOTE = re.compile(r"'([^'\n]{121,})'")  # a quoted value with spaces in it
+# a quoted value (with spaces in it): the quote opens after a space or bracket, closes before
+# one or before punctuation, so the text between two quoted values is never taken for one
+_LONG_QUOTE = re.compile(r"(?<![^\s(\[])'([^'\n]{121,}?)'(?=[\s;,:)\]]|$)")
 
 
 def plain(text: str, cut: bool = True) -> str:

@@ -376,6 +376,8 @@ def test_messages_escape_and_cut_whatever_reaches_them():
     assert text.endswith("…' (508 characters)") and len(text) < 200
     assert show("z" * 100) == "'" + "z" * 58 + "… (100 characters)"
     assert plain("fine text") == "fine text"
+    between = "'a' is x " + "y " * 80 + "and 'b' too; a group's " + "z " * 80 + "and it's it"
+    assert plain(between) == between  # text between two quoted values is not one value
 
 
 def test_a_long_value_with_spaces_is_cut_too():

@@ -185,8 +185,8 @@ class _Builder:
             return None
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, float) and not math.isfinite(value):
-            what = "too large a number" if node.value.lower().lstrip("+-").strip(".") != \
-                "inf" and "nan" not in node.value.lower() else "not a finite number"
+            what = "not a finite number" if math.isnan(value) or "inf" in node.value.lower() \
+                else "too large a number"  # 1e400: written finite, too big for a float
             self.problem(node, path, f"{show(node.value)} is {what}; write a real value")
             return None
         if isinstance(value, str):
