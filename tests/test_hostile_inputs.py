@@ -310,6 +310,18 @@ def test_maintenance_window_in_the_gap_is_warned(tmp_path):
     assert "on 2026-03-08 02:30 does not exist (the clocks jump forward)" in warning.message
 
 
+def test_backup_clock_time_in_the_fold_is_warned(tmp_path):
+    path = tmp_path / "b.yaml"
+    path.write_text(ny(start="2026-10-30T00:00", horizon="5d", random_failures=False)
+                    .replace("    active:\n    - a\n", "    active:\n    - a\n    protection:\n"
+                             "    - {id: nightly, kind: backup, at: a, schedule: {at: '01:30'}}\n"),
+                    encoding="utf-8")
+    _, (warning,) = check_scenario(path)
+    assert warning.path == "services.svc.protection[0].schedule.at"
+    assert "on 2026-11-01 01:30 happens twice (the clocks go back) in America/New_York" \
+        in warning.message and "a repeated one is its first occurrence" in warning.message
+
+
 def test_window_change_outside_the_horizon_is_not_warned(tmp_path):
     path = tmp_path / "w.yaml"
     path.write_text(ny(start="2026-03-10T00:00", horizon="30d") + textwrap.dedent("""\

@@ -113,40 +113,49 @@ def _lonely_sites(raw: RawDoc, scenario: Scenario) -> list[Issue]:
             for sid in sorted(scenario.sites) if sid not in linked]
 
 
-def _calendars(scenario: Scenario) -> list[tuple[PathKey, Calendar]]:
-    out: list[tuple[PathKey, Calendar]] = [(("maintenance_windows", wid), cal) for wid, cal
-                                           in sorted(scenario.maintenance_windows.items())]
+def _clock_times(scenario: Scenario) -> list[tuple[PathKey, tuple[time, ...], str]]:
+    """Every recurring local clock time: calendar hours (windows, shifts, rotas) and the
+    clock times of snapshot and backup schedules, each with its path and time zone."""
+    tz = scenario.simulation.timezone
+    cals: list[tuple[PathKey, Calendar]] = [(("maintenance_windows", wid), cal) for wid, cal
+                                            in sorted(scenario.maintenance_windows.items())]
     for rid, role in sorted(scenario.staff.items()):
-        out.append((("staff", rid, "shift"), role.shift))
+        cals.append((("staff", rid, "shift"), role.shift))
         for i, rot in enumerate(role.rotations or []):
-            out.append((("staff", rid, "rotations", i, "shift"), rot.shift))
-    return [(p, c.in_zone(scenario.simulation.timezone)) for p, c in out if not c.always]
+            cals.append((("staff", rid, "rotations", i, "shift"), rot.shift))
+    out: list[tuple[PathKey, tuple[time, ...], str]] = [
+        (p, (c.start, c.end), c.timezone or tz) for p, c in cals if not c.always]
+    for sv, svc in sorted(scenario.services.items()):
+        for j, tier in enumerate(svc.protection):
+            if tier.schedule is not None and tier.schedule.at:
+                out.append((("services", sv, "protection", j, "schedule", "at"),
+                            tuple(time.fromisoformat(a) for a in tier.schedule.at), tz))
+    return out
 
 
 def _calendar_dst(raw: RawDoc, scenario: Scenario) -> list[Issue]:
-    """Calendar hours that begin or end in a skipped or repeated hour on a day of the run."""
+    """Recurring clock times that fall in a skipped or repeated hour on a day of the run."""
     out = []
     origin = scenario.simulation.origin
     days = min(MAX_SCAN_DAYS, int(scenario.simulation.horizon // 86400) + 2)
-    for path, cal in _calendars(scenario):
-        tz = ZoneInfo(cal.timezone)
+    for path, clocks, zone in _clock_times(scenario):
+        tz = ZoneInfo(zone)
         local = origin.astimezone(tz).date()
         for n in range(days):
             day = local + timedelta(days=n)
-            found = _shifted(day, (cal.start, cal.end), tz)
+            found = _shifted(day, clocks, tz)
             if found:
                 clock, how = found
-                out.append(raw.issue(path, f"warning: on {day} {clock:%H:%M} {how} in "
-                                     f"{cal.timezone}, where these hours begin or end; drsim "
-                                     "reads it by the offset in force before the change (a "
-                                     "skipped time falls that much later, a repeated one is "
-                                     "its first occurrence); move the hours off the change, "
-                                     "e.g. start after 03:00"))
+                out.append(raw.issue(path, f"warning: on {day} {clock:%H:%M} {how} in {zone}; "
+                                     "drsim reads it by the offset in force before the change "
+                                     "(a skipped time falls that much later, a repeated one is "
+                                     "its first occurrence); move the time off the change, "
+                                     "e.g. after 03:00"))
                 break
     return out
 
 
-def _shifted(day: date, clocks: tuple[time, time], tz: ZoneInfo) -> tuple[time, str] | None:
+def _shifted(day: date, clocks: tuple[time, ...], tz: ZoneInfo) -> tuple[time, str] | None:
     for clock in clocks:
         naive = datetime.combine(day, clock)
         first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
