@@ -74,13 +74,13 @@ def secret_outside(tmp_path: Path) -> Path:
 def test_base_outside_the_folder_tree_is_refused_unread(tmp_path, secret_outside):
     v = variant(tmp_path / "scen", "../elsewhere/secret.yaml")
     issue = base_issue(v)
-    assert "outside the scenario's folder" in issue.message
+    assert "outside the scenario's project folder" in issue.message
     assert str(secret_outside) in issue.message and "DRSIM_SCENARIO_PATH" in issue.message
 
 
 def test_absolute_base_outside_is_refused(tmp_path, secret_outside):
     issue = base_issue(variant(tmp_path / "scen", str(secret_outside)))
-    assert "outside the scenario's folder" in issue.message
+    assert "outside the scenario's project folder" in issue.message
 
 
 def test_symlink_inside_the_tree_pointing_outside_is_refused(tmp_path, secret_outside):
@@ -88,7 +88,7 @@ def test_symlink_inside_the_tree_pointing_outside_is_refused(tmp_path, secret_ou
     scen.mkdir()
     (scen / "base.yaml").symlink_to(secret_outside)
     issue = base_issue(variant(scen, "base.yaml"))
-    assert "outside the scenario's folder" in issue.message
+    assert "outside the scenario's project folder" in issue.message
 
 
 def test_allow_list_lets_a_base_from_a_named_folder_in(tmp_path, monkeypatch):
@@ -101,6 +101,21 @@ def test_allow_list_lets_a_base_from_a_named_folder_in(tmp_path, monkeypatch):
     assert load_scenario(v).name == "variant"
 
 
+@pytest.mark.parametrize("marker", [".git", "pyproject.toml"])
+def test_inside_a_project_a_base_may_be_anywhere_in_it(tmp_path, secret_outside, marker):
+    # a checkout (or Python project) is one tree: variants/ may name ../base.yaml, as the
+    # bundled ones do; the project still ends at its folder
+    proj = tmp_path / "proj"
+    (proj / "scenarios").mkdir(parents=True)
+    (proj / marker).mkdir() if marker == ".git" else (proj / marker).write_text("")
+    (proj / "scenarios" / "base.yaml").write_text(minimal(), encoding="utf-8")
+    v = variant(proj / "scenarios" / "variants", "../base.yaml")
+    assert load_scenario(v).name == "variant"
+    issue = base_issue(variant(proj / "scenarios" / "variants", "../../../elsewhere/secret.yaml",
+                               "out.yaml"))
+    assert f"outside the scenario's project folder {proj.resolve()}" in issue.message
+
+
 def test_a_chain_stays_inside_the_tree_of_the_named_file(tmp_path, secret_outside):
     # the first base is inside; it names a second one outside: refused at the second link
     scen = tmp_path / "scen"
@@ -109,7 +124,7 @@ def test_a_chain_stays_inside_the_tree_of_the_named_file(tmp_path, secret_outsid
     with pytest.raises(ScenarioError) as info:
         load_scenario(top)
     (issue,) = info.value.issues
-    assert issue.file == str(inner) and "outside the scenario's folder" in issue.message
+    assert issue.file == str(inner) and "outside the scenario's project folder" in issue.message
     assert SECRET not in str(info.value)
 
 

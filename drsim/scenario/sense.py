@@ -15,8 +15,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import networkx as nx
-
 from drsim.calendar import Calendar
 from drsim.errors import Issue
 from drsim.scenario.loader import PathKey, RawDoc
@@ -26,13 +24,21 @@ from drsim.scenario.times import dst_issues
 MAX_SCAN_DAYS = 366  # transitions repeat yearly: one year of days finds every kind
 
 
-def _places(scenario: Scenario) -> dict[str, int]:
-    """Each site and access point → the number of its connected component (all links up)."""
-    g: nx.Graph[str] = nx.Graph()
-    g.add_nodes_from(sorted(scenario.sites))
-    g.add_nodes_from(sorted(scenario.access_points))
-    g.add_edges_from((link.a, link.b) for _, link in sorted(scenario.links.items()))
-    return {n: i for i, comp in enumerate(nx.connected_components(g)) for n in comp}
+def _places(scenario: Scenario) -> dict[str, str]:
+    """Each site and access point → a representative of its connected component (all links
+    up), by union-find: `drsim validate` stays free of networkx (tests/test_startup.py)."""
+    parent = {n: n for n in [*scenario.sites, *scenario.access_points]}
+
+    def root(n: str) -> str:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for _, link in sorted(scenario.links.items()):
+        if link.a in parent and link.b in parent:
+            parent[root(link.a)] = root(link.b)
+    return {n: root(n) for n in parent}
 
 
 def _offering(scenario: Scenario, service: str) -> list[str]:

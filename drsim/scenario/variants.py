@@ -54,6 +54,7 @@ from drsim.scenario.schema_issues import schema_type_at, unwrap
 MAX_CHAIN = 16
 BASE_KEY = "base"
 ROOTS_ENV = "DRSIM_SCENARIO_PATH"  # more folders bases may be read from
+PROJECT_MARKERS = (".git", ".hg", "pyproject.toml")  # what makes a folder a project's
 
 
 # ---- where the schema puts what -----------------------------------------------------------
@@ -268,13 +269,25 @@ def base_chain(path: str | Path) -> list[str]:
 
 def base_roots(top: str | Path) -> tuple[Path, ...]:
     """The folders bases may be read from, for the scenario file `top` named by the user: its
-    own folder tree, drsim's bundled scenarios, and the folders listed in DRSIM_SCENARIO_PATH
-    (separated by the platform's path separator, ':' on Unix). Never anything else, so a
-    scenario from elsewhere cannot make drsim read (and quote) a file it was not given."""
+    project's folder tree (project_folder), drsim's bundled scenarios, and the folders listed
+    in DRSIM_SCENARIO_PATH (separated by the platform's path separator, ':' on Unix). Never
+    anything else, so a scenario from elsewhere cannot make drsim read (and quote) a file it
+    was not given."""
     from drsim.bundled import BUNDLED_DIR
 
     extra = [Path(p) for p in os.environ.get(ROOTS_ENV, "").split(os.pathsep) if p.strip()]
-    return tuple(p.resolve() for p in (Path(top).parent, BUNDLED_DIR, *extra))
+    return tuple(p.resolve() for p in (project_folder(top), BUNDLED_DIR, *extra))
+
+
+def project_folder(top: str | Path) -> Path:
+    """The nearest folder holding `top` that is a project's (it has one of PROJECT_MARKERS:
+    a git checkout, a Python project), else the folder of `top` itself: a scenario kept in a
+    repository may name bases anywhere in it, a lone file only beside or below itself."""
+    here = Path(top).resolve().parent
+    for folder in (here, *here.parents):
+        if any((folder / m).exists() for m in PROJECT_MARKERS):
+            return folder
+    return here
 
 
 def _base_path(raw: RawDoc) -> Path:
@@ -296,10 +309,11 @@ def _check_base(raw: RawDoc, base_path: Path, roots: tuple[Path, ...]) -> None:
                                        "base is another scenario file (.yaml or .yml)")])
     if not any(target.is_relative_to(r) for r in roots):
         raise ScenarioError([raw.issue((BASE_KEY,), f"base {show(ref)} is outside the "
-                                       f"scenario's folder {roots[0]} (it is {target}); bases "
-                                       "are read only from that folder tree, drsim's bundled "
-                                       f"scenarios and the folders in {ROOTS_ENV}: move the "
-                                       f"base inside, or add its folder to {ROOTS_ENV}")])
+                                       f"scenario's project folder {roots[0]} (it is "
+                                       f"{target}); bases are read only from that folder tree, "
+                                       f"drsim's bundled scenarios and the folders in "
+                                       f"{ROOTS_ENV}: move the base inside, or add its folder "
+                                       f"to {ROOTS_ENV}")])
     if not base_path.is_file():
         what = "is a directory" if base_path.is_dir() else (
             "is not a regular file" if base_path.exists() else "not found")
