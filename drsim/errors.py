@@ -2,7 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
+
+MAX_SHOWN = 60  # characters of a value quoted in a message; longer values are cut
+
+
+def show(value: Any, limit: int = MAX_SHOWN) -> str:
+    """A value as a message quotes it: repr (so control characters and bidi overrides come out
+    as escapes), cut to `limit` characters with the full length noted."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 1]}… ({len(str(value))} characters)"
+
+
+_LONG_WORD = re.compile(r"\S{121,}")
+# a quoted value (with spaces in it): the quote opens after a space or bracket, closes before
+# one or before punctuation, so the text between two quoted values is never taken for one
+_LONG_QUOTE = re.compile(r"(?<![^\s(\[])'([^'\n]{121,}?)'(?=[\s;,:)\]]|$)")
+
+
+def plain(text: str, cut: bool = True) -> str:
+    """Text safe to print on one terminal line: every character that is not printable
+    (controls, ANSI escapes, bidi overrides, line breaks) written as an escape; any run of
+    more than 120 characters without a space, and any quoted value longer than that, cut, so
+    no value floods a message."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    if not cut:
+        return text
+    text = _LONG_QUOTE.sub(lambda m: f"'{m[1][:MAX_SHOWN]}…' ({len(m[1])} characters)", text)
+    return _LONG_WORD.sub(lambda m: m[0][:MAX_SHOWN] + f"… ({len(m[0])} characters)", text)
 
 
 @dataclass(frozen=True, order=True)
@@ -16,8 +48,8 @@ class Issue:
     file: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.file or '<scenario>'}:{self.line}:{self.col}"
-        return f"{where}: {self.path or '<top>'}: {self.message}"
+        where = f"{plain(self.file, cut=False) or '<scenario>'}:{self.line}:{self.col}"
+        return f"{where}: {plain(self.path) or '<top>'}: {plain(self.message)}"
 
 
 class FieldValueError(ValueError):

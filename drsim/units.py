@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 
+from drsim.errors import show
+
 DURATION_UNITS = {
     "ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0,
     "d": 86400.0, "w": 604800.0, "y": 31_536_000.0,
@@ -37,7 +39,32 @@ def _number_unit(text: object, units: dict[str, float], what: str, example: str)
     if unit not in units:
         raise ValueError(f"unknown {what} unit '{m.group(3)}' in '{text}'; "
                          f"known units: {', '.join(units)} (any case)")
-    return float(m.group(1)) * units[unit]
+    base = next(iter(units))  # the first unit is the base unit (factor 1)
+    return in_range(_nonzero(m.group(2)), float(m.group(1)) * units[unit], text, what,
+                    units[base], {"b": "bytes"}.get(base, base))
+
+
+def _nonzero(mantissa: str) -> bool:
+    """Whether a written number is not zero (even when it underflows to 0.0: '1e-400')."""
+    return any(c in "123456789" for c in mantissa)
+
+
+MAX_AMOUNT = 1e30  # base units (seconds, bytes, bits per second): beyond anything real
+MIN_DURATION_S = 1e-9
+
+
+def in_range(nonzero: bool, value: float, text: str, what: str, least: float,
+             least_unit: str) -> float:
+    """`value` (converted from `text`) unless the conversion overflowed past MAX_AMOUNT (or to
+    infinity) or a non-zero amount underflowed below the smallest meaningful one, `least`."""
+    if not math.isfinite(value) or value > MAX_AMOUNT:
+        how = "is not finite" if not math.isfinite(value) else "is too large"
+        raise ValueError(f"{what} {show(text)} {how} (over {MAX_AMOUNT:g} {least_unit}); "
+                         "check the exponent and the unit")
+    if nonzero and value < least:
+        raise ValueError(f"{what} {show(text)} is too small (under {least:g} {least_unit}, so "
+                         "it would count as zero); check the exponent and the unit, or write 0")
+    return value
 
 
 _CLOCK = re.compile(r"\s*(\d+):([0-5]\d)(?::([0-5]\d))?\s*")
@@ -52,7 +79,7 @@ def parse_duration(text: object) -> float:
             raise ValueError("no duration given; write it like '90s', '15m', '4h' or '2d'")
         raise ValueError(f"duration {text!r} has no unit; write it like '90s', '15m', '4h' or '2d'")
     _refuse_look_alikes(text)
-    pos, total, parts = 0, 0.0, 0
+    pos, total, parts, nonzero = 0, 0.0, 0, False
     while pos < len(text):
         m = _TERM.match(text, pos)
         if not m:
@@ -63,12 +90,11 @@ def parse_duration(text: object) -> float:
             raise ValueError(f"unknown duration unit '{m.group(3)}' in '{text}'; "
                              f"known units: {', '.join(DURATION_UNITS)}")
         total += float(m.group(1)) * DURATION_UNITS[unit]
+        nonzero = nonzero or _nonzero(m.group(2))
         pos, parts = m.end(), parts + 1
     if parts == 0:
         raise ValueError("empty duration; write it like '90s', '15m', '4h' or '2d'")
-    if not math.isfinite(total):
-        raise ValueError(f"duration '{text}' is not finite")
-    return total
+    return in_range(nonzero, total, text, "duration", MIN_DURATION_S, "s")
 
 
 def _refuse_look_alikes(text: str) -> None:

@@ -156,10 +156,11 @@ def test_base_cycle_missing_base_and_bad_base(tmp_path):
 
 
 def test_chained_variants(tmp_path, base_file):
-    write(tmp_path, "v1.yaml", "base: base.yaml\nstaff: {ops: {count: 2}}\n")
+    # each base is relative to the file naming it; all stay inside v2's folder tree
     sub = tmp_path / "sub"
     sub.mkdir()
-    v2 = write(sub, "v2.yaml", "base: ../v1.yaml\nname: two\nstaff: {dba: {count: 4}}\n")
+    write(sub, "v1.yaml", "base: ../base.yaml\nstaff: {ops: {count: 2}}\n")
+    v2 = write(tmp_path, "v2.yaml", "base: sub/v1.yaml\nname: two\nstaff: {dba: {count: 4}}\n")
     sc = load_scenario(v2)
     assert (sc.name, sc.staff["ops"].count, sc.staff["dba"].count) == ("two", 2, 4)
 

@@ -77,10 +77,13 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
 
 
 def load(path: Path | None) -> Scenario:
-    """The scenario at `path`, or the bundled default drill."""
-    from drsim.scenario import load_scenario
+    """The scenario at `path`, or the bundled default drill; its warnings go to stderr."""
+    from drsim.scenario import check_scenario
 
-    return load_scenario(path if path is not None else default_scenario())
+    scenario, warnings = check_scenario(path if path is not None else default_scenario())
+    for warning in warnings:
+        err_console.print(str(warning), markup=False)
+    return scenario
 
 
 DEBUG = typer.Option(False, "--debug", help="Show a traceback on errors.")

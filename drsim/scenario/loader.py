@@ -8,19 +8,23 @@ numbers as numbers (so `no` stays the string 'no' and `1:30` stays '1:30', not 9
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from drsim.errors import Issue, ScenarioError
+from drsim.errors import Issue, ScenarioError, show
 
 MAX_BYTES = 2_000_000
 MAX_DEPTH = 40
 MAX_ALIASES = 100
 MAX_NODES = 200_000
+MAX_INT = 2**63 - 1  # the largest whole number a scenario may hold (int64)
 
 PathKey = tuple[str | int, ...]
 
@@ -67,7 +71,7 @@ def format_path(path: PathKey) -> str:
     for p in path:
         if isinstance(p, int):
             out += f"[{p}]"
-        elif not _PLAIN_KEY.match(p):
+        elif not _PLAIN_KEY.fullmatch(p):
             out += f"[{p!r}]"
         else:
             out += f".{p}" if out else p
@@ -174,11 +178,30 @@ class _Builder:
                             "tag:yaml.org,2002:null"):
             self.problem(node, path, f"unsupported YAML tag {_short(node.tag)}; remove the tag")
             return None
+        if node.tag == "tag:yaml.org,2002:int" and len(node.value.lstrip("+-0_")) > 18 \
+                and abs(int(node.value.replace("_", "")[:40])) > MAX_INT:
+            self.problem(node, path, f"{show(node.value)} is too large a whole number (the "
+                         f"largest is {MAX_INT}); check for a typo")
+            return None
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, float) and not math.isfinite(value):
-            self.problem(node, path, f"{node.value} is not a finite number; write a real value")
+            what = "not a finite number" if math.isnan(value) or "inf" in node.value.lower() \
+                else "too large a number"  # 1e400: written finite, too big for a float
+            self.problem(node, path, f"{show(node.value)} is {what}; write a real value")
             return None
+        if isinstance(value, str):
+            bad = next((c for c in value if not c.isprintable() and c not in "\n\t"), None)
+            if bad is not None:
+                self.problem(node, path, f"{show(value)} holds the invisible character "
+                             f"{_char_name(bad)}, which could disguise text in reports and "
+                             "terminals; delete it")
+                return None
         return value
+
+
+def _char_name(c: str) -> str:
+    name = unicodedata.name(c, "") or {"\x1b": "ESCAPE"}.get(c, "a control character")
+    return f"U+{ord(c):04X} ({name})"
 
 
 def _short(tag: str) -> str:
@@ -275,13 +298,12 @@ def _what(value: Any) -> str:
 
 
 def load(path: str | Path) -> RawDoc:
-    """Read and parse a scenario file."""
+    """Read and parse a scenario file (a regular file only: never a FIFO or a device, which
+    could block or never end)."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_BYTES:
-            raise ScenarioError([Issue(1, 1, "", f"file is larger than {MAX_BYTES // 1_000_000} "
-                                       "MB; a scenario should be far smaller — split it", str(p))])
-        text = p.read_text(encoding="utf-8")
+        data = read_regular(p)
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([Issue(0, 0, "", "no such file; check the path", str(p))]) from None
     except IsADirectoryError:
@@ -293,3 +315,41 @@ def load(path: str | Path) -> RawDoc:
     except OSError as e:
         raise ScenarioError([Issue(0, 0, "", f"cannot read: {e.strerror}", str(p))]) from None
     return load_text(text, str(p))
+
+
+def read_regular(p: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES; ScenarioError for anything else.
+    Opened without blocking and checked on the open file, so a FIFO never hangs and a file
+    swapped for a device between check and read is still refused."""
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(p)
+        if not stat.S_ISREG(st.st_mode):
+            raise ScenarioError([Issue(0, 0, "", f"is {_file_kind(st.st_mode)}, not a regular "
+                                       "file; name a .yaml file", str(p))])
+        if st.st_size > MAX_BYTES:
+            raise ScenarioError([_too_big(str(p))])
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:  # grew after the check
+        raise ScenarioError([_too_big(str(p))])
+    return data
+
+
+def _too_big(file: str) -> Issue:
+    return Issue(1, 1, "", f"file is larger than {MAX_BYTES // 1_000_000} MB; a scenario should "
+                 "be far smaller — split it", file)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a plain file"

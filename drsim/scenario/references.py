@@ -11,7 +11,9 @@ import graphlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from drsim.calendar import sim_seconds
 from drsim.distributions import did_you_mean
 from drsim.errors import Issue
 from drsim.scenario.loader import PathKey, RawDoc
@@ -40,6 +42,21 @@ def _at(table: dict[str, Any], key: object) -> Any:
 def _step_path(rid: str, ids: list[Any], key: str) -> Callable[[str], PathKey]:
     """Where step `n` of runbook `rid` names `key` (to blame a cycle on)."""
     return lambda n: ("runbooks", rid, "steps", ids.index(n), key)
+
+
+def _elapsed_s(start: datetime, when: datetime, zone: Any) -> float:
+    """Real seconds from `start` to `when`, both local in `zone` (an hour skipped or repeated
+    by daylight saving between them counts as it does on the clock); naive when the zone is
+    unknown (reported by the schema)."""
+    try:
+        tz = ZoneInfo(zone if isinstance(zone, str) else "UTC")
+    except (ValueError, OSError, KeyError):
+        return (when - start).total_seconds()
+    return sim_seconds(start.replace(tzinfo=tz), when.replace(tzinfo=tz))
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | None)
 
 
 def _list(value: Any) -> list[Any]:
@@ -279,24 +296,30 @@ class References:
                     triggers.append((rid, trig["after"]))
             steps = [_dict(s) for s in _list(book.get("steps"))]
             ids = [s.get("id") for s in steps]
+            # each id's first position, and the ids as text: lookups stay O(1) per step, so a
+            # runbook of thousands of steps validates in linear time
+            first = {sid: i for i, sid in reversed(list(enumerate(ids))) if _hashable(sid)}
+            known = dict.fromkeys(str(x) for x in ids)
             graph: Edges = []
             fallbacks: Edges = []
             for i, step in enumerate(steps):
                 path = ("runbooks", rid, "steps", i)
-                if ids.count(step.get("id")) > 1 and ids.index(step.get("id")) != i:
-                    self.issues.append(self.raw.issue((*path, "id"), f"step id '{step.get('id')}'"
+                sid = step.get("id")
+                own = _hashable(sid) and first.get(sid) == i  # the first step with its id
+                if _hashable(sid) and first.get(sid, i) != i:
+                    self.issues.append(self.raw.issue((*path, "id"), f"step id '{sid}'"
                                                       " is used twice in this runbook; rename one"))
-                for dep in self.refs(path, step, "after", [str(x) for x in ids], "step"):
+                for dep in self.refs(path, step, "after", known, "step"):
                     # a repeated id is reported above, a missing one by the schema
-                    if (sid := step.get("id")) is not None and ids.index(sid) == i:
+                    if sid is not None and own:
                         graph.append((sid, dep))
                 if step.get("fallback") is not None:
-                    if self.ref((*path, "fallback"), step["fallback"], [str(x) for x in ids],
-                                "step") and step["fallback"] == step.get("id"):
+                    if self.ref((*path, "fallback"), step["fallback"], known,
+                                "step") and step["fallback"] == sid:
                         self.issues.append(self.raw.issue((*path, "fallback"),
                                            "a step cannot be its own fallback"))
-                    elif step["fallback"] in ids and (sid := step.get("id")) is not None \
-                            and ids.index(sid) == i:
+                    elif _hashable(step["fallback"]) and step["fallback"] in first \
+                            and sid is not None and own:
                         fallbacks.append((sid, step["fallback"]))
                 self.check_step_when(path, _dict(step.get("when")))
                 self.refs(path, step, "roles", self.staff, "staff role")
@@ -455,7 +478,8 @@ class References:
         when = _try(datetime.fromisoformat, at) if "T" in at or "-" in at[1:] else None
         if when is not None and when.tzinfo:
             return  # reported by the schema
-        offset_s = (when - start).total_seconds() if when else _try(parse_duration, at)
+        offset_s = _elapsed_s(start, when, sim.get("timezone")) if when \
+            else _try(parse_duration, at)
         if offset_s is None:
             return
         if offset_s < 0:

@@ -20,6 +20,7 @@ from pydantic import (
     Discriminator,
     Field,
     PlainSerializer,
+    Strict,
     StringConstraints,
     Tag,
     ValidationInfo,
@@ -138,7 +139,7 @@ def _check_timezone(name: str) -> str:
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
-                              strict=False, populate_by_name=True)
+                              strict=True, populate_by_name=True)
 
 
 # ---- sections ----------------------------------------------------------------------------
@@ -923,7 +924,8 @@ class Costs(Model):
     spares: dict[str, Cost] = Field(default_factory=dict,
                                     description="Per spare unit held, keyed 'site.component' "
                                                 "(× the component's spare stock)")
-    downtime: dict[int, Price] = Field(
+    # the loader writes every mapping key as text: a priority key '1' is read as the number
+    downtime: dict[Annotated[int, Strict(False)], Price] = Field(
         default_factory=dict, description="Cost of one customer-minute without basic service, "
                                           "by customer priority tier (1 = highest)")
     data_loss: Price | dict[Id, Price] = Field(

@@ -7,6 +7,7 @@ the scenario's own words, lists what is allowed and suggests the nearest known n
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from drsim.distributions import did_you_mean
-from drsim.errors import FieldValueError, Issue
+from drsim.errors import FieldValueError, Issue, show
 from drsim.scenario.loader import PathKey, RawDoc
 from drsim.scenario.schema import Scenario
 
@@ -35,7 +36,8 @@ def schema_issues(raw: RawDoc, error: ValidationError) -> list[Issue]:
     for path, errs in by_path.items():
         if len(errs) > 1 and path and str(path[-1]) in _HINTS:
             value = _get(raw.data, path)
-            issues.append(raw.issue(path, f"{value!r} is not allowed; {_HINTS[str(path[-1])]}"))
+            issues.append(raw.issue(path, f"{show(value)} is not allowed; "
+                                          f"{_HINTS[str(path[-1])]}"))
             continue
         for err in errs:
             issues.append(_one_issue(raw, path, err))
@@ -94,30 +96,30 @@ def _one_issue(raw: RawDoc, path: PathKey, err: dict[str, Any]) -> Issue:
         return raw.issue(path[:-1], f"missing required key '{path[-1]}'; add it"
                                     f"{_describe(path)}", key=True)
     if "[key]" in err["loc"] or kind == "string_pattern_mismatch":
-        return raw.issue(path, f"'{value}' is not a valid id; use letters, digits, '-' and '_' "
-                               "(no dots, spaces or other characters)", key=True)
+        return raw.issue(path, f"{show(str(value))} is not a valid id; use letters, digits, "
+                               "'-' and '_' (no dots, spaces or other characters)", key=True)
     if kind.startswith("value_error"):
         text = msg.removeprefix("Value error, ")
     elif kind == "literal_error":
         allowed = msg.removeprefix("Input should be ")
-        text = f"{value!r} is not allowed{did_you_mean(str(value), _literal_options(msg))}; " \
+        text = f"{show(value)} is not allowed{did_you_mean(str(value), _literal_options(msg))}; " \
                f"expected {allowed}"
     elif kind in ("dict_type", "model_type", "model_attributes_type"):
         text = f"expected a mapping (key: value), got {_kind(value)}"
     elif kind == "list_type":
         text = f"expected a list like [a, b], got {_kind(value)}"
     elif kind in ("int_type", "int_parsing", "int_from_float"):
-        text = f"expected a whole number, got {value!r}"
+        text = f"expected a whole number, got {show(value)}{_number_hint(value, True)}"
     elif kind in ("float_type", "float_parsing"):
-        text = f"expected a number, got {value!r}"
+        text = f"expected a number, got {show(value)}{_number_hint(value, False)}"
     elif kind in ("bool_type", "bool_parsing"):
-        text = f"expected true or false, got {value!r}"
+        text = f"expected true or false, got {show(value)}{_bool_hint(value)}"
     elif kind in ("string_type",):
         text = f"expected text, got {_kind(value)}; quote it"
     elif kind == "too_short":
         text = "must not be empty; give at least one entry"
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        text = f"{value!r} is out of range: {msg.removeprefix('Input should be ')}"
+        text = f"{show(value)} is out of range: {msg.removeprefix('Input should be ')}"
     elif kind == "string_too_long":
         text = "too long; " + msg.removeprefix("String should have ")
     else:
@@ -125,8 +127,48 @@ def _one_issue(raw: RawDoc, path: PathKey, err: dict[str, Any]) -> Issue:
     return raw.issue(path, text)
 
 
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+_OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
+_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+
+
+def _number_hint(value: Any, whole: bool) -> str:
+    """Why a value that looks like a number (to a person, or to YAML 1.1) is not one here."""
+    if isinstance(value, bool):
+        return "; true and false are not numbers here, write the number itself"
+    if isinstance(value, float) and whole:
+        return f"; write it without a fraction ({int(value)})" if value.is_integer() \
+            else "; a count is a whole number"
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if _OCTAL.match(text):
+        digits = text.lstrip("+-0_") or "0"
+        octal = f" (or {int(digits.replace('_', ''), 8)} if you meant octal)" \
+            if set(digits) <= set("01234567_") else ""
+        return (f"; a leading zero is ambiguous (YAML 1.1 reads {text} as an octal number), "
+                f"write {digits}{octal}")
+    if _BASE60.match(text):
+        return (f"; YAML 1.1 reads {text} as a base-60 number, write the number itself "
+                "(durations take units, e.g. '1h30m')")
+    if text.lower() in _YAML11_BOOLS:
+        return f"; '{text}' is a word (YAML 1.1 would read it as a boolean), write a number"
+    if re.fullmatch(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?", text):
+        return f"; remove the quotes ({text})"
+    return ""
+
+
+def _bool_hint(value: Any) -> str:
+    if isinstance(value, str) and value.strip().lower() in _YAML11_BOOLS | {"true", "false"}:
+        return "; write true or false (yes/no/on/off/y/n are words in drsim's YAML)"
+    if isinstance(value, int | float):
+        return "; numbers are not booleans here, write true or false"
+    return ""
+
+
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: f"text {value!r}", type(None): "nothing",
+    return {dict: "a mapping", list: "a list", str: f"text {show(value)}",
+            type(None): "nothing",
             bool: f"{value}", int: f"number {value}", float: f"number {value}"}.get(
         type(value), type(value).__name__)
 

@@ -12,9 +12,12 @@ from pydantic import ValidationError
 
 from drsim.errors import Issue, ScenarioError
 from drsim.scenario.loader import RawDoc
+from drsim.scenario.names import case_clashes
 from drsim.scenario.references import References
 from drsim.scenario.schema import Scenario
 from drsim.scenario.schema_issues import schema_issues
+from drsim.scenario.sense import sense_warnings, unservable
+from drsim.scenario.times import dst_issues
 
 
 def validate(raw: RawDoc) -> Scenario:
@@ -26,10 +29,21 @@ def validate(raw: RawDoc) -> Scenario:
     except ValidationError as e:
         issues.extend(schema_issues(raw, e))
     issues.extend(References(raw).check())
+    issues.extend(case_clashes(raw))
+    issues.extend(dst_issues(raw)[0])
+    if scenario is not None and not issues:
+        issues.extend(unservable(raw, scenario))
     if issues:
         raise ScenarioError(_dedupe(issues))
     assert scenario is not None
     return scenario
+
+
+def validate_with_warnings(raw: RawDoc) -> tuple[Scenario, list[Issue]]:
+    """validate(raw), and the warnings about a model that runs but may not mean what was
+    meant (scenario/sense.py): each an Issue whose message starts 'warning: '."""
+    scenario = validate(raw)
+    return scenario, sense_warnings(raw, scenario)
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:

@@ -47,12 +47,14 @@ import yaml
 from pydantic import BaseModel
 
 from drsim.distributions import did_you_mean
-from drsim.errors import DrsimError, Issue, ScenarioError
+from drsim.errors import DrsimError, Issue, ScenarioError, show
 from drsim.scenario.loader import PathKey, RawDoc, _Loader, format_path, load
 from drsim.scenario.schema_issues import schema_type_at, unwrap
 
 MAX_CHAIN = 16
 BASE_KEY = "base"
+ROOTS_ENV = "DRSIM_SCENARIO_PATH"  # more folders bases may be read from
+PROJECT_MARKERS = (".git", ".hg", "pyproject.toml")  # what makes a folder a project's
 
 
 # ---- where the schema puts what -----------------------------------------------------------
@@ -254,13 +256,38 @@ def base_chain(path: str | Path) -> list[str]:
     """The files a scenario is made of: itself, its base, the base's base... (no validation)."""
     chain = [str(path)]
     raw = load(path)
+    roots = base_roots(path)
     while is_variant(raw):
         nxt = _base_path(raw)
         chain.append(str(nxt))
         if len(chain) > MAX_CHAIN + 1 or chain.count(str(nxt)) > 1:
             break
+        _check_base(raw, nxt, roots)
         raw = load(nxt)
     return chain
+
+
+def base_roots(top: str | Path) -> tuple[Path, ...]:
+    """The folders bases may be read from, for the scenario file `top` named by the user: its
+    project's folder tree (project_folder), drsim's bundled scenarios, and the folders listed
+    in DRSIM_SCENARIO_PATH (separated by the platform's path separator, ':' on Unix). Never
+    anything else, so a scenario from elsewhere cannot make drsim read (and quote) a file it
+    was not given."""
+    from drsim.bundled import BUNDLED_DIR
+
+    extra = [Path(p) for p in os.environ.get(ROOTS_ENV, "").split(os.pathsep) if p.strip()]
+    return tuple(p.resolve() for p in (project_folder(top), BUNDLED_DIR, *extra))
+
+
+def project_folder(top: str | Path) -> Path:
+    """The nearest folder holding `top` that is a project's (it has one of PROJECT_MARKERS:
+    a git checkout, a Python project), else the folder of `top` itself: a scenario kept in a
+    repository may name bases anywhere in it, a lone file only beside or below itself."""
+    here = Path(top).resolve().parent
+    for folder in (here, *here.parents):
+        if any((folder / m).exists() for m in PROJECT_MARKERS):
+            return folder
+    return here
 
 
 def _base_path(raw: RawDoc) -> Path:
@@ -268,14 +295,40 @@ def _base_path(raw: RawDoc) -> Path:
     if not isinstance(ref, str) or not ref.strip():
         raise ScenarioError([raw.issue((BASE_KEY,), f"base must be the path of the base "
                                        f"scenario relative to this file, e.g. "
-                                       f"base: ../nyc-chicago-drill.yaml; got {ref!r}")])
+                                       f"base: ../nyc-chicago-drill.yaml; got {show(ref)}")])
     return Path(os.path.normpath(Path(raw.file).parent / ref))
 
 
-def resolve(raw: RawDoc, chain: tuple[Path, ...] = ()) -> RawDoc:
-    """A parsed file with its bases applied (a plain scenario is returned as it is)."""
+def _check_base(raw: RawDoc, base_path: Path, roots: tuple[Path, ...]) -> None:
+    """Refuse a base outside `roots` (symlinks followed), one that is not a .yaml file, or
+    one that is not a regular file, before a byte of it is read."""
+    ref = raw.data[BASE_KEY]
+    target = base_path.resolve()
+    if base_path.suffix.lower() not in (".yaml", ".yml"):
+        raise ScenarioError([raw.issue((BASE_KEY,), f"base {show(ref)} is not a .yaml file; a "
+                                       "base is another scenario file (.yaml or .yml)")])
+    if not any(target.is_relative_to(r) for r in roots):
+        raise ScenarioError([raw.issue((BASE_KEY,), f"base {show(ref)} is outside the "
+                                       f"scenario's project folder {roots[0]} (it is "
+                                       f"{target}); bases are read only from that folder tree, "
+                                       f"drsim's bundled scenarios and the folders in "
+                                       f"{ROOTS_ENV}: move the base inside, or add its folder "
+                                       f"to {ROOTS_ENV}")])
+    if not base_path.is_file():
+        what = "is a directory" if base_path.is_dir() else (
+            "is not a regular file" if base_path.exists() else "not found")
+        raise ScenarioError([raw.issue((BASE_KEY,), f"base file {show(ref)} {what} "
+                                       f"(looked for {base_path}); give the path of a scenario "
+                                       "relative to this variant file")])
+
+
+def resolve(raw: RawDoc, chain: tuple[Path, ...] = (),
+            roots: tuple[Path, ...] | None = None) -> RawDoc:
+    """A parsed file with its bases applied (a plain scenario is returned as it is). Bases
+    are read only from `roots` (default: base_roots of this file)."""
     if not is_variant(raw):
         return raw
+    roots = base_roots(raw.file) if roots is None else roots
     here = Path(raw.file).resolve()
     chain = (*chain, here)
     base_path = _base_path(raw)
@@ -288,12 +341,8 @@ def resolve(raw: RawDoc, chain: tuple[Path, ...] = ()) -> RawDoc:
     if len(chain) > MAX_CHAIN:
         raise ScenarioError([raw.issue((BASE_KEY,), f"more than {MAX_CHAIN} bases in a chain; "
                                        "point base at a full scenario")])
-    if not base_path.is_file():
-        what = "is a directory" if base_path.is_dir() else "not found"
-        raise ScenarioError([raw.issue((BASE_KEY,), f"base file '{raw.data[BASE_KEY]}' {what} "
-                                       f"(looked for {base_path}); give the path of a scenario "
-                                       "relative to this variant file")])
-    base = resolve(load(base_path), chain)
+    _check_base(raw, base_path, roots)
+    base = resolve(load(base_path), chain, roots)
     patch = RawDoc({k: v for k, v in raw.data.items() if k != BASE_KEY}, raw.file, raw.marks,
                    raw.key_marks, raw.sources)
     return merge(base, patch)
