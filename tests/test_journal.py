@@ -377,3 +377,28 @@ def test_exit_status_75_is_documented_in_the_help_the_readme_and_the_guide():
     assert "75 a worker process kept dying" in text
     assert "| 75 |" in (ROOT / "README.md").read_text()
     assert "| 75 |" in (ROOT / "docs" / "monte-carlo.md").read_text()
+
+
+def test_compare_stops_with_75_when_a_worker_kept_dying(tmp_path, monkeypatch):
+    """compare cannot use part of a run: a run stopped by a dying worker stops it too, with
+    the run's message and exit 75, before the second scenario starts."""
+    import drsim.analysis.compare as compare_module
+    from drsim.montecarlo import Trials
+    from drsim.trial import columns
+
+    calls: list[str] = []
+    lost = f"worker 41 {DEATH}, while running trials 0–1 (0 finished and kept, trial 0 " \
+           "unfinished); that batch lost its worker 3 times, so the run stops"
+
+    def stopped(sc: Any, *args: Any, **kwargs: Any) -> Trials:
+        calls.append(sc.name)
+        return Trials(sc, 1, pd.DataFrame(columns=columns(sc)), 4, complete=False, lost=lost)
+
+    monkeypatch.setattr(compare_module, "run_trials", stopped)
+    base, fast = tmp_path / "tiny.yaml", tmp_path / "fast.yaml"
+    base.write_text(TINY % ("4h", 100))
+    fast.write_text(TINY % ("1h", 300))
+    res = invoke("compare", base, fast, "--trials", 4, "--workers", 1)
+    assert res.exit_code == 75
+    assert res.output.strip() == f"error: {lost}"
+    assert calls == ["tiny"]

@@ -1,7 +1,7 @@
 """The journal of a results folder: the rows of every finished batch, appended as it finishes,
 so that a run killed outright (SIGKILL, a power cut) resumes from its last complete batch.
 
-`DIR/journal.jsonl` holds one record a line: `<sha256 of the payload, 64 hex digits> <payload>`,
+`DIR/trials.journal` holds one record a line: `<sha256 of the payload, 64 hex digits> <payload>`,
 the payload a JSON object. A start record (`{"journal": 1, ...}`: scenario hash, seed,
 versions, trials asked for, the row columns) opens the file, and each resumed run appends
 another; a batch record (`{"rows": [[...], ...]}`) holds the rows of one finished batch, each
@@ -26,7 +26,7 @@ from typing import Any
 from drsim.errors import OutputError
 from drsim.trial import Row
 
-NAME = "journal.jsonl"
+NAME = "trials.journal"
 FORMAT = 1
 
 

@@ -149,7 +149,7 @@ def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parque
         write_json(tmp / "manifest.json", manifest(trials, fmt, backend))
         for name in (ROWS[fmt], "summary.json", "manifest.json"):
             _fsync_file(tmp / name)  # on disk before the journal they replace is dropped
-        _swap_in(tmp, path)
+        _swap(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -162,17 +162,22 @@ def _temporary_sibling(path: Path) -> Path:
     return tmp
 
 
-def _swap_in(tmp: Path, path: Path) -> None:
-    """Put the folder `tmp` where `path` is, replacing any folder there."""
-    journal.fsync_folder(tmp)
+def _swap(new: Path, path: Path) -> None:
+    """Put folder `new` at `path`, on disk; an old folder there is removed only once `new`
+    is in."""
+    journal.fsync_folder(new)
     if path.exists():
         old = path.with_name(f".{path.name}.old")
         shutil.rmtree(old, ignore_errors=True)
         path.rename(old)
-        tmp.rename(path)
+        try:
+            new.rename(path)
+        except BaseException:
+            old.rename(path)
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
-        tmp.rename(path)
+        new.rename(path)
     journal.fsync_folder(path.resolve().parent)
 
 
@@ -215,7 +220,7 @@ class RunJournal:
         try:
             writer = journal.Writer(tmp / journal.NAME, 0)
             writer.write(self.start)
-            _swap_in(tmp, self.path)
+            _swap(tmp, self.path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
