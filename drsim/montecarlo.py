@@ -147,9 +147,9 @@ def _init_worker(scenario: Scenario, seed: int, rows: Connection, lock: Any,
 
 
 def _exit_with_coordinator(alive: Connection) -> None:
-    """End this worker once the process that runs the pool is gone. Killed outright (SIGKILL,
-    a power supply's last breath aside) it cannot stop its workers, which would wait for work
-    for ever; it alone holds the other end of `alive`, so the read here ends when it dies."""
+    """End this worker once the process that runs the pool is gone: killed outright
+    (SIGKILL), that process cannot stop its workers, which would otherwise wait for work for
+    ever. It alone holds the writing end of `alive`, so this read ends when it dies."""
     try:
         alive.recv()
     except (EOFError, OSError):

@@ -207,6 +207,24 @@ def test_resume_after_a_torn_end_gives_the_rows_of_an_uninterrupted_run(written,
         assert len(notes) == (size not in ends), (size, res.stderr)
 
 
+def test_a_last_record_zeroed_by_a_power_cut_is_ignored_with_a_note(written, tiny, tmp_path):
+    """A power cut can leave the blocks of the last write as zeros (the file's length was
+    recorded, its data not): that record is torn, the two before it are kept."""
+    data, _ = written
+    ends = [i + 1 for i, b in enumerate(data) if b == ord("\n")]
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / journal.NAME).write_bytes(data[:ends[2]] + bytes(ends[3] - ends[2]))
+    res = invoke("run", tiny, "--seed", 3, "--workers", 1, "--out", out, "--resume",
+                 "--allow-breach")
+    assert res.exit_code == 0, res.output
+    assert res.stderr.splitlines()[0] == (
+        f"note: {out / journal.NAME}:4: its last record (bytes {ends[2]}–{ends[3]}) is torn, "
+        "as a crash mid-write leaves it (no newline at its end); ignored: its trials run "
+        "again")
+    pd.testing.assert_frame_equal(rows(out), uninterrupted(tiny, tmp_path / "direct", 6, 3))
+
+
 def test_a_journal_torn_inside_its_first_record_needs_the_trial_count(written, tiny,
                                                                       tmp_path):
     data, _ = written
@@ -336,6 +354,7 @@ def test_a_worker_that_keeps_dying_stops_the_run_with_75_and_a_resumable_folder(
     man = json.loads((out / "manifest.json").read_text())
     kept = list(rows(out)["trial"])
     assert not man["complete"] and man["trials_completed"] == len(kept)
+    assert lines[-1].startswith(f"error: {man['worker_lost']}; the {len(kept)} finished trials")
     assert 6 in kept and 7 not in kept and 8 not in kept  # trial 6 finished before 7 died
     # without the fault, --resume runs what is missing and gives the uninterrupted rows
     res = invoke("run", tiny, "--seed", 3, "--workers", 1, "--out", out, "--resume",

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -53,6 +53,7 @@ def manifest(trials: Trials, fmt: str, backend: str) -> dict[str, Any]:
         "seed": trials.seed, "trials_requested": trials.requested,
         "trials_completed": len(trials.frame), "trials_failed": trials.failed,
         "complete": trials.complete, "stopped_by": trials.stopped_by or None,
+        "worker_lost": trials.lost or None,
         "rows": ROWS[fmt], "backend": backend,
         "written": datetime.now(UTC).isoformat(timespec="seconds"), **versions(),
     }
@@ -89,7 +90,7 @@ def load_previous(path: Path, scenario: Scenario, seed: int,
     if (path / "manifest.json").is_file():
         man = json.loads((path / "manifest.json").read_text())
         check_same_run(path, man, scenario, seed)
-        rows = _rows_file(path, man).to_dict("records")  # type: ignore[assignment]
+        rows = cast(list[Row], _rows_file(path, man).to_dict("records"))
     found = journal.read(path / journal.NAME)
     if found.note and note is not None:
         note(found.note)
