@@ -5,6 +5,12 @@ backend and any number of workers; rows are put back in trial order before anyth
 computed from them. Work travels in batches of trials (a short trial costs less than its
 dispatch), to a backend: in this process, a local process pool (the default), or a Dask
 distributed cluster for scale-out.
+
+A local worker killed outright (SIGKILL from the OOM killer, a crash) breaks its pool: the
+rows already received are kept, the dead worker is named with the signal that ended it, and
+the trials of the batch it was running are run again on a fresh pool, at most
+MAX_BATCH_ATTEMPTS times in all before the run stops (WorkerLost). Finished batches can be
+handed to `on_batch` (the results folder's journal) as they complete.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ from __future__ import annotations
 import math
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import islice
 from multiprocessing import get_context
-from queue import Empty
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pandas as pd
@@ -33,6 +42,19 @@ if TYPE_CHECKING:
 # called once per finished trial: (trials done, trials asked for, the rows so far)
 Progress = Callable[[int, int, list[dict[str, Any]]], None]
 
+# A batch whose worker dies is run again on a fresh pool; this many deaths on one batch (the
+# first run and two re-runs) stop the run: a trial that kills its worker every time (out of
+# memory) would otherwise be retried for ever.
+MAX_BATCH_ATTEMPTS = 3
+
+
+class WorkerLost(DrsimError):
+    """A worker process died (killed by a signal: the OOM killer's SIGKILL, a crash) on the
+    same batch MAX_BATCH_ATTEMPTS times; the run stops with its finished trials kept. The CLI
+    exits with `exit_status` (75, EX_TEMPFAIL: --resume may succeed with more memory)."""
+
+    exit_status = 75
+
 
 @dataclass
 class Trials:
@@ -45,6 +67,7 @@ class Trials:
     complete: bool = True
     interrupted: int = 0  # exit status owed: 130 after SIGINT, 143 after SIGTERM
     stopped_by: str = ""  # why it ended early on purpose (the --until target was reached)
+    lost: str = ""  # why it stopped when a worker kept dying (WorkerLost's message)
 
     @property
     def failed(self) -> int:
@@ -53,7 +76,10 @@ class Trials:
     def stop_if_interrupted(self) -> Trials:
         """These trials, unless Ctrl-C or SIGTERM stopped them: then re-raise that stop
         (KeyboardInterrupt or Terminated), for callers that cannot use part of a run (compare,
-        sweep, invest); the CLI exits 130 or 143."""
+        sweep, invest); the CLI exits 130 or 143. A run stopped by dying workers raises
+        WorkerLost."""
+        if self.lost:
+            raise WorkerLost(self.lost)
         if self.interrupted == 143:
             raise Terminated()
         if self.interrupted:
@@ -112,70 +138,194 @@ class SerialBackend:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(scenario: Scenario, seed: int, rows: Any) -> None:
+def _init_worker(scenario: Scenario, seed: int, rows: Connection, lock: Any,
+                 alive: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _WORKER.update(scenario=scenario, seed=seed, topology=Topology(scenario), rows=rows)
+    threading.Thread(target=_exit_with_coordinator, args=(alive,), daemon=True).start()
+    _WORKER.update(scenario=scenario, seed=seed, topology=Topology(scenario), rows=rows,
+                   lock=lock)
 
 
-def _worker_batch(batch: list[int]) -> int:
-    """Run a batch, sending each trial's row to the parent as soon as the trial ends (so
-    progress moves trial by trial, not batch by batch); returns the number of trials."""
-    for i in batch:
-        _WORKER["rows"].put(run_batch(_WORKER["scenario"], _WORKER["seed"], [i],
-                                      _WORKER["topology"])[0])
-    return len(batch)
+def _exit_with_coordinator(alive: Connection) -> None:
+    """End this worker once the process that runs the pool is gone: killed outright
+    (SIGKILL), that process cannot stop its workers, which would otherwise wait for work for
+    ever. It alone holds the writing end of `alive`, so this read ends when it dies."""
+    try:
+        alive.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
+
+
+def _send(message: tuple[Any, ...]) -> None:
+    """One message to the coordinator, written whole before this returns (no feeder thread
+    to lose it if this worker is killed a moment later)."""
+    with _WORKER["lock"]:
+        _WORKER["rows"].send(message)
+
+
+def _worker_batch(batch: int, trials: list[int]) -> int:
+    """Run a batch: say which worker starts it, then send each trial's row to the parent as
+    soon as the trial ends (so progress moves trial by trial, and a worker that dies loses
+    only the trial it was running); returns the number of trials."""
+    _send(("start", os.getpid(), batch))
+    for i in trials:
+        _send(("row", run_batch(_WORKER["scenario"], _WORKER["seed"], [i],
+                                _WORKER["topology"])[0]))
+    return len(trials)
+
+
+def death(exitcode: int | None) -> str:
+    """How a worker process ended, from its exit code: 'killed by signal 9 (SIGKILL), likely
+    out of memory' (the OOM killer sends SIGKILL), 'exited with status 3'."""
+    if exitcode is None or exitcode >= 0:
+        return f"exited with status {exitcode}"
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        name = "unknown signal"
+    oom = ", likely out of memory (the kernel's OOM killer sends SIGKILL)" \
+        if -exitcode == signal.SIGKILL else ""
+    return f"killed by signal {-exitcode} ({name}){oom}"
+
+
+def span(trials: list[int]) -> str:
+    return f"trial {trials[0]}" if len(trials) == 1 else f"trials {trials[0]}–{trials[-1]}"
 
 
 @dataclass
 class PoolBackend:
     """A local process pool; the scenario is sent to each worker once, batches stream out,
-    and rows stream back one trial at a time."""
+    and rows stream back one trial at a time. A worker that dies breaks the pool: the rows
+    received are kept and the unfinished batches run on a fresh pool (at most
+    MAX_BATCH_ATTEMPTS times for the batch the dead worker was running)."""
 
     scenario: Scenario
     seed: int
     workers: int
+    note: Callable[[str], None] | None = None  # told of each worker death and its re-run
     _pool: ProcessPoolExecutor | None = field(default=None, repr=False)
-    _rows: Any = field(default=None, repr=False)  # the queue every worker puts its rows on
+    _rows: Connection | None = field(default=None, repr=False)  # every worker sends rows here
+    _ends: tuple[Connection, ...] = field(default=(), repr=False)  # the pipes' other ends
+    _started: dict[int, int] = field(default_factory=dict, repr=False)  # pid → its batch
 
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             ctx = get_context("forkserver" if os.name == "posix" else "spawn")
             if os.name == "posix":
                 ctx.set_forkserver_preload(["drsim.trial"])
-            self._rows = ctx.Queue()
+            self._rows, rows_w = ctx.Pipe(duplex=False)
+            alive_r, alive_w = ctx.Pipe(duplex=False)
+            self._ends = (rows_w, alive_r, alive_w)
+            self._started = {}
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
                                              initializer=_init_worker,
-                                             initargs=(self.scenario, self.seed, self._rows))
+                                             initargs=(self.scenario, self.seed, rows_w,
+                                                       ctx.Lock(), alive_r))
         return self._pool
 
     def run(self, batches: list[list[int]]) -> Iterator[list[Row]]:
-        """Each trial's row as it arrives, while keeping 4 batches a worker in flight; a
-        batch that failed (a worker died) raises here."""
+        """Each trial's row as it arrives, while keeping 4 batches a worker in flight. When a
+        worker dies, the rows it and the others sent are kept and every batch not yet
+        finished goes to a fresh pool; WorkerLost once one batch has lost its worker
+        MAX_BATCH_ATTEMPTS times."""
+        whole = {k: list(b) for k, b in enumerate(batches) if b}
+        left = {k: list(b) for k, b in whole.items()}  # batch → its trials not received
+        batch_of = {i: k for k, b in whole.items() for i in b}
+        lost: dict[int, int] = {}  # batch → times its worker died (-1: between batches)
+        while left:
+            try:
+                yield from self._stream(left, batch_of)
+            except BrokenProcessPool:
+                yield from self._recover(left, whole, batch_of, lost)
+
+    def _stream(self, left: dict[int, list[int]],
+                batch_of: dict[int, int]) -> Iterator[list[Row]]:
         pool = self.pool()
-        queue = iter(batches)
-        pending = {pool.submit(_worker_batch, b) for b in _take(queue, 4 * self.workers)}
-        expected, received = sum(map(len, batches)), 0
-        while received < expected:
+        queue = iter(list(left))
+
+        def submit(ks: list[int]) -> set[Any]:
+            return {pool.submit(_worker_batch, k, left[k]) for k in ks}
+
+        pending = submit(_take(queue, 4 * self.workers))
+        while left:
             for fut in [f for f in pending if f.done()]:
                 pending.discard(fut)
-                fut.result()
-                pending.update(pool.submit(_worker_batch, b) for b in _take(queue, 1))
+                fut.result()  # BrokenProcessPool when a worker died
+                pending |= submit(_take(queue, 1))
+            if self._rows is not None and self._rows.poll(0.1):
+                row = self._receive(self._rows.recv(), left, batch_of)
+                if row is not None:
+                    yield [row]
+
+    def _receive(self, message: tuple[Any, ...], left: dict[int, list[int]],
+                 batch_of: dict[int, int]) -> Row | None:
+        """A worker's message: ('start', pid, batch) notes who runs what; ('row', row) is
+        returned after its trial is struck off its batch."""
+        if message[0] == "start":
+            self._started[message[1]] = message[2]
+            return None
+        row: Row = message[1]
+        k = batch_of[int(row["trial"])]
+        left[k].remove(int(row["trial"]))
+        if not left[k]:
+            del left[k]
+        return row
+
+    def _recover(self, left: dict[int, list[int]], whole: dict[int, list[int]],
+                 batch_of: dict[int, int], lost: dict[int, int]) -> Iterator[list[Row]]:
+        """After a worker died: wait for the broken pool to stop, keep every row its workers
+        sent, name the dead worker and the batch it was running, and charge that batch one
+        attempt (a death between batches is charged to them all together)."""
+        assert self._pool is not None and self._rows is not None
+        procs = dict(getattr(self._pool, "_processes", None) or {})
+        self._pool.shutdown(wait=True)  # the broken pool has stopped its other workers
+        self._ends[0].close()  # no writer left: a half-sent message reads as EOF, not a hang
+        while True:
             try:
-                row = self._rows.get(timeout=0.1)
-            except Empty:
-                continue
-            received += 1
-            yield [row]
+                if not self._rows.poll(0):
+                    break
+                row = self._receive(self._rows.recv(), left, batch_of)
+            except (EOFError, OSError):
+                break
+            if row is not None:
+                yield [row]
+        started, self._started = self._started, {}
+        self.close()
+        codes = {pid: p.exitcode for pid, p in procs.items() if p.exitcode not in (0, None)}
+        # the pool itself stops the other workers with SIGTERM once one has died
+        killed = {pid: c for pid, c in codes.items() if c != -signal.SIGTERM} or codes
+        for pid, code in sorted(killed.items()) or [(0, None)]:
+            who = f"worker {pid} {death(code)}" if pid else "a worker died"
+            k = started.get(pid, -1)
+            if k not in left:  # between batches, or before its first: no trial was running
+                k = -1
+                doing = "between batches"
+            else:
+                kept = len(whole[k]) - len(left[k])
+                doing = (f"while running {span(whole[k])} ({kept} finished and kept, trial "
+                         f"{left[k][0]} unfinished)")
+            lost[k] = lost.get(k, 0) + 1
+            if lost[k] >= MAX_BATCH_ATTEMPTS:
+                again = "that batch lost its worker" if k >= 0 else "workers died"
+                raise WorkerLost(f"{who}, {doing}; {again} {MAX_BATCH_ATTEMPTS} times, so the "
+                                 f"run stops (a batch is tried at most {MAX_BATCH_ATTEMPTS} "
+                                 "times)")
+            if self.note:
+                self.note(f"{who}, {doing}; the unfinished batches run again on a fresh pool "
+                          f"(attempt {lost[k] + 1} of {MAX_BATCH_ATTEMPTS})")
 
     def close(self, abort: bool = False) -> None:
         if self._pool is None:
             return
-        procs = list(getattr(self._pool, "_processes", {}).values()) if abort else []
+        procs = list((getattr(self._pool, "_processes", None) or {}).values()) if abort else []
         for proc in procs:
             proc.terminate()
         self._pool.shutdown(wait=not abort, cancel_futures=True)
-        self._rows.close()
-        self._pool = self._rows = None
+        for end in (self._rows, *self._ends):
+            if end is not None:
+                end.close()
+        self._pool, self._rows, self._ends = None, None, ()
         if abort:  # leave nothing behind: the workers reaped, then the forkserver stopped
             for proc in procs:
                 proc.join(5)
@@ -196,14 +346,8 @@ def _stop_forkserver() -> None:
         stop()
 
 
-def _take(it: Iterator[list[int]], n: int) -> list[list[int]]:
-    out = []
-    for _ in range(n):
-        nxt = next(it, None)
-        if nxt is None:
-            break
-        out.append(nxt)
-    return out
+def _take(it: Iterator[int], n: int) -> list[int]:
+    return list(islice(it, n))
 
 
 def _dask_batch(scenario: Scenario, seed: int, batch: list[int]) -> list[Row]:
@@ -304,12 +448,17 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
                workers: int | None = None, backend: str = "local",
                scheduler: str | None = None, batch_size: int | None = None,
                until: tuple[str, float] | None = None, progress: Progress | None = None,
-               previous: pd.DataFrame | None = None) -> Trials:
+               previous: pd.DataFrame | None = None,
+               on_batch: Callable[[list[Row]], None] | None = None,
+               note: Callable[[str], None] | None = None) -> Trials:
     """Run trials 0..trials-1 (those not already in `previous`) and collect their rows.
 
     `until=(metric, 0.02)` stops at the end of the first round whose 95% CI half-width of the
     metric's mean is within 2% of the mean (trials is then the cap). Ctrl-C or SIGTERM stop
-    the run and return every finished trial, marked incomplete.
+    the run and return every finished trial, marked incomplete; so does a batch whose worker
+    died MAX_BATCH_ATTEMPTS times (`lost` says which and how). `on_batch` gets the rows of
+    each batch once all of them are in (in trial order); `note` is told of each worker death
+    that is survived by running its batch again.
     """
     seed = scenario.simulation.seed if seed is None else seed
     if until is not None:
@@ -323,15 +472,20 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
     done_ids = {int(r["trial"]) for r in have}
     todo = [i for i in range(trials) if i not in done_ids]
     engine = make_backend(scenario, seed, backend, workers, scheduler)
+    if isinstance(engine, PoolBackend):
+        engine.note = note
     nworkers = workers or os.cpu_count() or 1
     rows = list(have)
     result = Trials(scenario, seed, frame_of(scenario, rows), trials)
     try:
         for part in (rounds(todo) if until else [todo]):
             size = batch_size or default_batch_size(len(part), nworkers)
-            for batch_rows in engine.run(batches_of(part, size)):
+            batches = batches_of(part, size)
+            finished = gather_batches(batches, on_batch)
+            for batch_rows in engine.run(batches):
                 for row in batch_rows:  # once per trial, whatever the batch size
                     rows.append(row)
+                    finished(row)
                     if progress:
                         progress(len(rows), trials, rows)
             result.frame = frame_of(scenario, rows)
@@ -342,7 +496,31 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
     except (KeyboardInterrupt, Terminated) as stop:
         engine.close(abort=True)
         result.interrupted = 143 if isinstance(stop, Terminated) else 130
+    except WorkerLost as e:
+        engine.close(abort=True)
+        result.lost = str(e)
+    except BaseException:  # a journal that cannot be written, a bug: no worker left behind
+        engine.close(abort=True)
+        raise
     result.frame = frame_of(scenario, rows)
-    result.complete = not result.interrupted and (len(result.frame) == trials
-                                                  or bool(result.stopped_by))
+    result.complete = not result.interrupted and not result.lost and (
+        len(result.frame) == trials or bool(result.stopped_by))
     return result
+
+
+def gather_batches(batches: list[list[int]],
+                   on_batch: Callable[[list[Row]], None] | None) -> Callable[[Row], None]:
+    """A function to call with each finished row: once every row of a batch is in, whatever
+    order they came in, it calls on_batch with them in trial order."""
+    batch_of = {i: k for k, b in enumerate(batches) for i in b}
+    got: dict[int, list[Row]] = {}
+
+    def finished(row: Row) -> None:
+        if on_batch is None:
+            return
+        k = batch_of[int(row["trial"])]
+        got.setdefault(k, []).append(row)
+        if len(got[k]) == len(batches[k]):
+            on_batch(sorted(got.pop(k), key=lambda r: int(r["trial"])))
+
+    return finished

@@ -46,6 +46,7 @@ def out_console(default_width: int = 120, stderr: bool = False) -> Console:
 
 # The exit statuses of every command (README "Exit status"; `drsim run --help`)
 EXIT_OK, EXIT_BREACHED, EXIT_BAD_INPUT, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
+EXIT_WORKER_LOST = 75  # sysexits.h EX_TEMPFAIL: a worker kept dying; --resume may succeed
 
 
 @contextlib.contextmanager
@@ -73,7 +74,7 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         if debug:
             raise
         err_console.print(f"error: {e}", markup=False)
-        raise SystemExit(EXIT_BAD_INPUT) from None
+        raise SystemExit(getattr(e, "exit_status", EXIT_BAD_INPUT)) from None
 
 
 def load(path: Path | None) -> Scenario:

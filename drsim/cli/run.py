@@ -20,6 +20,7 @@ from drsim.cli.common import (
     DASK,
     DEBUG,
     EXIT_BREACHED,
+    EXIT_WORKER_LOST,
     OWN_WORKERS,
     Applies,
     Mode,
@@ -74,7 +75,9 @@ APPLIES: Applies = {
 EXIT_STATUS_HELP = (
     "Exit status: 0 every objective met; 1 an objective breached (one drill: in that drill; "
     "many trials: in at least one finished trial), unless --allow-breach; 2 bad input; "
-    "130 stopped by Ctrl-C; 143 stopped by SIGTERM (finished trials are kept).")
+    "75 a worker process kept dying (killed by a signal, likely out of memory): finished "
+    "trials are kept and --resume continues; 130 stopped by Ctrl-C; 143 stopped by SIGTERM "
+    "(finished trials are kept).")
 
 
 def run(
@@ -150,14 +153,20 @@ def run(
         if out is not None:
             store.check_out_dir(out, force, resume)
         root = sc.simulation.seed if seed is None else seed
-        previous = store.load_previous(out, sc, root) if resume and out else None
+        previous = store.load_previous(out, sc, root, note) if resume and out else None
         cap = trials or (100_000 if target else 1000)
         if resume and out:
             cap = store.check_resume_count(out, cap if trials or target else None)
         watched = target[0] if target else "rto_full_s"
+        journal = store.RunJournal(out, sc, root, cap, resume) if out is not None else None
         with sigterm_stops(), progress_bar(console, cap, watched) as tick:
-            result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
-                                target, tick, previous)
+            try:
+                result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
+                                    target, tick, previous,
+                                    on_batch=journal.add if journal else None, note=note)
+            finally:
+                if journal is not None:
+                    journal.close()
         summary = result.summary()
         replay = replay_command(scenario, seed)
         if out is not None:
@@ -175,7 +184,22 @@ def run(
             console.print(f"Report written to {report}")
         if result.interrupted:
             raise typer.Exit(result.interrupted)
+        if result.lost:
+            again = shlex.join(["drsim", "run", *([str(scenario)] if scenario else []),
+                                *(["--seed", str(seed)] if seed is not None else []),
+                                "--out", str(out), "--resume"])
+            kept = (f"kept in {out}; `{again}` continues the run" if out is not None
+                    else "not saved (no --out)")
+            err_console.print(f"error: {result.lost}; the {len(result.frame):,} finished "
+                              f"trials are {kept} (with fewer --workers or more memory)",
+                              markup=False)
+            raise typer.Exit(EXIT_WORKER_LOST)
         gate(trials_breaches(summary), allow_breach)
+
+
+def note(line: str) -> None:
+    """A line about something survived (a worker death, a torn journal end), on stderr."""
+    err_console.print(f"note: {line}", markup=False)
 
 
 run.__doc__ = f"{run.__doc__}\n\n{EXIT_STATUS_HELP}"
@@ -259,9 +283,9 @@ def progress_bar(console: Console, total: int, metric: str) -> Iterator[Any]:
 def report_trials(result: Trials, summary: Any, console: Console, out: Path | None,
                   replay: Callable[[int], str] | None = None) -> None:
     sc: Scenario = result.scenario
-    state = ("complete" if result.complete else
-             f"stopped early ({'SIGTERM' if result.interrupted == 143 else 'Ctrl-C'}), "
-             "finished trials kept")
+    why = ("SIGTERM" if result.interrupted == 143 else "Ctrl-C" if result.interrupted
+           else "a worker kept dying")
+    state = "complete" if result.complete else f"stopped early ({why}), finished trials kept"
     console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {len(result.frame):,} of "
                   f"{result.requested:,} trials, {state}"
                   + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""))

@@ -1,29 +1,35 @@
 """A results folder: one row per trial (Parquet, or CSV), summary.json and manifest.json.
 
-The folder is written whole into a temporary sibling and swapped in at the end, so a reader
-never sees half a folder and an interrupted run leaves either the old folder or the new one.
-An existing folder is replaced only with force, or extended with resume after its manifest
-proves it came from the same scenario, seed and versions.
+The folder is written whole into a temporary sibling, flushed to disk and swapped in at the
+end, so a reader never sees half a folder. While a run is under way the folder holds its
+journal (journal.py: each finished batch's rows, appended and fsync'd), so a run killed
+outright leaves a folder that --resume continues from its last complete batch. An existing
+folder is replaced only with force, or extended with resume after its manifest and journal
+prove they came from the same scenario, seed and versions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from drsim.errors import OutputError
 from drsim.montecarlo import Trials
+from drsim.report import journal
 from drsim.report.output import check_parent_creatable, make_folder_like_mkdir, write_json
 from drsim.scenario.schema import Scenario
+from drsim.trial import Row, columns
 
 ROWS = {"parquet": "trials.parquet", "csv": "trials.csv"}
 PINNED = ("scenario_hash", "seed", "drsim", "python", "numpy", "simpy")
@@ -49,6 +55,7 @@ def manifest(trials: Trials, fmt: str, backend: str, source: Path | None = None
         "seed": trials.seed, "trials_requested": trials.requested,
         "trials_completed": len(trials.frame), "trials_failed": trials.failed,
         "complete": trials.complete, "stopped_by": trials.stopped_by or None,
+        "worker_lost": trials.lost or None,
         "rows": ROWS[fmt], "backend": backend,
         "written": datetime.now(UTC).isoformat(timespec="seconds"), **versions(),
     }
@@ -59,36 +66,69 @@ def check_out_dir(path: Path, force: bool, resume: bool) -> None:
     if path.exists() and not (force or resume):
         raise OutputError(f"{path}: already exists; pass --force to replace it or --resume to "
                           "run only its missing trials")
-    if resume and not (path / "manifest.json").is_file():
-        raise OutputError(f"{path}: no manifest.json there, so nothing to resume; run without "
-                          "--resume")
+    if resume and not (path / "manifest.json").is_file() \
+            and not (path / journal.NAME).is_file():
+        raise OutputError(f"{path}: no manifest.json or {journal.NAME} there, so nothing to "
+                          "resume; run without --resume")
     check_parent_creatable(path)
 
 
-def load_previous(path: Path, scenario: Scenario, seed: int) -> pd.DataFrame:
-    """The finished trials of a folder to resume; refuses when it came from another run."""
-    man = json.loads((path / "manifest.json").read_text())
+def check_same_run(path: Path, man: dict[str, Any], scenario: Scenario, seed: int) -> None:
+    """Refuse to resume from a manifest (or journal start record) of another run."""
     now = {"scenario_hash": scenario_hash(scenario), "seed": seed, **versions()}
     changed = [k for k in PINNED if man.get(k) != now[k]]
     if changed:
         what = "; ".join(f"{k} was {man.get(k)!r}, now {now[k]!r}" for k in changed)
         raise OutputError(f"{path}: cannot resume, the run differs ({what}); start a new "
                           "folder or pass --force to replace this one")
+
+
+def load_previous(path: Path, scenario: Scenario, seed: int,
+                  note: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """The finished trials of a folder to resume: its rows file and its journal's complete
+    batches (a torn last batch is left out, and `note` told why); refuses when either came
+    from another run."""
+    rows: list[Row] = []
+    if (path / "manifest.json").is_file():
+        man = json.loads((path / "manifest.json").read_text())
+        check_same_run(path, man, scenario, seed)
+        rows = cast(list[Row], _rows_file(path, man).to_dict("records"))
+    found = journal.read(path / journal.NAME)
+    if found.note and note is not None:
+        note(found.note)
+    if found.start is not None:
+        check_same_run(path, found.start, scenario, seed)
+    frame = pd.DataFrame(rows + found.rows, columns=columns(scenario))
+    frame = frame[frame["error"].isna()]  # failed trials are run again
+    return frame.drop_duplicates("trial").reset_index(drop=True)
+
+
+def _rows_file(path: Path, man: dict[str, Any], cols: list[str] | None = None) -> pd.DataFrame:
     rows = path / man["rows"]
-    frame = pd.read_parquet(rows) if rows.suffix == ".parquet" else pd.read_csv(rows)
-    return frame[frame["error"].isna()]  # failed trials are run again
+    return pd.read_parquet(rows, columns=cols) if rows.suffix == ".parquet" \
+        else pd.read_csv(rows, usecols=cols)
 
 
 def check_resume_count(path: Path, asked: int | None) -> int:
     """How many trials a resumed run asks for: `asked` (from --trials or --until), or when None
     the count the folder's run asked for (resume finishes that run). Refused when fewer than
-    the folder already holds (its highest trial number + 1): those rows would be kept beyond
-    the count asked for and a complete folder rewritten as partial."""
-    man = json.loads((path / "manifest.json").read_text())
-    rows = path / man["rows"]
-    frame = pd.read_parquet(rows, columns=["trial"]) if rows.suffix == ".parquet" \
-        else pd.read_csv(rows, usecols=["trial"])
-    held = int(frame["trial"].max()) + 1 if len(frame) else 0
+    the folder already holds (its highest trial number + 1, in its rows file or its
+    journal): those rows would be kept beyond the count asked for and a complete folder
+    rewritten as partial. A journal's count is the newer: it belongs to the run that was
+    killed after the manifest was written."""
+    man: dict[str, Any] = {}
+    trials: list[int] = []
+    if (path / "manifest.json").is_file():
+        man = json.loads((path / "manifest.json").read_text())
+        trials = [int(t) for t in _rows_file(path, man, ["trial"])["trial"]]
+    found = journal.read(path / journal.NAME)
+    trials += [int(r["trial"]) for r in found.rows]
+    held = max(trials) + 1 if trials else 0
+    if found.start is not None:
+        man = found.start
+    if asked is None and "trials_requested" not in man:
+        raise OutputError(f"{path / journal.NAME}: torn before its first record ends, so the "
+                          "number of trials its run asked for is unknown; give --trials N")
     if asked is None:
         asked = int(man["trials_requested"])
     if asked < held:
@@ -102,9 +142,7 @@ def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parque
          backend: str = "local", source: Path | None = None) -> None:
     """Write the whole folder beside `path`, then swap it in; `source` is the scenario file
     (drsim explain finds it there)."""
-    path.resolve().parent.mkdir(parents=True, exist_ok=True)  # --out creates missing parents
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
-    make_folder_like_mkdir(tmp)
+    tmp = _temporary_sibling(path)
     try:
         frame = trials.frame
         if fmt == "parquet":
@@ -113,14 +151,87 @@ def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parque
             frame.to_csv(tmp / ROWS[fmt], index=False)
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", manifest(trials, fmt, backend, source))
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(path)
+        for name in (ROWS[fmt], "summary.json", "manifest.json"):
+            _fsync_file(tmp / name)  # on disk before the journal they replace is dropped
+        _swap(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _temporary_sibling(path: Path) -> Path:
+    path.resolve().parent.mkdir(parents=True, exist_ok=True)  # --out creates missing parents
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
+    make_folder_like_mkdir(tmp)
+    return tmp
+
+
+def _swap(new: Path, path: Path) -> None:
+    """Put folder `new` at `path`, on disk; an old folder there is removed only once `new`
+    is in."""
+    journal.fsync_folder(new)
+    if path.exists():
+        old = path.with_name(f".{path.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        path.rename(old)
+        try:
+            new.rename(path)
+        except BaseException:
+            old.rename(path)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(path)
+    journal.fsync_folder(path.resolve().parent)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class RunJournal:
+    """Journals a run's finished batches in its results folder, from the first finished batch
+    on (a run that finishes none writes nothing). A new run, or one with --force, starts the
+    folder afresh holding just the journal (swapped in whole, replacing any folder there);
+    --resume appends to the folder's journal, after its complete records."""
+
+    def __init__(self, path: Path, scenario: Scenario, seed: int, requested: int,
+                 resume: bool) -> None:
+        self.path, self.resume = path, resume
+        self.columns = columns(scenario)
+        self.start = journal.start_record(
+            self.columns, scenario=scenario.name, scenario_hash=scenario_hash(scenario),
+            seed=seed, trials_requested=requested, **versions())
+        self.writer: journal.Writer | None = None
+
+    def add(self, rows: list[Row]) -> None:
+        """Append a finished batch (run_trials' on_batch)."""
+        if self.writer is None:
+            self.writer = self._open()
+        self.writer.write(journal.batch_record(self.columns, rows))
+
+    def _open(self) -> journal.Writer:
+        name = self.path / journal.NAME
+        if self.resume and self.path.is_dir():
+            writer = journal.Writer(name, journal.read(name).good)
+            writer.write(self.start)
+            return writer
+        tmp = _temporary_sibling(self.path)
+        try:
+            writer = journal.Writer(tmp / journal.NAME, 0)
+            writer.write(self.start)
+            _swap(tmp, self.path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        writer.path = name  # the open file moved with its folder
+        return writer
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
