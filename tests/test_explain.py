@@ -443,3 +443,42 @@ def test_people_at_work_on_a_staged_step_are_named():
         (1 * H + 21 * M, 1 * H + 30 * M, [("staff", "eng", "all 2 of role eng busy (eng#1 on "
                                                            "failover.prepare, eng#2 on "
                                                            "failover.prepare)")])]
+
+
+
+HOLD_AND_STAGE = ("- {id: hold, duration: 10m, roles: [eng]}\n      - {id: prepare, duration: 0s, "
+                  "roles: [eng], staged: {units: 2, workers: 2, per_unit: 10m, batch: 2}}")
+
+
+def staged_drill(people: int):
+    return simulate(parse(WHY.format(horizon="2d", ttr="3h", box="", shift="24x7",
+                                     roles="[eng]", at="1h2m")
+                          .replace("eng: {count: 1,", f"eng: {{count: {people},")
+                          .replace("- {id: prepare, duration: 10m, roles: [eng]}",
+                                   HOLD_AND_STAGE)))
+
+
+def test_a_staged_step_waits_until_its_first_worker_can_start():
+    # one engineer: hold takes eng#1 at the declaration (10:20) for 10 min; prepare's one
+    # worker (one person of the role) waits until 10:30
+    r = staged_drill(1)
+    assert whys(r, "failover.prepare", "start") == [
+        (1 * H + 20 * M, 1 * H + 30 * M, [("staff", "eng", "all 1 of role eng busy (eng#1 on "
+                                                           "failover.hold)")])]
+    staff = next(w for w in r.whys if w.subject == "failover.prepare").chain[0]
+    assert staff.since_s == 1 * H + 20 * M
+
+
+def test_a_staged_step_whose_second_worker_waits_has_started():
+    # two engineers: hold takes eng#1, prepare's first worker eng#2 at 10:20; its second
+    # worker waits for hold to end, but the step itself started at 10:20: no wait recorded
+    r = staged_drill(2)
+    assert whys(r, "failover.prepare", "start") == []
+    prepare = next(s for s in r.steps if s.step == "prepare")
+    assert prepare.start_s == 1 * H + 20 * M
+
+
+def test_a_callout_says_when_the_person_arrives():
+    _, r = run(shift="business_hours", roles="[eng]", at="11h")
+    callout = next(w for w in r.whys if w.subject == "failover.prepare").chain[0]
+    assert (callout.since_s, callout.until_s) == (11 * H + 15 * M, 12 * H)

@@ -62,8 +62,8 @@ class Crew:
 
     def busy(self) -> Cause:
         """Why a request waits: everyone of the role is at work on something else."""
-        tasks = ", ".join(f"{p} on {self.busy_with.get(p, 'other work')}" for p in self.people
-                          if p not in self.pool.items)
+        tasks = ", ".join(f"{p} on {self.busy_with.get(p, 'a task starting now')}"
+                          for p in self.people if p not in self.pool.items)
         return Cause("staff", self.id, f"all {len(self.people)} of role {self.id} busy ({tasks})",
                      self.env.now)
 
@@ -107,7 +107,10 @@ class Staff:
             for role in sorted(set(roles)):
                 crew = self.crews[role]
                 get = crew.request()
-                if by is not None and not get.triggered:
+                label = task(by) if by is not None else "other work"
+                if get.triggered:  # named now: others asking in this instant see who has them
+                    crew.busy_with[str(get.value)] = label
+                elif by is not None:
                     crew.rec.blocked(crew.env.now, *by, (crew.busy(),))
                 try:
                     person = yield get
@@ -118,8 +121,7 @@ class Staff:
                         get.cancel()
                     raise
                 held.append((crew, str(person)))
-                if by is not None:
-                    crew.busy_with[str(person)] = task(by)
+                crew.busy_with[str(person)] = label
             delays = [(crew.arrival_delay_s(p), crew, p) for crew, p in held]
             delay = max((d for d, _, _ in delays), default=0.0)
             if delay > 0:
@@ -141,6 +143,6 @@ class Staff:
     @staticmethod
     def release(held: list[tuple[Crew, str]]) -> None:
         for crew, person in held:
-            crew.busy_with.pop(person, None)
+            crew.busy_with.pop(person, None)  # until a new holder names itself
             crew.pool.put(person)
         held.clear()
