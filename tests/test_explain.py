@@ -482,3 +482,25 @@ def test_a_callout_says_when_the_person_arrives():
     _, r = run(shift="business_hours", roles="[eng]", at="11h")
     callout = next(w for w in r.whys if w.subject == "failover.prepare").chain[0]
     assert (callout.since_s, callout.until_s) == (11 * H + 15 * M, 12 * H)
+
+
+@pytest.mark.parametrize(("requires", "cause"), [
+    ("{link_up: [nyc-chi]}", ("condition", "nyc-chi", "link nyc-chi up", 1 * H + 2 * M)),
+    ("{site_healthy: [nyc]}", ("condition", "nyc", "site nyc fully healthy", 1 * H + 2 * M)),
+    ("{site_access: [nyc]}", ("condition", "nyc", "access to site nyc", 1 * H + 2 * M)),
+    ("{service_up: [voice@nyc]}", ("condition", "voice@nyc", "service voice@nyc up", None)),
+])
+def test_each_precondition_says_what_it_waits_for_and_since_when(requires, cause):
+    # site nyc and the nyc-chi link are down 10:02-13:02 (3 h); the failback starts when the
+    # failover completes, 10:45, and its step waits for its precondition until 13:02
+    sc = parse(WHY.format(horizon="2d", ttr="3h", box="", shift="24x7", roles="[]",
+                          at="1h2m")
+               .replace("requires: {site_healthy: [nyc], window: night}",
+                        f"requires: {requires}")
+               .replace("targets: [{component: nyc.box}], until: repaired",
+                        "targets: [{site: nyc}, {link: nyc-chi}], duration: 3h"))
+    r = simulate(sc)
+    got = [(s, e, [(c.kind, c.subject, c.detail, c.since_s) for c in w.chain])
+           for w in r.whys if w.subject == "failback.back"
+           for s, e in [(w.start_s, w.end_s)]]
+    assert got == [(1 * H + 45 * M, 4 * H + 2 * M, [cause])]
