@@ -50,6 +50,20 @@ class OutputError(DrsimError):
     """An output could not be written (exists without --force, unwritable path)."""
 
 
+class WriteError(OutputError):
+    """The operating system refused to write an output (read-only folder, a file where a folder
+    should be, disk full, standard output on a full device): exit 74 (EX_IOERR), one line
+    naming the path and the OS error."""
+
+    def __init__(self, path: object, error: OSError | str) -> None:
+        why = error if isinstance(error, str) else (error.strerror or str(error))
+        super().__init__(f"{path}: cannot write: {why}")
+
+
+class TrialsFailed(DrsimError):
+    """A trial raised: the run is not complete (exit 70, EX_SOFTWARE)."""
+
+
 class Terminated(BaseException):  # noqa: N818 — raised from the SIGTERM handler
     """SIGTERM arrived: stop like Ctrl-C (a run keeps every finished trial; the command exits
     143). A BaseException, like KeyboardInterrupt, so that no `except Exception` (a trial
