@@ -56,8 +56,8 @@ class WriteError(OutputError):
     naming the path and the OS error."""
 
     def __init__(self, path: object, error: OSError | str) -> None:
-        why = error if isinstance(error, str) else (error.strerror or str(error))
-        super().__init__(f"{path}: cannot write: {why}")
+        self.why = error if isinstance(error, str) else (error.strerror or str(error))
+        super().__init__(f"{path}: cannot write: {self.why}")
 
 
 class TrialsFailed(DrsimError):

@@ -36,7 +36,8 @@ Progress = Callable[[int, int, list[dict[str, Any]]], None]
 
 @dataclass
 class Trials:
-    """The rows of a Monte Carlo run, in trial order, and whether it ran to the end."""
+    """The rows of a Monte Carlo run, in trial order, and whether it is complete: ran to the
+    end (or to its --until target) with no trial failing."""
 
     scenario: Scenario
     seed: int
@@ -343,6 +344,6 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
         engine.close(abort=True)
         result.interrupted = 143 if isinstance(stop, Terminated) else 130
     result.frame = frame_of(scenario, rows)
-    result.complete = not result.interrupted and (len(result.frame) == trials
-                                                  or bool(result.stopped_by))
+    result.complete = not result.interrupted and not result.failed and (
+        len(result.frame) == trials or bool(result.stopped_by))
     return result

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import typer
 
@@ -42,8 +42,8 @@ def out_console(default_width: int = 120, stderr: bool = False) -> Console:
 
     stream = sys.stderr if stderr else sys.stdout
     wide = stream.isatty() or (os.environ.get("COLUMNS") or "").isdigit()
-    return Console(highlight=False, file=GuardedStream(stream, "standard "
-                                                       + ("error" if stderr else "output")),
+    file = GuardedStream(stream, "standard error" if stderr else "standard output")
+    return Console(highlight=False, file=cast("IO[str]", file),
                    width=None if wide else default_width)
 
 

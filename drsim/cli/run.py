@@ -5,8 +5,9 @@ from __future__ import annotations
 import shlex
 import signal
 import time
+import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from drsim.cli.common import (
     DASK,
     DEBUG,
     EXIT_BREACHED,
+    EXIT_STATUSES,
+    EXIT_TRIALS_FAILED,
     OWN_WORKERS,
     Applies,
     Mode,
@@ -30,9 +33,11 @@ from drsim.cli.common import (
     out_console,
     refuse_inapplicable,
 )
-from drsim.errors import DrsimError, Terminated
+from drsim.errors import DrsimError, Terminated, TrialsFailed
 from drsim.montecarlo import BACKENDS, Trials, run_trials
 from drsim.report import store
+from drsim.report.folder import ROWS
+from drsim.report.lock import folder_lock
 from drsim.report.objectives import drill_json, proportion_labels
 from drsim.report.output import check_writable, is_stdout, write_atomic, write_json
 from drsim.report.text import render_run
@@ -71,10 +76,8 @@ APPLIES: Applies = {
 }
 
 
-EXIT_STATUS_HELP = (
-    "Exit status: 0 every objective met; 1 an objective breached (one drill: in that drill; "
-    "many trials: in at least one finished trial), unless --allow-breach; 2 bad input; "
-    "130 stopped by Ctrl-C; 143 stopped by SIGTERM (finished trials are kept).")
+EXIT_STATUS_HELP = "Exit status: " + "; ".join(f"{code} {meaning}"
+                                              for code, meaning in EXIT_STATUSES.items()) + "."
 
 
 def run(
@@ -127,14 +130,14 @@ def run(
     with handle_errors(debug):
         refuse_inapplicable(ctx, APPLIES)
         check_choice("--backend", backend, BACKENDS)
-        check_choice("--format", fmt, tuple(store.ROWS))
+        check_choice("--format", fmt, tuple(ROWS))
         sc = load(scenario)
         console = out_console(120, stderr=is_stdout(json_out))
         for target_file in (json_out, report):
             if target_file is not None and not is_stdout(target_file):
                 check_writable(target_file, force)
         if trials is None and until is None and out is None:
-            drill = simulate(sc, seed=seed, trial=trial or 0)
+            drill = replay_trial(sc, seed, trial or 0, debug)
             if json_out is not None:
                 write_json(json_out, drill_json(drill, sc))
             if report is not None:
@@ -149,36 +152,90 @@ def run(
         target = parse_until(until) if until else None
         if out is not None:
             store.check_out_dir(out, force, resume)
-        root = sc.simulation.seed if seed is None else seed
-        previous = store.load_previous(out, sc, root) if resume and out else None
-        cap = trials or (100_000 if target else 1000)
-        if resume and out:
-            cap = store.check_resume_count(out, cap if trials or target else None)
-        watched = target[0] if target else "rto_full_s"
-        with sigterm_stops(), progress_bar(console, cap, watched) as tick:
-            result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
-                                target, tick, previous)
-        summary = result.summary()
-        replay = replay_command(scenario, seed)
-        if out is not None:
-            store.save(out, result, summary.to_dict(), fmt, backend)
-        if json_out is not None:
-            write_json(json_out, summary.to_dict())
-        if report is not None:
-            from drsim.report.html import render_trials_report
-
-            worst = worst_trials(result.frame, 1)
-            replayed = simulate(sc, seed=root, trial=worst[0]) if worst else None
-            write_atomic(report, render_trials_report(result, summary, replayed, replay))
-        report_trials(result, summary, console, out, replay)
-        if report is not None:
-            console.print(f"Report written to {report}")
-        if result.interrupted:
-            raise typer.Exit(result.interrupted)
-        gate(trials_breaches(summary), allow_breach)
+        held = ExitStack()
+        if out is not None:  # one run at a time per folder; checked again once it is ours
+            held.enter_context(folder_lock(out))
+            store.check_out_dir(out, force, resume)
+        with held:
+            run_many(sc, scenario, seed, trials=trials, target=target, out=out, resume=resume,
+                     engine=(workers, backend, scheduler, batch_size), fmt=fmt,
+                     json_out=json_out, report=report, console=console,
+                     allow_breach=allow_breach)
 
 
 run.__doc__ = f"{run.__doc__}\n\n{EXIT_STATUS_HELP}"
+
+
+def run_many(sc: Scenario, scenario: Path | None, seed: int | None, *, trials: int | None,
+             target: tuple[str, float] | None, out: Path | None, resume: bool,
+             engine: tuple[int | None, str, str | None, int | None], fmt: str,
+             json_out: Path | None, report: Path | None, console: Console,
+             allow_breach: bool) -> None:
+    """The Monte Carlo half of drsim run (holding the --out folder's lock, if any)."""
+    workers, backend, scheduler, batch_size = engine
+    root = sc.simulation.seed if seed is None else seed
+    previous = store.load_previous(out, sc, root) if resume and out else None
+    cap = trials or (100_000 if target else 1000)
+    if resume and out:
+        cap = store.check_resume_count(out, cap if trials or target else None)
+    watched = target[0] if target else "rto_full_s"
+    with sigterm_stops(), progress_bar(console, cap, watched) as tick:
+        result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
+                            target, tick, previous)
+    summary = result.summary()
+    replay = replay_command(scenario, seed)
+    failed = failed_trials(result, replay_command(scenario, root))
+    summary_doc = {**summary.to_dict(), "failed_trials": failed}
+    if out is not None:
+        store.save(out, result, summary_doc, fmt, backend)
+    if json_out is not None:
+        write_json(json_out, summary_doc)
+    if report is not None:
+        from drsim.report.html import render_trials_report
+
+        worst = worst_trials(result.frame, 1)
+        replayed = simulate(sc, seed=root, trial=worst[0]) if worst else None
+        write_atomic(report, render_trials_report(result, summary, replayed, replay))
+    report_trials(result, summary, console, out, replay)
+    if report is not None:
+        console.print(f"Report written to {report}")
+    if result.interrupted:
+        raise typer.Exit(result.interrupted)
+    if failed:
+        again = None if out is None else shlex.join(
+            ["drsim", "run", *([str(scenario)] if scenario else []), "--seed", str(root),
+             "--out", str(out), "--resume"])
+        fail_trials(failed, len(result.frame), again)
+    gate(trials_breaches(summary), allow_breach)
+
+
+def replay_trial(sc: Scenario, seed: int | None, trial: int, debug: bool) -> Any:
+    """One drill (trial `trial` of a run): a trial that raises is a TrialsFailed (exit 70)
+    saying how to see why, or with --debug its traceback and exit 70."""
+    try:
+        return simulate(sc, seed=seed, trial=trial)
+    except Exception as e:  # an engine error, the one thing a trial row records
+        if debug:
+            traceback.print_exc()
+            raise typer.Exit(EXIT_TRIALS_FAILED) from None
+        raise TrialsFailed(f"trial {trial} raised {type(e).__name__}: {e}; add --debug for "
+                           "its traceback") from None
+
+
+def failed_trials(result: Trials, replay: Callable[[int], str]) -> list[dict[str, Any]]:
+    """Each failed trial with its error and the command that replays it with a traceback."""
+    return [{**f, "replay": f"{replay(f['trial'])} --debug"} for f in store.failed_trials(result)]
+
+
+def fail_trials(failed: list[dict[str, Any]], ran: int, again: str | None) -> None:
+    """Exit 70 (the run is not complete), saying which trials raised what, the command that
+    replays the first with its traceback, and how to run them again."""
+    shown = "; ".join(f"trial {f['trial']}: {f['error']}" for f in failed[:3])
+    more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+    rerun = f"; run them again: {again}" if again else ""
+    err_console.print(f"exit status {EXIT_TRIALS_FAILED}, {len(failed)} of {ran} trials failed "
+                      f"({shown}{more}); see why: {failed[0]['replay']}{rerun}", markup=False)
+    raise typer.Exit(EXIT_TRIALS_FAILED)
 
 
 def replay_command(scenario: Path | None, seed: int | None) -> Callable[[int], str]:
@@ -261,7 +318,8 @@ def report_trials(result: Trials, summary: Any, console: Console, out: Path | No
     sc: Scenario = result.scenario
     state = ("complete" if result.complete else
              f"stopped early ({'SIGTERM' if result.interrupted == 143 else 'Ctrl-C'}), "
-             "finished trials kept")
+             "finished trials kept" if result.interrupted else
+             f"not complete: {result.failed:,} failed with an error")
     console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {len(result.frame):,} of "
                   f"{result.requested:,} trials, {state}"
                   + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""))
