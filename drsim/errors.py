@@ -56,8 +56,19 @@ class WriteError(OutputError):
     naming the path and the OS error."""
 
     def __init__(self, path: object, error: OSError | str) -> None:
-        self.why = error if isinstance(error, str) else (error.strerror or str(error))
+        self.why = error if isinstance(error, str) else _reason(error)
         super().__init__(f"{path}: cannot write: {self.why}")
+
+
+def _reason(error: OSError) -> str:
+    """The OS's words for an error ("No space left on device"), also when a library (pyarrow)
+    put its errno into a message of its own."""
+    import os
+    import re
+
+    found = re.search(r"\[errno (\d+)\]", str(error), re.IGNORECASE)
+    code = error.errno or (int(found.group(1)) if found else None)
+    return os.strerror(code) if code else (error.strerror or str(error))
 
 
 class TrialsFailed(DrsimError):
