@@ -113,12 +113,12 @@ def _check_rows(frame: pd.DataFrame, path: Path) -> int:
     return int(frame["error"].notna().sum())
 
 
-def _agree(path: Path, rows: Path, says: tuple[int, int], has: tuple[int, int]) -> None:
-    """A document's trial and failed counts are those of the rows."""
-    for what, said, held in zip(("trials", "failed trials"), says, has, strict=True):
-        if said != held:
-            raise DrsimError(f"{path}: says {said} {what}, but {rows.name} has {held}; the "
-                             f"files are from different runs or damaged; {AGAIN}")
+def _mismatch(a: tuple[int, int], b: tuple[int, int]) -> tuple[str, int, int] | None:
+    """The first of (trials, failed trials) on which two counts differ, with both values."""
+    for what, x, y in zip(("trials", "failed trials"), a, b, strict=True):
+        if x != y:
+            return what, x, y
+    return None
 
 
 def read_folder(folder: Path) -> Results:
@@ -138,10 +138,15 @@ def read_folder(folder: Path) -> Results:
     rows = folder / str(rows_name)
     frame = read_rows(rows)
     has = (len(frame), _check_rows(frame, rows))
-    _agree(man_path, rows, (_count(manifest, "trials_completed", man_path),
-                            _count(manifest, "trials_failed", man_path)), has)
-    _agree(sum_path, rows, (_count(summary, "trials", sum_path),
-                            _count(summary, "failed", sum_path)), has)
+    said = (_count(manifest, "trials_completed", man_path),
+            _count(manifest, "trials_failed", man_path))
+    if (m := _mismatch(has, said)) is not None:
+        raise DrsimError(f"{rows}: holds {m[1]} {m[0]}, but manifest.json says {m[2]}: "
+                         f"truncated, damaged or from another run; {AGAIN}")
+    said = (_count(summary, "trials", sum_path), _count(summary, "failed", sum_path))
+    if (m := _mismatch(said, has)) is not None:
+        raise DrsimError(f"{sum_path}: says {m[1]} {m[0]}, but {rows.name} holds {m[2]}: "
+                         f"damaged or from another run; {AGAIN}")
     sums = manifest.get("sha256", {})  # absent in folders written before it was recorded
     if not isinstance(sums, dict):
         raise DrsimError(f"{man_path}: 'sha256' is {sums!r}, not a table of files; {AGAIN}")
