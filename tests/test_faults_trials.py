@@ -15,6 +15,7 @@ from faults import MINIMAL_YAML, run_drsim
 
 from drsim import trial as trial_module
 from drsim.montecarlo import run_trials
+from drsim.report.html import render_trials_report
 from drsim.scenario import load_scenario
 
 ERROR = "RuntimeError: injected fault in trial {n} at "
@@ -90,5 +91,7 @@ def test_complete_means_no_trial_failed(scenario_factory, monkeypatch):
     monkeypatch.setattr(trial_module, "metrics_row", flaky)
     t = run_trials(sc, 3, seed=1, workers=1)
     assert (len(t.frame), t.failed, t.complete) == (3, 1, False)
+    page = render_trials_report(t, t.summary(), None, lambda n: f"drsim run --trial {n}")
+    assert "not complete: 1 of 3 trials failed" in page and "stopped early" not in page
     monkeypatch.setattr(trial_module, "metrics_row", real)
     assert run_trials(sc, 3, seed=1, workers=1).complete is True
