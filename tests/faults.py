@@ -13,15 +13,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = Path(__file__).resolve().parent / "fault_hooks"
 
-# The smallest scenario with an outage (one box, repaired in 1h), run fast in subprocesses.
-MINIMAL_YAML = """\
-drsim: 1
-name: minimal
-simulation: {start: "2026-03-10T09:00", timezone: UTC, horizon: 1d, seed: 1}
-sites: {a: {components: {box: {count: 1, ttr: 1h}}}}
-services: {svc: {requires: [box], active: [a]}}
-customers: {users: {count: 100, access: a, home: a, services: [svc]}}
-"""
 
 
 def env(**faults: str) -> dict[str, str]:

@@ -8,7 +8,9 @@ import re
 import shutil
 
 import pytest
-from faults import MINIMAL_YAML, snapshot
+import yaml
+from conftest import MINIMAL
+from faults import snapshot
 from typer.testing import CliRunner
 
 from drsim.cli import app
@@ -21,7 +23,7 @@ def written(tmp_path_factory):
     """Two good folders written by drsim run (4 trials of the minimal scenario): parquet and
     csv rows. Tests work on copies."""
     base = tmp_path_factory.mktemp("written")
-    (base / "min.yaml").write_text(MINIMAL_YAML)
+    (base / "min.yaml").write_text(yaml.safe_dump(MINIMAL, sort_keys=False))
     for fmt in ("parquet", "csv"):
         res = CliRunner().invoke(app, ["run", str(base / "min.yaml"), "--trials", "4",
                                        "--workers", "1", "--seed", "2", "--format", fmt,

@@ -11,21 +11,14 @@ import subprocess
 import sys
 
 import pytest
-from faults import MINIMAL_YAML, drsim_command, env, run_drsim, snapshot
+from faults import drsim_command, env, run_drsim, snapshot
 from typer.testing import CliRunner
 
 from drsim.cli import app
 from drsim.report.lock import holder, lock_path
 
 
-@pytest.fixture
-def scenario(tmp_path):
-    path = tmp_path / "min.yaml"
-    path.write_text(MINIMAL_YAML)
-    return path
-
-
-def test_a_second_run_into_a_folder_in_use_refuses_naming_the_first(tmp_path, scenario):
+def test_a_second_run_into_a_folder_in_use_refuses_naming_the_first(tmp_path, minimal_file):
     """Two real processes: the first holds trial 2 until the test lets it go (a pipe, not a
     sleep); meanwhile the second, into the same folder, exits 2 naming the first's pid and
     host; the first then finishes and its folder is the one left."""
@@ -33,7 +26,7 @@ def test_a_second_run_into_a_folder_in_use_refuses_naming_the_first(tmp_path, sc
     ready_r, ready_w = os.pipe()
     gate_r, gate_w = os.pipe()
     first = subprocess.Popen(
-        drsim_command("run", str(scenario), "--trials", "5", "--workers", "1", "--out",
+        drsim_command("run", str(minimal_file), "--trials", "5", "--workers", "1", "--out",
                       str(out), "--seed", "3"),
         env=env(hold=f"2:{ready_w}:{gate_r}"), pass_fds=(ready_w, gate_r),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -44,7 +37,7 @@ def test_a_second_run_into_a_folder_in_use_refuses_naming_the_first(tmp_path, sc
         lock = json.loads(lock_path(out).read_text())
         assert lock["pid"] == first.pid and lock["host"] == socket.gethostname()
         for extra in ([], ["--force"]):
-            second = run_drsim("run", str(scenario), "--trials", "4", "--workers", "1",
+            second = run_drsim("run", str(minimal_file), "--trials", "4", "--workers", "1",
                                "--out", str(out), *extra)
             assert second.returncode == 2, second.stderr
             assert second.stderr.splitlines() == [
@@ -62,11 +55,11 @@ def test_a_second_run_into_a_folder_in_use_refuses_naming_the_first(tmp_path, sc
     assert not lock_path(out).exists()  # released
 
 
-def test_lock_records_the_command_and_is_released_on_every_exit(tmp_path, scenario):
+def test_lock_records_the_command_and_is_released_on_every_exit(tmp_path, minimal_file):
     """A run that fails (a trial raises, exit 70) still removes its lock; the lock is a hidden
     file beside the folder, so the folder itself is only ever the run's output."""
     out = tmp_path / "res"
-    res = run_drsim("run", str(scenario), "--trials", "3", "--workers", "1", "--out", str(out),
+    res = run_drsim("run", str(minimal_file), "--trials", "3", "--workers", "1", "--out", str(out),
                     faults={"raise": "1"})
     assert res.returncode == 70, res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["min.yaml", "res"]
@@ -79,14 +72,14 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def test_a_stale_lock_is_reported_with_how_to_remove_it_never_broken(tmp_path, scenario):
+def test_a_stale_lock_is_reported_with_how_to_remove_it_never_broken(tmp_path, minimal_file):
     out = tmp_path / "res"
     pid = dead_pid()
     lock = lock_path(out)
     lock.write_text(json.dumps({"pid": pid, "host": socket.gethostname(),
                                 "since": "2026-11-29T20:00:00+00:00", "command": "drsim run"}))
     before = snapshot(out)
-    res = CliRunner().invoke(app, ["run", str(scenario), "--trials", "2", "--workers", "1",
+    res = CliRunner().invoke(app, ["run", str(minimal_file), "--trials", "2", "--workers", "1",
                                    "--out", str(out)])
     assert res.exit_code == 2
     assert res.output.splitlines() == [
@@ -96,7 +89,7 @@ def test_a_stale_lock_is_reported_with_how_to_remove_it_never_broken(tmp_path, s
         "finished trials)"]
     assert snapshot(out) == before  # the lock is left as it was, nothing else written
     lock.unlink()  # as the message says
-    res = CliRunner().invoke(app, ["run", str(scenario), "--trials", "2", "--workers", "1",
+    res = CliRunner().invoke(app, ["run", str(minimal_file), "--trials", "2", "--workers", "1",
                                    "--out", str(out), "--allow-breach"])
     assert res.exit_code == 0, res.output
 

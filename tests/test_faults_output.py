@@ -14,18 +14,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from faults import MINIMAL_YAML, drsim_command, env, run_drsim, snapshot
+from faults import drsim_command, env, run_drsim, snapshot
 from typer.testing import CliRunner
 
 from drsim.cli import app
 from drsim.cli import run as run_module
-
-
-@pytest.fixture
-def scenario(tmp_path):
-    path = tmp_path / "min.yaml"
-    path.write_text(MINIMAL_YAML)
-    return path
 
 
 @pytest.fixture
@@ -51,9 +44,9 @@ def full_device(tmp_path):
     return path
 
 
-def test_json_to_a_full_device_exits_74_naming_it(full_device, scenario, tmp_path):
-    for args in (["run", str(scenario), "--json", str(full_device)],
-                 ["run", str(scenario), "--trials", "2", "--workers", "1", "--json",
+def test_json_to_a_full_device_exits_74_naming_it(full_device, minimal_file, tmp_path):
+    for args in (["run", str(minimal_file), "--json", str(full_device)],
+                 ["run", str(minimal_file), "--trials", "2", "--workers", "1", "--json",
                   str(full_device)]):
         res = CliRunner().invoke(app, args)
         assert res.exit_code == 74, res.output
@@ -62,9 +55,10 @@ def test_json_to_a_full_device_exits_74_naming_it(full_device, scenario, tmp_pat
     assert stat.S_ISCHR(os.stat(full_device).st_mode)  # written into, never replaced
 
 
-def test_stdout_on_a_full_device_exits_74_without_a_traceback(full_device, scenario):
-    for args in (["run", str(scenario)], ["run", str(scenario), "--trials", "2", "--workers",
-                                          "1"], ["run", str(scenario), "--json", "-"]):
+def test_stdout_on_a_full_device_exits_74_without_a_traceback(full_device, minimal_file):
+    path = str(minimal_file)
+    for args in (["run", path], ["run", path, "--trials", "2", "--workers", "1"],
+                 ["run", path, "--json", "-"]):
         with full_device.open("w") as stdout:
             res = subprocess.run(drsim_command(*args), env=env(), stdout=stdout,
                                  stderr=subprocess.PIPE, text=True, timeout=120)
@@ -72,7 +66,7 @@ def test_stdout_on_a_full_device_exits_74_without_a_traceback(full_device, scena
         assert res.stderr == "error: standard output: cannot write: No space left on device\n"
 
 
-def test_a_device_or_pipe_is_written_into_never_replaced(tmp_path, scenario):
+def test_a_device_or_pipe_is_written_into_never_replaced(tmp_path, minimal_file):
     """A FIFO given to --json gets the JSON (read here by a thread) and stays a FIFO; no
     --force is needed to write into one (nothing is overwritten)."""
     fifo = tmp_path / "pipe"
@@ -80,20 +74,20 @@ def test_a_device_or_pipe_is_written_into_never_replaced(tmp_path, scenario):
     got: list[str] = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
     reader.start()
-    res = CliRunner().invoke(app, ["run", str(scenario), "--json", str(fifo), "--no-timeline"])
+    res = CliRunner().invoke(app, ["run", str(minimal_file), "--json", str(fifo), "--no-timeline"])
     reader.join(60)
     assert res.exit_code == 0, res.output
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     plain = tmp_path / "plain.json"
-    CliRunner().invoke(app, ["run", str(scenario), "--json", str(plain), "--no-timeline"])
+    CliRunner().invoke(app, ["run", str(minimal_file), "--json", str(plain), "--no-timeline"])
     assert got == [plain.read_text()]  # the same drill's JSON as to a file
 
 
-def test_out_naming_a_file_is_refused_before_any_trial(tmp_path, scenario, no_trials):
+def test_out_naming_a_file_is_refused_before_any_trial(tmp_path, minimal_file, no_trials):
     path = tmp_path / "results"
     path.write_text("keep me")
     for extra in ([], ["--force"]):
-        res = CliRunner().invoke(app, ["run", str(scenario), "--trials", "2", "--out",
+        res = CliRunner().invoke(app, ["run", str(minimal_file), "--trials", "2", "--out",
                                        str(path), *extra])
         assert res.exit_code == 74
         assert res.output.splitlines() == [f"error: {path}: cannot write: Not a directory (a "
@@ -122,30 +116,30 @@ def read_only(tmp_path):
         subprocess.run(["umount", str(folder)], check=True)
 
 
-def test_a_read_only_folder_is_refused_before_any_trial(read_only, scenario, no_trials):
+def test_a_read_only_folder_is_refused_before_any_trial(read_only, minimal_file, no_trials):
     folder, why = read_only
     for out in (folder / "res", folder / "deeper" / "res"):
-        res = CliRunner().invoke(app, ["run", str(scenario), "--trials", "2", "--out",
+        res = CliRunner().invoke(app, ["run", str(minimal_file), "--trials", "2", "--out",
                                        str(out)])
         assert res.exit_code == 74
         assert res.output.splitlines() == [f"error: {out}: cannot write: {why}"]
     assert list(folder.iterdir()) == []
 
 
-def test_missing_parents_of_out_are_made(tmp_path, scenario):
+def test_missing_parents_of_out_are_made(tmp_path, minimal_file):
     out = tmp_path / "a" / "b" / "res"
-    res = CliRunner().invoke(app, ["run", str(scenario), "--trials", "2", "--workers", "1",
+    res = CliRunner().invoke(app, ["run", str(minimal_file), "--trials", "2", "--workers", "1",
                                    "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert json.loads((out / "manifest.json").read_text())["trials_completed"] == 2
 
 
-def test_a_full_disk_while_saving_leaves_the_old_folder_as_it_was(tmp_path, scenario):
+def test_a_full_disk_while_saving_leaves_the_old_folder_as_it_was(tmp_path, minimal_file):
     """Files are limited to 2 KB (RLIMIT_FSIZE: a write beyond it fails with EFBIG, as on a
     full disk): the new rows cannot be written, so the run exits 74 and the good folder of
     the earlier run is still there, byte for byte, with no temporary folder or lock left."""
     out = tmp_path / "res"
-    first = CliRunner().invoke(app, ["run", str(scenario), "--trials", "3", "--workers", "1",
+    first = CliRunner().invoke(app, ["run", str(minimal_file), "--trials", "3", "--workers", "1",
                                      "--out", str(out)])
     assert first.exit_code == 0, first.output
     before = snapshot(out)
@@ -153,7 +147,7 @@ def test_a_full_disk_while_saving_leaves_the_old_folder_as_it_was(tmp_path, scen
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
 
-    res = subprocess.run(drsim_command("run", str(scenario), "--trials", "4", "--workers", "1",
+    res = subprocess.run(drsim_command("run", str(minimal_file), "--trials", "4", "--workers", "1",
                                        "--out", str(out), "--force"),
                          env=env(), capture_output=True, text=True, timeout=120,
                          preexec_fn=small_files)
@@ -162,9 +156,9 @@ def test_a_full_disk_while_saving_leaves_the_old_folder_as_it_was(tmp_path, scen
     assert snapshot(out) == before
 
 
-def test_an_unwritable_export_exits_74(tmp_path, scenario, full_device):
+def test_an_unwritable_export_exits_74(tmp_path, minimal_file, full_device):
     out = tmp_path / "res"
-    assert CliRunner().invoke(app, ["run", str(scenario), "--trials", "2", "--workers", "1",
+    assert CliRunner().invoke(app, ["run", str(minimal_file), "--trials", "2", "--workers", "1",
                                     "--out", str(out)]).exit_code == 0
     for fmt in ("csv", "json", "parquet"):
         res = run_drsim("export", str(out), "--format", fmt, "--out", str(full_device))

@@ -10,34 +10,25 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
-from faults import MINIMAL_YAML, run_drsim
+from faults import run_drsim
 
-from drsim import trial as trial_module
 from drsim.montecarlo import run_trials
-from drsim.report.html import render_trials_report
 from drsim.scenario import load_scenario
 
 ERROR = "RuntimeError: injected fault in trial {n} at "
 
 
-@pytest.fixture
-def scenario(tmp_path):
-    path = tmp_path / "min.yaml"
-    path.write_text(MINIMAL_YAML)
-    return path
 
-
-def test_a_run_with_failed_trials_is_not_complete_and_says_which(tmp_path, scenario):
+def test_a_run_with_failed_trials_is_not_complete_and_says_which(tmp_path, minimal_file):
     out = tmp_path / "res"
-    res = run_drsim("run", str(scenario), "--trials", "10", "--workers", "2", "--seed", "5",
+    res = run_drsim("run", str(minimal_file), "--trials", "10", "--workers", "2", "--seed", "5",
                     "--out", str(out), faults={"raise": "3,7"})
     assert res.returncode == 70, res.stderr
     assert "Traceback" not in res.stderr
     *_, last = res.stderr.splitlines()
     assert last.startswith(f"exit status 70, 2 of 10 trials failed (trial 3: {ERROR.format(n=3)}")
-    assert last.endswith(f"; see why: drsim run {scenario} --trial 3 --seed 5 --debug; run them "
-                         f"again: drsim run {scenario} --seed 5 --out {out} --resume")
+    assert last.endswith(f"; see why: drsim run {minimal_file} --trial 3 --seed 5 --debug; run "
+                         f"them again: drsim run {minimal_file} --seed 5 --out {out} --resume")
     assert "10 of 10 trials, not complete: 2 failed with an error" in res.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] is False
@@ -46,18 +37,18 @@ def test_a_run_with_failed_trials_is_not_complete_and_says_which(tmp_path, scena
     assert manifest["failed_trials"][1]["error"].startswith(ERROR.format(n=7))
     summary = json.loads((out / "summary.json").read_text())
     assert [(f["trial"], f["replay"]) for f in summary["failed_trials"]] == [
-        (3, f"drsim run {scenario} --trial 3 --seed 5 --debug"),
-        (7, f"drsim run {scenario} --trial 7 --seed 5 --debug")]
+        (3, f"drsim run {minimal_file} --trial 3 --seed 5 --debug"),
+        (7, f"drsim run {minimal_file} --trial 7 --seed 5 --debug")]
     assert summary["failed_trials"][0]["error"] == manifest["failed_trials"][0]["error"]
 
     # --resume runs trials 3 and 7 again, and nothing else: trial 0 now raises, but it is kept
-    res = run_drsim("run", str(scenario), "--seed", "5", "--out", str(out), "--resume",
+    res = run_drsim("run", str(minimal_file), "--seed", "5", "--out", str(out), "--resume",
                     "--workers", "1", faults={"raise": "0"})
     assert res.returncode == 0, res.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["failed_trials"] == []
     assert (manifest["trials_completed"], manifest["trials_failed"]) == (10, 0)
-    clean = run_trials(load_scenario(scenario), 10, seed=5, workers=1).frame
+    clean = run_trials(load_scenario(minimal_file), 10, seed=5, workers=1).frame
     rows = pd.read_parquet(out / "trials.parquet")
     assert rows["error"].isna().all()
     pd.testing.assert_frame_equal(rows.drop(columns="error"), clean.drop(columns="error"),
@@ -66,32 +57,13 @@ def test_a_run_with_failed_trials_is_not_complete_and_says_which(tmp_path, scena
 
 
 
-def test_replaying_a_failed_trial_says_why_and_shows_the_traceback_with_debug(scenario):
-    res = run_drsim("run", str(scenario), "--trial", "3", "--seed", "5", faults={"raise": "3"})
+def test_replaying_a_failed_trial_says_why_and_shows_the_traceback_with_debug(minimal_file):
+    res = run_drsim("run", str(minimal_file), "--trial", "3", "--seed", "5", faults={"raise": "3"})
     assert res.returncode == 70
     assert res.stderr.splitlines() == ["error: trial 3 raised RuntimeError: injected fault in "
                                        "trial 3; add --debug for its traceback"]
-    res = run_drsim("run", str(scenario), "--trial", "3", "--seed", "5", "--debug",
+    res = run_drsim("run", str(minimal_file), "--trial", "3", "--seed", "5", "--debug",
                     faults={"raise": "3"})
     assert res.returncode == 70
     assert res.stderr.startswith("Traceback (most recent call last):")
     assert res.stderr.splitlines()[-1] == "RuntimeError: injected fault in trial 3"
-
-
-def test_complete_means_no_trial_failed(scenario_factory, monkeypatch):
-    """The API's Trials.complete too: a run whose every trial ran but one raised is not."""
-    sc = scenario_factory()
-    real = trial_module.metrics_row
-
-    def flaky(result, scenario):
-        if result.trial == 1:
-            raise ValueError("boom")
-        return real(result, scenario)
-
-    monkeypatch.setattr(trial_module, "metrics_row", flaky)
-    t = run_trials(sc, 3, seed=1, workers=1)
-    assert (len(t.frame), t.failed, t.complete) == (3, 1, False)
-    page = render_trials_report(t, t.summary(), None, lambda n: f"drsim run --trial {n}")
-    assert "not complete: 1 of 3 trials failed" in page and "stopped early" not in page
-    monkeypatch.setattr(trial_module, "metrics_row", real)
-    assert run_trials(sc, 3, seed=1, workers=1).complete is True
