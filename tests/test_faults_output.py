@@ -123,6 +123,11 @@ def test_a_read_only_folder_is_refused_before_any_trial(read_only, minimal_file,
                                        str(out)])
         assert res.exit_code == 74
         assert res.output.splitlines() == [f"error: {out}: cannot write: {why}"]
+    for args in (["run", str(minimal_file), "--trials", "2", "--json", str(folder / "s.json")],
+                 ["run", str(minimal_file), "--trials", "2", "--report", str(folder / "r.html")]):
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 74
+        assert res.output.splitlines() == [f"error: {args[-1]}: cannot write: {why}"]
     assert list(folder.iterdir()) == []
 
 

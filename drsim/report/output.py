@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -68,12 +69,15 @@ def check_writable(path: Path, force: bool) -> None:
 def check_parent_creatable(path: Path) -> None:
     """Fail before any work if path's folder cannot be made: missing folders are created when
     the output is written (like mkdir -p), but a file standing where a folder should be is not
-    replaced."""
+    replaced, and a folder that cannot be written (read-only) is a WriteError (exit 74)."""
     folder = path.resolve().parent
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir():
         raise OutputError(f"{path}: {folder} is a file, not a folder; give another path")
+    if not os.access(folder, os.W_OK | os.X_OK):  # access(2) knows read-only mounts and root
+        code = errno.EROFS if os.statvfs(folder).f_flag & os.ST_RDONLY else errno.EACCES
+        raise WriteError(path, OSError(code, os.strerror(code)))
 
 
 def _umask() -> int:
