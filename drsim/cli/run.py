@@ -127,7 +127,7 @@ def run(
     debug: bool = DEBUG,
 ) -> None:
     """Run one drill, or with --trials/--until many, and report what it costs."""
-    with handle_errors(debug):
+    with handle_errors(debug), ExitStack() as held:  # held: the --out folder's lock
         refuse_inapplicable(ctx, APPLIES)
         check_choice("--backend", backend, BACKENDS)
         check_choice("--format", fmt, tuple(ROWS))
@@ -150,63 +150,46 @@ def run(
             gate(drill_breaches(drill), allow_breach)
             return
         target = parse_until(until) if until else None
-        if out is not None:
-            store.check_out_dir(out, force, resume)
-        held = ExitStack()
         if out is not None:  # one run at a time per folder; checked again once it is ours
+            store.check_out_dir(out, force, resume)
             held.enter_context(folder_lock(out))
             store.check_out_dir(out, force, resume)
-        with held:
-            run_many(sc, scenario, seed, trials=trials, target=target, out=out, resume=resume,
-                     engine=(workers, backend, scheduler, batch_size), fmt=fmt,
-                     json_out=json_out, report=report, console=console,
-                     allow_breach=allow_breach)
+        root = sc.simulation.seed if seed is None else seed
+        previous = store.load_previous(out, sc, root) if resume and out else None
+        cap = trials or (100_000 if target else 1000)
+        if resume and out:
+            cap = store.check_resume_count(out, cap if trials or target else None)
+        watched = target[0] if target else "rto_full_s"
+        with sigterm_stops(), progress_bar(console, cap, watched) as tick:
+            result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
+                                target, tick, previous)
+        summary = result.summary()
+        replay = replay_command(scenario, seed)
+        failed = failed_trials(result, replay_command(scenario, root))
+        summary_doc = {**summary.to_dict(), "failed_trials": failed}
+        if out is not None:
+            store.save(out, result, summary_doc, fmt, backend)
+        if json_out is not None:
+            write_json(json_out, summary_doc)
+        if report is not None:
+            from drsim.report.html import render_trials_report
+
+            worst = worst_trials(result.frame, 1)
+            replayed = simulate(sc, seed=root, trial=worst[0]) if worst else None
+            write_atomic(report, render_trials_report(result, summary, replayed, replay))
+        report_trials(result, summary, console, out, replay)
+        if report is not None:
+            console.print(f"Report written to {report}")
+        if result.interrupted:
+            raise typer.Exit(result.interrupted)
+        if failed:
+            fail_trials(failed, len(result.frame), None if out is None else shlex.join(
+                ["drsim", "run", *([str(scenario)] if scenario else []), "--seed", str(root),
+                 "--out", str(out), "--resume"]))
+        gate(trials_breaches(summary), allow_breach)
 
 
 run.__doc__ = f"{run.__doc__}\n\n{EXIT_STATUS_HELP}"
-
-
-def run_many(sc: Scenario, scenario: Path | None, seed: int | None, *, trials: int | None,
-             target: tuple[str, float] | None, out: Path | None, resume: bool,
-             engine: tuple[int | None, str, str | None, int | None], fmt: str,
-             json_out: Path | None, report: Path | None, console: Console,
-             allow_breach: bool) -> None:
-    """The Monte Carlo half of drsim run (holding the --out folder's lock, if any)."""
-    workers, backend, scheduler, batch_size = engine
-    root = sc.simulation.seed if seed is None else seed
-    previous = store.load_previous(out, sc, root) if resume and out else None
-    cap = trials or (100_000 if target else 1000)
-    if resume and out:
-        cap = store.check_resume_count(out, cap if trials or target else None)
-    watched = target[0] if target else "rto_full_s"
-    with sigterm_stops(), progress_bar(console, cap, watched) as tick:
-        result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
-                            target, tick, previous)
-    summary = result.summary()
-    replay = replay_command(scenario, seed)
-    failed = failed_trials(result, replay_command(scenario, root))
-    summary_doc = {**summary.to_dict(), "failed_trials": failed}
-    if out is not None:
-        store.save(out, result, summary_doc, fmt, backend)
-    if json_out is not None:
-        write_json(json_out, summary_doc)
-    if report is not None:
-        from drsim.report.html import render_trials_report
-
-        worst = worst_trials(result.frame, 1)
-        replayed = simulate(sc, seed=root, trial=worst[0]) if worst else None
-        write_atomic(report, render_trials_report(result, summary, replayed, replay))
-    report_trials(result, summary, console, out, replay)
-    if report is not None:
-        console.print(f"Report written to {report}")
-    if result.interrupted:
-        raise typer.Exit(result.interrupted)
-    if failed:
-        again = None if out is None else shlex.join(
-            ["drsim", "run", *([str(scenario)] if scenario else []), "--seed", str(root),
-             "--out", str(out), "--resume"])
-        fail_trials(failed, len(result.frame), again)
-    gate(trials_breaches(summary), allow_breach)
 
 
 def replay_trial(sc: Scenario, seed: int | None, trial: int, debug: bool) -> Any:
