@@ -55,10 +55,15 @@ def test_json_to_a_full_device_exits_74_naming_it(full_device, minimal_file, tmp
     assert stat.S_ISCHR(os.stat(full_device).st_mode)  # written into, never replaced
 
 
-def test_stdout_on_a_full_device_exits_74_without_a_traceback(full_device, minimal_file):
-    path = str(minimal_file)
+def test_stdout_on_a_full_device_exits_74_without_a_traceback(full_device, minimal_file,
+                                                               tmp_path):
+    path, res_dir = str(minimal_file), tmp_path / "res"
+    assert CliRunner().invoke(app, ["run", path, "--trials", "2", "--workers", "1", "--out",
+                                    str(res_dir)]).exit_code == 0
     for args in (["run", path], ["run", path, "--trials", "2", "--workers", "1"],
-                 ["run", path, "--json", "-"]):
+                 ["run", path, "--json", "-"],
+                 ["export", str(res_dir), "--out", str(tmp_path / "t.csv"), "--force"],
+                 ["plot", str(res_dir), "--out", str(tmp_path / "f.png"), "--force"]):
         with full_device.open("w") as stdout:
             res = subprocess.run(drsim_command(*args), env=env(), stdout=stdout,
                                  stderr=subprocess.PIPE, text=True, timeout=120)
