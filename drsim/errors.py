@@ -82,6 +82,31 @@ class OutputError(DrsimError):
     """An output could not be written (exists without --force, unwritable path)."""
 
 
+class WriteError(OutputError):
+    """The operating system refused to write an output (read-only folder, a file where a folder
+    should be, disk full, standard output on a full device): exit 74 (EX_IOERR), one line
+    naming the path and the OS error."""
+
+    def __init__(self, path: object, error: OSError | str) -> None:
+        self.why = error if isinstance(error, str) else _reason(error)
+        super().__init__(f"{path}: cannot write: {self.why}")
+
+
+def _reason(error: OSError) -> str:
+    """The OS's words for an error ("No space left on device"), also when a library (pyarrow)
+    put its errno into a message of its own."""
+    import os
+    import re
+
+    found = re.search(r"\[errno (\d+)\]", str(error), re.IGNORECASE)
+    code = error.errno or (int(found.group(1)) if found else None)
+    return os.strerror(code) if code else (error.strerror or str(error))
+
+
+class TrialsFailed(DrsimError):
+    """A trial raised: the run is not complete (exit 70, EX_SOFTWARE)."""
+
+
 class Terminated(BaseException):  # noqa: N818 — raised from the SIGTERM handler
     """SIGTERM arrived: stop like Ctrl-C (a run keeps every finished trial; the command exits
     143). A BaseException, like KeyboardInterrupt, so that no `except Exception` (a trial

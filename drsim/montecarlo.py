@@ -58,7 +58,8 @@ class WorkerLost(DrsimError):
 
 @dataclass
 class Trials:
-    """The rows of a Monte Carlo run, in trial order, and whether it ran to the end."""
+    """The rows of a Monte Carlo run, in trial order, and whether it is complete: ran to the
+    end (or to its --until target) with no trial failing."""
 
     scenario: Scenario
     seed: int
@@ -503,7 +504,7 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
         engine.close(abort=True)
         raise
     result.frame = frame_of(scenario, rows)
-    result.complete = not result.interrupted and not result.lost and (
+    result.complete = not result.interrupted and not result.lost and not result.failed and (
         len(result.frame) == trials or bool(result.stopped_by))
     return result
 

@@ -826,7 +826,7 @@ def run_seed(case: Case, trials: int, seed: int, workers: int | None = None) -> 
     if errors:
         first = frame.loc[frame["error"].notna(), "error"].iloc[0]
         problems.append(f"{errors} trials raised, e.g. {first}")
-    if not result.complete:
+    if len(frame) < trials:
         problems.append(f"only {len(frame)} of {trials} trials ran")
     sample = case.measure(good, case.expected) if len(good) else Sample(math.nan, math.nan, 0)
     return SeedResult(seed, sample, len(frame), errors, tuple(problems),

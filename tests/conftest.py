@@ -75,3 +75,11 @@ def write_scenario(tmp_path: Path):
 def parse(text: str) -> Scenario:
     """Scenario from (dedented) YAML text."""
     return validate(load_text(textwrap.dedent(text), "<test>"))
+
+
+@pytest.fixture
+def minimal_file(tmp_path: Path) -> Path:
+    """MINIMAL written to tmp_path/min.yaml, for commands run on a file."""
+    path = tmp_path / "min.yaml"
+    path.write_text(yaml.safe_dump(MINIMAL, sort_keys=False))
+    return path

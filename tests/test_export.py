@@ -114,8 +114,12 @@ def folder_with(tmp_path, frame: pd.DataFrame, rows: str = "trials.parquet"):
         frame.to_parquet(folder / rows, index=False)
     else:
         frame.to_csv(folder / rows, index=False)
-    (folder / "summary.json").write_text(json.dumps({"trials": len(frame), "metrics": {}}))
-    (folder / "manifest.json").write_text(json.dumps({"rows": rows, "seed": 7}))
+    failed = int(frame["error"].notna().sum())  # the counts read_results checks
+    (folder / "summary.json").write_text(json.dumps({"trials": len(frame), "failed": failed,
+                                                     "metrics": {}}))
+    (folder / "manifest.json").write_text(json.dumps({"rows": rows, "seed": 7,
+                                                      "trials_completed": len(frame),
+                                                      "trials_failed": failed}))
     return folder
 
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from drsim import trial as trial_module
 from drsim.cli import app
 from drsim.montecarlo import rounds, run_trials
+from drsim.report.html import render_trials_report
 from drsim.scenario import load_scenario
 
 YEAR = ROOT / "scenarios" / "random-failures-year.yaml"
@@ -57,6 +58,9 @@ def test_a_failing_trial_is_recorded_and_the_rest_kept(year, monkeypatch):
     monkeypatch.setattr(trial_module, "metrics_row", flaky)
     t = run_trials(year, 8, seed=1, workers=1)
     assert t.failed == 1 and len(t.frame) == 8
+    assert not t.complete  # every trial ran, but one failed: the run is not complete
+    page = render_trials_report(t, t.summary())
+    assert "not complete: 1 of 8 trials failed" in page and "stopped early" not in page
     bad = t.frame.set_index("trial").loc[3]
     assert bad["error"].startswith("RuntimeError: boom")
     assert pd.isna(bad["customer_minutes_lost"])

@@ -8,13 +8,14 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import typer
 
 from drsim.bundled import default_scenario
 from drsim.distributions import did_you_mean
-from drsim.errors import DrsimError, ScenarioError, Terminated
+from drsim.errors import DrsimError, ScenarioError, Terminated, TrialsFailed, WriteError
+from drsim.report.output import GuardedStream
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,20 +42,42 @@ def out_console(default_width: int = 120, stderr: bool = False) -> Console:
 
     stream = sys.stderr if stderr else sys.stdout
     wide = stream.isatty() or (os.environ.get("COLUMNS") or "").isdigit()
-    return Console(highlight=False, stderr=stderr, width=None if wide else default_width)
+    file = GuardedStream(stream, "standard error" if stderr else "standard output")
+    return Console(highlight=False, file=cast("IO[str]", file),
+                   width=None if wide else default_width)
 
 
-# The exit statuses of every command (README "Exit status"; `drsim run --help`)
+# The exit statuses of every command (README "Exit status" and docs/monte-carlo.md list the
+# same codes, a test checks; `drsim run --help` prints this table)
 EXIT_OK, EXIT_BREACHED, EXIT_BAD_INPUT, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
+EXIT_TRIALS_FAILED, EXIT_IO = 70, 74  # sysexits.h: EX_SOFTWARE, EX_IOERR
 EXIT_WORKER_LOST = 75  # sysexits.h EX_TEMPFAIL: a worker kept dying; --resume may succeed
+EXIT_STATUSES = {
+    EXIT_OK: "every objective met",
+    EXIT_BREACHED: "an objective breached (one drill: in that drill; many trials: in at least "
+                   "one finished trial), unless --allow-breach",
+    EXIT_BAD_INPUT: "bad input (a scenario problem, an output that exists, a results folder "
+                    "that is corrupt or in use by another run)",
+    EXIT_TRIALS_FAILED: "a trial raised an error: the run is not complete (its folder is kept "
+                        "and --resume runs the failed trials again)",
+    EXIT_IO: "an output could not be written (read-only, not a folder, disk full)",
+    EXIT_WORKER_LOST: "a worker process kept dying (killed by a signal, likely out of memory): "
+                      "finished trials are kept and --resume continues",
+    EXIT_SIGINT: "stopped by Ctrl-C",
+    EXIT_SIGTERM: "stopped by SIGTERM (finished trials are kept)",
+}
 
 
 @contextlib.contextmanager
 def handle_errors(debug: bool = False) -> Iterator[None]:
-    """Print a DrsimError as one line per problem and exit 2 (traceback only with --debug);
-    Ctrl-C exits 130 and SIGTERM 143, as a shell reports a process killed by them."""
+    """Print a DrsimError as one line per problem and exit 2 (traceback only with --debug); an
+    output the OS refused exits 74 and a failed trial 70; Ctrl-C exits 130 and SIGTERM 143,
+    as a shell reports a process killed by them."""
     try:
-        yield
+        try:
+            yield
+        finally:  # a full device fails here, not at exit where nobody can say so
+            GuardedStream(sys.stdout, "standard output").flush()
     except KeyboardInterrupt:
         err_console.print("interrupted (Ctrl-C)", markup=False)
         raise SystemExit(EXIT_SIGINT) from None
@@ -74,7 +97,10 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         if debug:
             raise
         err_console.print(f"error: {e}", markup=False)
-        raise SystemExit(getattr(e, "exit_status", EXIT_BAD_INPUT)) from None
+        code = EXIT_IO if isinstance(e, WriteError) else \
+            EXIT_TRIALS_FAILED if isinstance(e, TrialsFailed) else \
+            getattr(e, "exit_status", EXIT_BAD_INPUT)
+        raise SystemExit(code) from None
 
 
 def load(path: Path | None) -> Scenario:

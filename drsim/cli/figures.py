@@ -19,7 +19,15 @@ import typer
 from rich.console import Console
 
 from drsim.calendar import sim_seconds
-from drsim.cli.common import DEBUG, Applies, Mode, check_choice, handle_errors, refuse_inapplicable
+from drsim.cli.common import (
+    DEBUG,
+    Applies,
+    Mode,
+    check_choice,
+    handle_errors,
+    out_console,
+    refuse_inapplicable,
+)
 from drsim.errors import DrsimError
 from drsim.report.export import FORMATS, export_results, read_results
 from drsim.report.output import check_writable, write_atomic_with
@@ -121,7 +129,7 @@ def plot(
         else:
             fig = drill_figure(source, kind, seed, at, by_site, (from_, to))
         write_atomic_with(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150))
-        Console(highlight=False).print(f"{kind} figure written to {out}", markup=False)
+        out_console().print(f"{kind} figure written to {out}", markup=False)
 
 
 def image_format(out: Path, option: str = "--out") -> str:
@@ -296,4 +304,4 @@ def export(
     with handle_errors(debug):
         check_choice("--format", fmt, FORMATS)
         path = export_results(results, fmt, out, force)
-        Console(highlight=False).print(f"Trials of {results} written to {path}", markup=False)
+        out_console().print(f"Trials of {results} written to {path}", markup=False)

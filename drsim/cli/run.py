@@ -5,8 +5,9 @@ from __future__ import annotations
 import shlex
 import signal
 import time
+import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from drsim.cli.common import (
     DASK,
     DEBUG,
     EXIT_BREACHED,
+    EXIT_STATUSES,
+    EXIT_TRIALS_FAILED,
     EXIT_WORKER_LOST,
     OWN_WORKERS,
     Applies,
@@ -31,9 +34,11 @@ from drsim.cli.common import (
     out_console,
     refuse_inapplicable,
 )
-from drsim.errors import DrsimError, Terminated
+from drsim.errors import DrsimError, Terminated, TrialsFailed
 from drsim.montecarlo import BACKENDS, Trials, run_trials
 from drsim.report import store
+from drsim.report.folder import ROWS
+from drsim.report.lock import folder_lock
 from drsim.report.objectives import drill_json, proportion_labels
 from drsim.report.output import check_writable, is_stdout, write_atomic, write_json
 from drsim.report.text import render_run
@@ -72,12 +77,8 @@ APPLIES: Applies = {
 }
 
 
-EXIT_STATUS_HELP = (
-    "Exit status: 0 every objective met; 1 an objective breached (one drill: in that drill; "
-    "many trials: in at least one finished trial), unless --allow-breach; 2 bad input; "
-    "75 a worker process kept dying (killed by a signal, likely out of memory): finished "
-    "trials are kept and --resume continues; 130 stopped by Ctrl-C; 143 stopped by SIGTERM "
-    "(finished trials are kept).")
+EXIT_STATUS_HELP = "Exit status: " + "; ".join(f"{code} {meaning}"
+                                              for code, meaning in EXIT_STATUSES.items()) + "."
 
 
 def run(
@@ -127,17 +128,17 @@ def run(
     debug: bool = DEBUG,
 ) -> None:
     """Run one drill, or with --trials/--until many, and report what it costs."""
-    with handle_errors(debug):
+    with handle_errors(debug), ExitStack() as held:  # held: the --out folder's lock
         refuse_inapplicable(ctx, APPLIES)
         check_choice("--backend", backend, BACKENDS)
-        check_choice("--format", fmt, tuple(store.ROWS))
+        check_choice("--format", fmt, tuple(ROWS))
         sc = load(scenario)
         console = out_console(120, stderr=is_stdout(json_out))
         for target_file in (json_out, report):
             if target_file is not None and not is_stdout(target_file):
                 check_writable(target_file, force)
         if trials is None and until is None and out is None:
-            drill = simulate(sc, seed=seed, trial=trial or 0)
+            drill = replay_trial(sc, seed, trial or 0, debug)
             if json_out is not None:
                 write_json(json_out, drill_json(drill, sc))
             if report is not None:
@@ -150,7 +151,9 @@ def run(
             gate(drill_breaches(drill), allow_breach)
             return
         target = parse_until(until) if until else None
-        if out is not None:
+        if out is not None:  # one run at a time per folder; checked again once it is ours
+            store.check_out_dir(out, force, resume)
+            held.enter_context(folder_lock(out))
             store.check_out_dir(out, force, resume)
         root = sc.simulation.seed if seed is None else seed
         previous = store.load_previous(out, sc, root, note) if resume and out else None
@@ -169,10 +172,12 @@ def run(
                     journal.close()
         summary = result.summary()
         replay = replay_command(scenario, seed)
+        failed = failed_trials(result, replay_command(scenario, root))
+        summary_doc = {**summary.to_dict(), "failed_trials": failed}
         if out is not None:
-            store.save(out, result, summary.to_dict(), fmt, backend, scenario)
+            store.save(out, result, summary_doc, fmt, backend, scenario)
         if json_out is not None:
-            write_json(json_out, summary.to_dict())
+            write_json(json_out, summary_doc)
         if report is not None:
             from drsim.report.html import render_trials_report
 
@@ -194,6 +199,10 @@ def run(
                               f"trials are {kept} (with fewer --workers or more memory)",
                               markup=False)
             raise typer.Exit(EXIT_WORKER_LOST)
+        if failed:
+            fail_trials(failed, len(result.frame), None if out is None else shlex.join(
+                ["drsim", "run", *([str(scenario)] if scenario else []), "--seed", str(root),
+                 "--out", str(out), "--resume"]))
         gate(trials_breaches(summary), allow_breach)
 
 
@@ -203,6 +212,35 @@ def note(line: str) -> None:
 
 
 run.__doc__ = f"{run.__doc__}\n\n{EXIT_STATUS_HELP}"
+
+
+def replay_trial(sc: Scenario, seed: int | None, trial: int, debug: bool) -> Any:
+    """One drill (trial `trial` of a run): a trial that raises is a TrialsFailed (exit 70)
+    saying how to see why, or with --debug its traceback and exit 70."""
+    try:
+        return simulate(sc, seed=seed, trial=trial)
+    except Exception as e:  # an engine error, the one thing a trial row records
+        if debug:
+            traceback.print_exc()
+            raise typer.Exit(EXIT_TRIALS_FAILED) from None
+        raise TrialsFailed(f"trial {trial} raised {type(e).__name__}: {e}; add --debug for "
+                           "its traceback") from None
+
+
+def failed_trials(result: Trials, replay: Callable[[int], str]) -> list[dict[str, Any]]:
+    """Each failed trial with its error and the command that replays it with a traceback."""
+    return [{**f, "replay": f"{replay(f['trial'])} --debug"} for f in store.failed_trials(result)]
+
+
+def fail_trials(failed: list[dict[str, Any]], ran: int, again: str | None) -> None:
+    """Exit 70 (the run is not complete), saying which trials raised what, the command that
+    replays the first with its traceback, and how to run them again."""
+    shown = "; ".join(f"trial {f['trial']}: {f['error']}" for f in failed[:3])
+    more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+    rerun = f"; run them again: {again}" if again else ""
+    err_console.print(f"exit status {EXIT_TRIALS_FAILED}, {len(failed)} of {ran} trials failed "
+                      f"({shown}{more}); see why: {failed[0]['replay']}{rerun}", markup=False)
+    raise typer.Exit(EXIT_TRIALS_FAILED)
 
 
 def replay_command(scenario: Path | None, seed: int | None) -> Callable[[int], str]:
@@ -285,7 +323,10 @@ def report_trials(result: Trials, summary: Any, console: Console, out: Path | No
     sc: Scenario = result.scenario
     why = ("SIGTERM" if result.interrupted == 143 else "Ctrl-C" if result.interrupted
            else "a worker kept dying")
-    state = "complete" if result.complete else f"stopped early ({why}), finished trials kept"
+    state = ("complete" if result.complete else
+             f"stopped early ({why}), finished trials kept"
+             if result.interrupted or result.lost else
+             f"not complete: {result.failed:,} failed with an error")
     console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {len(result.frame):,} of "
                   f"{result.requested:,} trials, {state}"
                   + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""))

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from drsim.errors import DrsimError
+from drsim.report.folder import read_folder
 from drsim.report.output import check_writable, write_atomic_with
 
 FORMATS = ("csv", "json", "parquet")
@@ -28,35 +29,10 @@ MANIFEST_KEY = b"drsim.manifest"
 
 
 def read_results(folder: Path) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
-    """(trials frame, summary, manifest) of a results folder written by `drsim run --out`."""
-    if not folder.is_dir():
-        what = "does not exist" if not folder.exists() else "is not a folder"
-        raise DrsimError(f"{folder}: {what}; give a results folder written by "
-                         "drsim run --trials N --out DIR")
-    docs = {}
-    for name in ("manifest.json", "summary.json"):
-        try:
-            docs[name] = json.loads((folder / name).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DrsimError(f"{folder}: no {name} there, so not a results folder; write one "
-                             "with drsim run --trials N --out DIR") from None
-        except (OSError, ValueError) as e:
-            raise DrsimError(f"{folder / name}: cannot be read ({e}); write the folder "
-                             "again with drsim run --out DIR --force") from None
-    rows_name = docs["manifest.json"].get("rows") if isinstance(docs["manifest.json"],
-                                                                 dict) else None
-    if rows_name not in ("trials.parquet", "trials.csv"):
-        raise DrsimError(f"{folder / 'manifest.json'}: 'rows' is {rows_name!r}, expected "
-                         "trials.parquet or trials.csv")
-    rows = folder / rows_name
-    try:
-        frame = pd.read_parquet(rows) if rows.suffix == ".parquet" else pd.read_csv(rows)
-    except FileNotFoundError:
-        raise DrsimError(f"{rows}: missing, though manifest.json names it; write the folder "
-                         "again with drsim run --out DIR --force") from None
-    except Exception as e:  # pyarrow and the csv parser raise many kinds; all mean unreadable
-        raise DrsimError(f"{rows}: cannot be read ({type(e).__name__}: {e})") from None
-    return frame, docs["summary.json"], docs["manifest.json"]
+    """(trials frame, summary, manifest) of a results folder written by `drsim run --out`,
+    checked by drsim/report/folder.py (one line naming the file and what is wrong)."""
+    results = read_folder(folder)
+    return results.frame, results.summary, results.manifest
 
 
 def _plain(value: Any) -> Any:

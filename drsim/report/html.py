@@ -353,7 +353,8 @@ def trials_context(trials: Trials, summary: Summary | None = None,
                   ("downtime (worst group)", est(a.downtime_s, format_duration)),
                   ("customer-minutes lost", est(a.customer_minutes_lost, lambda x: f"{x:,.0f}")),
                   ("incidents", est(a.incidents, lambda x: f"{x:,.2f}"))]
-    state = "complete" if trials.complete else "stopped early; the finished trials are shown"
+    state = "complete" if trials.complete else "stopped early; the finished trials are shown" \
+        if trials.interrupted else f"not complete: {s.failed:,} of {len(frame):,} trials failed"
     return {
         "kind": "trials", "title": f"drsim Monte Carlo report: {sc.name}", "name": sc.name,
         "description": sc.description or "", "seed": trials.seed, "version": version("drsim"),

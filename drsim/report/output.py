@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import sys
@@ -10,11 +12,53 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from drsim.errors import OutputError
+from drsim.errors import OutputError, WriteError
+
+
+class GuardedStream:
+    """A text stream whose failed writes (a full device, an I/O error) raise WriteError naming
+    it, after pointing its file descriptor at /dev/null so that Python's own flush at exit
+    does not fail again. Everything else is the stream's own."""
+
+    def __init__(self, stream: Any, name: str) -> None:
+        self._stream, self._name = stream, name
+
+    def _guard(self, act: Callable[[], Any]) -> Any:
+        try:
+            return act()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, self._stream.fileno())
+                os.close(null)
+            raise WriteError(self._name, e) from None
+
+    def write(self, text: str) -> int:
+        return int(self._guard(lambda: self._stream.write(text)))
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def is_device(path: Path) -> bool:
+    """True for an output that is written into, never replaced: a character device, FIFO or
+    socket (/dev/null, /dev/full, a named pipe), or anything under /dev or /proc (/dev/stdout
+    may lead to a regular file, but replacing it would replace the link in /dev)."""
+    if str(path).startswith(("/dev/", "/proc/")):
+        return True
+    return path.exists() and not path.is_file() and not path.is_dir()
 
 
 def check_writable(path: Path, force: bool) -> None:
-    """Fail before any work is done if `path` exists (without force) or cannot be written."""
+    """Fail before any work is done if `path` exists (without force) or cannot be written.
+    A device or pipe is written into as it is, so it needs no force."""
+    if is_device(path):
+        return
     if path.exists() and not force:
         raise OutputError(f"{path}: already exists; pass --force to overwrite it")
     if path.exists() and path.is_dir():
@@ -25,12 +69,15 @@ def check_writable(path: Path, force: bool) -> None:
 def check_parent_creatable(path: Path) -> None:
     """Fail before any work if path's folder cannot be made: missing folders are created when
     the output is written (like mkdir -p), but a file standing where a folder should be is not
-    replaced."""
+    replaced, and a folder that cannot be written (read-only) is a WriteError (exit 74)."""
     folder = path.resolve().parent
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir():
         raise OutputError(f"{path}: {folder} is a file, not a folder; give another path")
+    if not os.access(folder, os.W_OK | os.X_OK):  # access(2) knows read-only mounts and root
+        code = errno.EROFS if os.statvfs(folder).f_flag & os.ST_RDONLY else errno.EACCES
+        raise WriteError(path, OSError(code, os.strerror(code)))
 
 
 def _umask() -> int:
@@ -42,15 +89,26 @@ def _umask() -> int:
 def write_atomic_with(path: Path, write: Callable[[Path], object]) -> None:
     """Call write(temporary path) in path's folder, then rename it to path: readers never see
     half a file, and a failure leaves any old file untouched. The file gets the usual
-    permissions (0666 less the umask), not the private ones of a temporary file."""
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    permissions (0666 less the umask), not the private ones of a temporary file. A device
+    or pipe (is_device) is written into directly. An error of the OS is a WriteError
+    naming the path (exit 74)."""
+    try:
+        if is_device(path):
+            write(path)
+            return
+        folder = path.parent if str(path.parent) else Path(".")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise WriteError(path, e) from None
     os.close(fd)
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise WriteError(path, e) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -76,7 +134,8 @@ def write_json(path: Path, data: Any) -> None:
     """Strict JSON (no NaN tokens), atomically; to standard output for '-'."""
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     if is_stdout(path):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        out = GuardedStream(sys.stdout, "standard output")
+        out.write(text)
+        out.flush()
     else:
         write_atomic(path, text)

@@ -11,7 +11,6 @@ prove they came from the same scenario, seed and versions.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import shutil
@@ -24,14 +23,14 @@ from typing import Any, cast
 
 import pandas as pd
 
-from drsim.errors import OutputError
+from drsim.errors import OutputError, WriteError
 from drsim.montecarlo import Trials
 from drsim.report import journal
+from drsim.report.folder import FORMAT, ROWS, digest, read_folder
 from drsim.report.output import check_parent_creatable, make_folder_like_mkdir, write_json
 from drsim.scenario.schema import Scenario
 from drsim.trial import Row, columns
 
-ROWS = {"parquet": "trials.parquet", "csv": "trials.csv"}
 PINNED = ("scenario_hash", "seed", "drsim", "python", "numpy", "simpy")
 
 
@@ -47,13 +46,22 @@ def versions() -> dict[str, str]:
     return out
 
 
+def failed_trials(trials: Trials) -> list[dict[str, Any]]:
+    """Each failed trial's number and error, in trial order (summary and manifest)."""
+    bad = trials.frame[trials.frame["error"].notna()] if len(trials.frame) else trials.frame
+    return [{"trial": int(t), "error": str(e)} for t, e in zip(bad["trial"], bad["error"],
+                                                                strict=True)]
+
+
 def manifest(trials: Trials, fmt: str, backend: str, source: Path | None = None
              ) -> dict[str, Any]:
     return {
-        "scenario": trials.scenario.name, "scenario_hash": scenario_hash(trials.scenario),
+        "format": FORMAT, "scenario": trials.scenario.name,
+        "scenario_hash": scenario_hash(trials.scenario),
         "scenario_file": str(source.resolve()) if source is not None else None,
         "seed": trials.seed, "trials_requested": trials.requested,
         "trials_completed": len(trials.frame), "trials_failed": trials.failed,
+        "failed_trials": failed_trials(trials),
         "complete": trials.complete, "stopped_by": trials.stopped_by or None,
         "worker_lost": trials.lost or None,
         "rows": ROWS[fmt], "backend": backend,
@@ -62,7 +70,11 @@ def manifest(trials: Trials, fmt: str, backend: str, source: Path | None = None
 
 
 def check_out_dir(path: Path, force: bool, resume: bool) -> None:
-    """Refuse before any work: an existing folder needs --force (replace) or --resume."""
+    """Refuse before any work: an existing folder needs --force (replace) or --resume; a
+    file there is never replaced by a folder."""
+    if path.exists() and not path.is_dir():
+        raise WriteError(path, "Not a directory (a file is there; --out names the results "
+                               "folder)")
     if path.exists() and not (force or resume):
         raise OutputError(f"{path}: already exists; pass --force to replace it or --resume to "
                           "run only its missing trials")
@@ -85,14 +97,14 @@ def check_same_run(path: Path, man: dict[str, Any], scenario: Scenario, seed: in
 
 def load_previous(path: Path, scenario: Scenario, seed: int,
                   note: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """The finished trials of a folder to resume: its rows file and its journal's complete
-    batches (a torn last batch is left out, and `note` told why); refuses when either came
-    from another run."""
+    """The finished trials of a folder to resume: its rows file (checked: read_folder) and
+    its journal's complete batches (a torn last batch is left out, and `note` told why);
+    refuses when either came from another run."""
     rows: list[Row] = []
     if (path / "manifest.json").is_file():
-        man = json.loads((path / "manifest.json").read_text())
-        check_same_run(path, man, scenario, seed)
-        rows = cast(list[Row], _rows_file(path, man).to_dict("records"))
+        results = read_folder(path)
+        check_same_run(path, results.manifest, scenario, seed)
+        rows = cast(list[Row], results.frame.to_dict("records"))
     found = journal.read(path / journal.NAME)
     if found.note and note is not None:
         note(found.note)
@@ -101,12 +113,6 @@ def load_previous(path: Path, scenario: Scenario, seed: int,
     frame = pd.DataFrame(rows + found.rows, columns=columns(scenario))
     frame = frame[frame["error"].isna()]  # failed trials are run again
     return frame.drop_duplicates("trial").reset_index(drop=True)
-
-
-def _rows_file(path: Path, man: dict[str, Any], cols: list[str] | None = None) -> pd.DataFrame:
-    rows = path / man["rows"]
-    return pd.read_parquet(rows, columns=cols) if rows.suffix == ".parquet" \
-        else pd.read_csv(rows, usecols=cols)
 
 
 def check_resume_count(path: Path, asked: int | None) -> int:
@@ -119,8 +125,9 @@ def check_resume_count(path: Path, asked: int | None) -> int:
     man: dict[str, Any] = {}
     trials: list[int] = []
     if (path / "manifest.json").is_file():
-        man = json.loads((path / "manifest.json").read_text())
-        trials = [int(t) for t in _rows_file(path, man, ["trial"])["trial"]]
+        results = read_folder(path)
+        man = results.manifest
+        trials = [int(t) for t in results.frame["trial"]]
     found = journal.read(path / journal.NAME)
     trials += [int(r["trial"]) for r in found.rows]
     held = max(trials) + 1 if trials else 0
@@ -140,20 +147,31 @@ def check_resume_count(path: Path, asked: int | None) -> int:
 
 def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parquet",
          backend: str = "local", source: Path | None = None) -> None:
-    """Write the whole folder beside `path`, then swap it in; `source` is the scenario file
-    (drsim explain finds it there)."""
-    tmp = _temporary_sibling(path)
+    """Write the whole folder beside `path`, then swap it in; a WriteError (naming `path`)
+    when the OS refuses, and then any old folder is left as it was. `source` is the scenario
+    file (drsim explain finds it there)."""
     try:
+        path.resolve().parent.mkdir(parents=True, exist_ok=True)  # --out makes its parents
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
+    except OSError as e:
+        raise WriteError(path, e) from None
+    try:
+        make_folder_like_mkdir(tmp)
         frame = trials.frame
         if fmt == "parquet":
             frame.to_parquet(tmp / ROWS[fmt], index=False)
         else:
             frame.to_csv(tmp / ROWS[fmt], index=False)
         write_json(tmp / "summary.json", summary)
-        write_json(tmp / "manifest.json", manifest(trials, fmt, backend, source))
+        sums = {name: digest(tmp / name) for name in (ROWS[fmt], "summary.json")}
+        write_json(tmp / "manifest.json",
+                   {**manifest(trials, fmt, backend, source), "sha256": sums})
         for name in (ROWS[fmt], "summary.json", "manifest.json"):
             _fsync_file(tmp / name)  # on disk before the journal they replace is dropped
         _swap(tmp, path)
+    except (OSError, WriteError) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise WriteError(path, e.why if isinstance(e, WriteError) else e) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
