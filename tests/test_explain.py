@@ -390,7 +390,9 @@ def test_explain_a_folder_needs_a_trial_and_its_own_scenario(folder, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     res = runner.invoke(app, ["explain", str(empty), "--trial", "1"])
-    assert res.exit_code == 2 and "not a drsim manifest" in res.output
+    assert res.exit_code == 2 and res.output == (f"error: {empty}: no manifest.json there, so "
+                                                 "not a results folder; write one with drsim "
+                                                 "run --trials N --out DIR\n")
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("+6h", 6 * H), ("12:00", 3 * H),

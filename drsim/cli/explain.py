@@ -3,7 +3,6 @@ a results folder (replayed: trial N of a run is the same drill, number for numbe
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -107,14 +106,15 @@ def _group_outages(why: Any, group: str) -> list[str]:
 
 def _from_folder(folder: Path, given: Path | None, trial: int | None) -> tuple[Any, int, int]:
     """The scenario, seed and trial of a results folder (checked against its manifest)."""
+    from drsim.report.folder import read_folder
     from drsim.report.store import scenario_hash
 
     man_file = folder / "manifest.json"
+    man = read_folder(folder).manifest  # every part checked: one line when it is damaged
     try:
-        man = json.loads(man_file.read_text())
         seed, wanted = int(man["seed"]), str(man["scenario_hash"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise DrsimError(f"{man_file}: not a drsim manifest ({e}); pass a results folder "
+    except (ValueError, KeyError, TypeError) as e:
+        raise DrsimError(f"{man_file}: no seed or scenario_hash ({e}); pass a results folder "
                          "written by drsim run --out") from None
     if trial is None:
         raise DrsimError(f"{folder}: a results folder needs --trial N (drsim run lists its "
