@@ -239,3 +239,29 @@ def test_no_path_through_a_site_that_is_down():
     r = simulate(sc)
     assert chains(r, "users", "svc") == [(1 * H, 1.5 * H, [
         ("unreachable", "b", "no network path from pop to b", None)])]
+
+
+def repair_waits(disruptions: str, box: str = "") -> list:
+    sc = parse(ONE.format(services="  svc: {requires: [box], active: [a]}", customers=USERS,
+                          disruptions=disruptions, extra_sites="")
+               .replace("disk: {count: 1, ttr: 2h}", "disk: {count: 1, ttr: 2h" + box + "}")
+               + "staff:\n  eng: {count: 1}\n")
+    return chains(simulate(sc), "a.disk", "repair of unit 1")
+
+
+def test_a_repair_waits_for_power():
+    # the site loses power at 1h for 30 min; the disk, down for the power cut, is also hit at
+    # 1h10m: its repair cannot start before the power is back at 1h30m
+    assert repair_waits("  - {id: p, at: 1h, targets: [{power: a}], duration: 30m}\n"
+                        "  - {id: d, at: 1h10m, targets: [{component: a.disk}], "
+                        "until: repaired}") == [
+        (1 * H + 10 * M, 1.5 * H, [("power", "a", "no power at a", None)])]
+
+
+def test_a_repair_waits_for_access_to_the_site():
+    # the site is closed to staff 1h-3h; the disk fails at 1h10m and its repair needs eng
+    # inside: it waits for the site to open at 3h
+    assert repair_waits("  - {id: c, at: 1h, targets: [{access: a}], duration: 2h}\n"
+                        "  - {id: d, at: 1h10m, targets: [{component: a.disk}], "
+                        "until: repaired}", ", repair_role: eng") == [
+        (1 * H + 10 * M, 3 * H, [("access", "a", "a closed to staff", None)])]
