@@ -36,6 +36,7 @@ def test_a_second_run_into_a_folder_in_use_refuses_naming_the_first(tmp_path, mi
         assert os.read(ready_r, 6) == b"ready\n"  # b"" if the first run died instead
         lock = json.loads(lock_path(out).read_text())
         assert lock["pid"] == first.pid and lock["host"] == socket.gethostname()
+        before = snapshot(out)  # the first run's journal, if it has finished a batch
         for extra in ([], ["--force"]):
             second = run_drsim("run", str(minimal_file), "--trials", "4", "--workers", "1",
                                "--out", str(out), *extra)
@@ -44,7 +45,7 @@ def test_a_second_run_into_a_folder_in_use_refuses_naming_the_first(tmp_path, mi
                 f"error: {out}: in use by another drsim run (pid {first.pid} on "
                 f"{socket.gethostname()}, since {lock['since']}: {lock['command']}); wait for "
                 "it to end, or write to another folder"]
-        assert not out.exists()  # the second wrote nothing
+        assert snapshot(out) == before  # the second wrote nothing
     finally:
         os.close(gate_w)  # lets the first run go on
         os.close(ready_r)

@@ -103,6 +103,12 @@ def test_a_run_killed_with_sigkill_resumes_from_its_last_complete_batch(tiny, tm
     # whole batches of 10 (trials 10k … 10k+9), however many finished before the kill
     assert len(kept) >= 30 and kept == sorted({t // 10 * 10 + j for t in kept for j in range(10)})
     n = max(kept) + 11 - (max(kept) + 1) % 10  # the kept batches and at least one more
+    # the killed run's lock is stale: reported, never broken silently; removed as it says
+    stale = invoke("run", tiny, "--seed", 5, "--trials", n, "--workers", 1, "--out", out,
+                   "--resume", "--allow-breach")
+    lock = out.parent / f".{out.name}.lock"
+    assert stale.exit_code == 2 and f"remove the lock (rm {lock})" in stale.output
+    lock.unlink()
     ran = spy_trials(monkeypatch)
     res = invoke("run", tiny, "--seed", 5, "--trials", n, "--workers", 1, "--out", out,
                  "--resume", "--allow-breach")

@@ -34,11 +34,11 @@ from drsim.cli.common import (
     out_console,
     refuse_inapplicable,
 )
-from drsim.errors import DrsimError, Terminated, TrialsFailed
+from drsim.errors import DrsimError, OutputError, Terminated, TrialsFailed
 from drsim.montecarlo import BACKENDS, Trials, run_trials
 from drsim.report import store
 from drsim.report.folder import ROWS
-from drsim.report.lock import folder_lock
+from drsim.report.lock import folder_lock, holder, lock_path
 from drsim.report.objectives import drill_json, proportion_labels
 from drsim.report.output import check_writable, is_stdout, write_atomic, write_json
 from drsim.report.text import render_run
@@ -152,6 +152,8 @@ def run(
             return
         target = parse_until(until) if until else None
         if out is not None:  # one run at a time per folder; checked again once it is ours
+            if lock_path(out).exists():  # a run (or a killed one) has it: say who, first
+                raise OutputError(holder(out))
             store.check_out_dir(out, force, resume)
             held.enter_context(folder_lock(out))
             store.check_out_dir(out, force, resume)
