@@ -35,6 +35,9 @@ class Explainer:
         self.records: dict[str, StepRecord] = {}
         for rec in self.result.steps:
             self.records.setdefault(f"{rec.runbook}.{rec.step}", rec)
+        self.whys: dict[str, list[Why]] = {}  # by subject, in time order
+        for w in self.result.whys:
+            self.whys.setdefault(w.subject, []).append(w)
 
     # ---- one cause, in words -------------------------------------------------------------
 
@@ -51,18 +54,18 @@ class Explainer:
 
     def at(self, subject: str, what: str, t_s: float) -> Why | None:
         """The reason `subject` lacked `what` at t_s, if it did."""
-        return next((w for w in self.result.whys if w.subject == subject and w.what == what
+        return next((w for w in self.whys.get(subject, ()) if w.what == what
                      and w.start_s <= t_s and (w.end_s is None or t_s < w.end_s)), None)
 
     def repairs(self, prefix: str, t_s: float) -> list[str]:
         """What repairs of components at `prefix` ('site.comp' or 'site.') wait for at t_s;
         units waiting for the same thing are told together."""
         units: dict[tuple[str, str], list[str]] = {}
-        for w in self.result.whys:
+        subjects = [k for k in self.whys if k == prefix or prefix.endswith(".")
+                    and k.startswith(prefix)]
+        for w in (w for k in subjects for w in self.whys[k]):
             if (w.what.startswith("repair of unit ") and w.start_s <= t_s
-                    and (w.end_s is None or t_s < w.end_s)
-                    and (w.subject == prefix or prefix.endswith(".")
-                         and w.subject.startswith(prefix))):
+                    and (w.end_s is None or t_s < w.end_s)):
                 said = "; ".join(self.say(c) for c in w.chain)
                 units.setdefault((w.subject, said), []).append(w.what.removeprefix(
                     "repair of unit "))
@@ -126,7 +129,7 @@ class Explainer:
 
     def step(self, key: str) -> list[str]:
         """Why step `key` started when it did (or never did), over its whole wait."""
-        waits = [w for w in self.result.whys if w.subject == key]
+        waits = self.whys.get(key, [])
         rec = self.records.get(key)
         lines = []
         if rec is not None:
@@ -159,8 +162,7 @@ class Explainer:
         """'step 10:58–11:09 (waited 20m: window ..., then ...)': one step of a path."""
         text = f"{rec.runbook}.{rec.step} {self.clock(rec.start_s)}–{self.clock(rec.end_s)}"
         waits = dict.fromkeys(self.say(c).removeprefix("waits for ")
-                              for w in self.result.whys
-                              if w.subject == f"{rec.runbook}.{rec.step}"
+                              for w in self.whys.get(f"{rec.runbook}.{rec.step}", ())
                               for c in w.chain if c.kind != "after")
         if rec.waited_s > 0 and waits:
             text += f" (waited {format_duration(rec.waited_s)}: {', then '.join(waits)})"
@@ -219,7 +221,7 @@ class Explainer:
 
     def group(self, group: str, t_s: float) -> list[str]:
         """Why `group` lacked service (or full recovery) at t_s."""
-        whys = [w for w in self.result.whys if w.subject == group and w.start_s <= t_s
+        whys = [w for w in self.whys.get(group, ()) if w.start_s <= t_s
                 and (w.end_s is None or t_s < w.end_s)]
         lacking = [w for w in whys if w.what != "full"]
         when = self.clock(t_s)
@@ -296,8 +298,8 @@ class Explainer:
     def _phases(self, group: str, start_s: float, end_s: float) -> list[Why]:
         """The group's service reasons within [start_s, end_s), one per change of reason."""
         out, seen = [], set()
-        for w in self.result.whys:
-            if (w.subject == group and w.what != "full" and w.start_s < end_s
+        for w in self.whys.get(group, ()):
+            if (w.what != "full" and w.start_s < end_s
                     and (w.end_s is None or w.end_s > start_s)):
                 if (w.start_s, w.chain) not in seen:
                     seen.add((w.start_s, w.chain))
