@@ -88,11 +88,11 @@ class WriteError(OutputError):
     naming the path and the OS error."""
 
     def __init__(self, path: object, error: OSError | str) -> None:
-        self.why = error if isinstance(error, str) else _reason(error)
+        self.path, self.why = path, error if isinstance(error, str) else reason(error)
         super().__init__(f"{path}: cannot write: {self.why}")
 
 
-def _reason(error: OSError) -> str:
+def reason(error: OSError) -> str:
     """The OS's words for an error ("No space left on device"), also when a library (pyarrow)
     put its errno into a message of its own."""
     import os

@@ -130,3 +130,26 @@ def main() -> None:
 
         with handle_errors("--debug" in sys.argv):
             raise e from None
+    except OSError as e:  # help, listings and schemas are printed by click, unguarded
+        if not refused_output(e):
+            raise
+        from drsim.cli.common import handle_errors
+        from drsim.errors import WriteError
+        from drsim.report.output import null_stdout
+
+        null_stdout()  # so that Python's own flush at exit does not fail again
+        with handle_errors("--debug" in sys.argv):
+            raise WriteError("standard output", e) from None
+
+
+def refused_output(error: OSError) -> bool:
+    """True when `error` is the OS refusing a write that click made to standard output (a full
+    device, an I/O error): no file named, and raised by a write or flush."""
+    import errno
+
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = tb.tb_frame.f_code.co_name if tb is not None else ""
+    return (error.filename is None and where in {"echo", "write", "flush"}
+            and error.errno in {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from drsim.bundled import BUNDLED_DIR, bundled_scenarios, default_scenario
+from drsim.cli.common import out_console
 from drsim.errors import ScenarioError
 from drsim.scenario import json_schema, load_scenario
 
@@ -45,4 +45,4 @@ def scenarios() -> None:
             title = "(does not validate)"
         mark = "  (default)" if path.resolve() == default else ""
         table.add_row(shown[path], title + mark)
-    Console(highlight=False).print(table)
+    out_console(80).print(table)

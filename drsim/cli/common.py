@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from drsim.scenario import Scenario
+    from drsim.scenario.loader import RawDoc
 
 
 class PlainStderr:
@@ -34,6 +35,11 @@ class PlainStderr:
 err_console = PlainStderr()
 
 
+def stdout() -> GuardedStream:
+    """Standard output for plain lines, its failed writes reported as WriteError (exit 74)."""
+    return GuardedStream(sys.stdout, "standard output")
+
+
 def out_console(default_width: int = 120, stderr: bool = False) -> Console:
     """The console a command prints its tables to (stdout, or stderr when stdout carries
     `--json -`): as wide as the terminal, or COLUMNS when set; when neither (output to a
@@ -42,7 +48,7 @@ def out_console(default_width: int = 120, stderr: bool = False) -> Console:
 
     stream = sys.stderr if stderr else sys.stdout
     wide = stream.isatty() or (os.environ.get("COLUMNS") or "").isdigit()
-    file = GuardedStream(stream, "standard error" if stderr else "standard output")
+    file = GuardedStream(stream, "standard error") if stderr else stdout()
     return Console(highlight=False, file=cast("IO[str]", file),
                    width=None if wide else default_width)
 
@@ -77,7 +83,7 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         try:
             yield
         finally:  # a full device fails here, not at exit where nobody can say so
-            GuardedStream(sys.stdout, "standard output").flush()
+            stdout().flush()
     except KeyboardInterrupt:
         err_console.print("interrupted (Ctrl-C)", markup=False)
         raise SystemExit(EXIT_SIGINT) from None
@@ -105,9 +111,17 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
 
 def load(path: Path | None) -> Scenario:
     """The scenario at `path`, or the bundled default drill; its warnings go to stderr."""
-    from drsim.scenario import check_scenario
+    from drsim.scenario.variants import load_resolved
 
-    scenario, warnings = check_scenario(path if path is not None else default_scenario())
+    return validated(load_resolved(path if path is not None else default_scenario()))
+
+
+def validated(raw: RawDoc) -> Scenario:
+    """A scenario's merged document validated, its warnings printed to stderr: every command
+    that reads a scenario says what in it cannot make sense before it runs anything."""
+    from drsim.scenario.validate import validate_with_warnings
+
+    scenario, warnings = validate_with_warnings(raw)
     for warning in warnings:
         err_console.print(str(warning), markup=False)
     return scenario

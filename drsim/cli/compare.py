@@ -20,8 +20,10 @@ from drsim.cli.common import (
     Mode,
     check_choice,
     handle_errors,
+    load,
     out_console,
     refuse_inapplicable,
+    validated,
     with_one_of,
 )
 from drsim.cli.figures import PLOT_HELP, check_plot, per_metric, write_plot
@@ -30,7 +32,6 @@ from drsim.montecarlo import BACKENDS
 from drsim.report.compare_text import render_comparison, render_sweep
 from drsim.report.output import check_writable, write_atomic
 from drsim.scenario import load_scenario
-from drsim.scenario.validate import validate
 from drsim.scenario.variants import base_chain, dump, load_resolved
 from drsim.stats import resolve_metric
 from drsim.trial import columns
@@ -77,6 +78,16 @@ def _names(paths: list[Path]) -> list[str]:
     return stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
 
 
+def _once_each(paths: list[Path]) -> None:
+    """Refuse a file given twice: compared with itself it differs by nothing, by construction."""
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        first = seen.setdefault(p.resolve(), p)
+        if first is not p:
+            same = "" if str(first) == str(p) else f" (the same file as {first})"
+            raise DrsimError(f"{p}: given twice{same}; compare each scenario once")
+
+
 def _check_metrics(metrics: list[str] | None, columns: list[str]) -> list[str] | None:
     if not metrics:
         return None
@@ -117,7 +128,8 @@ def compare(
     with handle_errors(debug):
         refuse_inapplicable(ctx, COMPARE_APPLIES)
         check_choice("--backend", backend, BACKENDS)
-        scs = [load_scenario(p) for p in scenarios]  # every file validated before any run
+        _once_each(scenarios)
+        scs = [load(p) for p in scenarios]  # every file validated before any run
         problem = unrelated_scenarios(scs, _names(scenarios))
         if problem and not unrelated:
             raise DrsimError(f"{problem}; pass --unrelated to compare them anyway")
@@ -165,7 +177,7 @@ def sweep(
         refuse_inapplicable(ctx, APPLIES)
         check_choice("--backend", backend, BACKENDS)
         raw = load_resolved(scenario)
-        sc = validate(raw)
+        sc = validated(raw)
         metrics = _check_metrics(metric, columns(sc))
         items = [parse_set(s) for s in settings]
         if csv is not None:
@@ -190,7 +202,7 @@ def show(
     """Print a scenario fully merged (a variant with its bases applied) as YAML."""
     with handle_errors(debug):
         raw = load_resolved(scenario)
-        validate(raw)
+        validated(raw)
         chain = base_chain(scenario)
         head = "# drsim show: " + " ← ".join(chain) + "\n" if len(chain) > 1 else ""
         typer.echo(head + dump(raw), nl=False)

@@ -25,13 +25,13 @@ from drsim.cli.common import (
     Mode,
     check_choice,
     handle_errors,
+    load,
     out_console,
     refuse_inapplicable,
 )
 from drsim.errors import DrsimError
 from drsim.report.export import FORMATS, export_results, read_results
 from drsim.report.output import check_writable, write_atomic_with
-from drsim.scenario import load_scenario
 from drsim.scenario.schema import Scenario
 from drsim.stats import resolve_metric
 from drsim.units import format_duration, parse_duration
@@ -278,7 +278,7 @@ def drill_figure(path: Path, kind: str, seed: int | None, at: str | None,
     from drsim.report.plots import incident_span, plot_status, plot_timeline, plot_topology
     from drsim.sim.engine import simulate
 
-    scenario = load_scenario(path)
+    scenario = load(path)
     at_s = parse_at(at, scenario) if at is not None else None
     given = parse_span(span, scenario)
     result = simulate(scenario, seed=seed)

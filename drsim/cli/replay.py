@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.live import Live
 
 from drsim.calendar import wall_clock
@@ -18,7 +17,9 @@ from drsim.cli.common import (
     err_console,
     handle_errors,
     load,
+    out_console,
     refuse_inapplicable,
+    stdout,
 )
 from drsim.report.replay import Board, Clock, Replay, event_line, play, terminal_keys
 from drsim.report.text import why_lines
@@ -80,16 +81,19 @@ def replay(
             else:
                 _lines(drill, clock, skip_quiet)
             if drill.done:  # the whole drill was shown: say why it went as it did
+                out = stdout()
                 for line in why_lines(drill.preview, sc):
-                    print(line)
+                    print(line, file=out)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
 
 
 def _lines(drill: Replay, clock: Clock, skip_quiet: float) -> None:
+    out = stdout()
+
     def show(events: list) -> None:
         for e in events:
-            print(event_line(drill.origin, e), flush=True)
+            print(event_line(drill.origin, e), file=out, flush=True)
 
     def skipped(span_s: float) -> None:
         err_console.print(f"(skipped {format_duration(span_s)} of quiet)", markup=False)
@@ -99,7 +103,7 @@ def _lines(drill: Replay, clock: Clock, skip_quiet: float) -> None:
 
 
 def _board(drill: Replay, clock: Clock, skip_quiet: float, feed: int) -> None:
-    console = Console(highlight=False)
+    console = out_console()
     board = Board(drill, clock, feed)
     with terminal_keys(sys.stdin) as keys, \
             Live(board.render(0.0, console=console), console=console,

@@ -15,6 +15,7 @@ the Parquet rows.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drsim.errors import OutputError
+from drsim.errors import OutputError, WriteError
 from drsim.trial import Row
 
 NAME = "trials.journal"
@@ -152,19 +153,22 @@ class Writer:
             os.ftruncate(self.fd, keep)
             fsync_folder(path.parent)  # the file's name is as durable as its records
         except OSError as e:
-            raise OutputError(f"{path}: cannot write the journal ({e.strerror})") from None
+            raise WriteError(path, e) from None
 
     def write(self, payload: dict[str, Any]) -> None:
+        """Append one record whole, or raise WriteError with the file cut back to the records
+        before it (so a resume finds no torn end)."""
         data = encode(payload)
         try:
+            end = os.lseek(self.fd, 0, os.SEEK_END)
             written = os.write(self.fd, data)
             if written != len(data):  # a full disk
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self.fd, end)
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.fsync(self.fd)
         except OSError as e:
-            raise OutputError(f"{self.path}: cannot write the journal ({e.strerror}); the "
-                              "batches journalled before are kept (resume with --resume)"
-                              ) from None
+            raise WriteError(self.path, e) from None
 
     def close(self) -> None:
         os.close(self.fd)

@@ -29,10 +29,7 @@ class GuardedStream:
         except BrokenPipeError:
             raise
         except OSError as e:
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                null = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(null, self._stream.fileno())
-                os.close(null)
+            null_stdout(self._stream)
             raise WriteError(self._name, e) from None
 
     def write(self, text: str) -> int:
@@ -43,6 +40,15 @@ class GuardedStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def null_stdout(stream: Any = None) -> None:
+    """Point `stream`'s descriptor (standard output by default) at /dev/null, so that a device
+    that refused a write is not written again by Python's flush at exit."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, (stream or sys.stdout).fileno())
+        os.close(null)
 
 
 def is_device(path: Path) -> bool:

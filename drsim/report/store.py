@@ -229,8 +229,16 @@ class RunJournal:
     def add(self, rows: list[Row]) -> None:
         """Append a finished batch (run_trials' on_batch)."""
         if self.writer is None:
-            self.writer = self._open()
-        self.writer.write(journal.batch_record(self.columns, rows))
+            try:
+                self.writer = self._open()
+            except WriteError as e:
+                raise WriteError(self.path / journal.NAME, f"{e.why}; nothing of this run was "
+                                 f"saved and {self.path} is as it was") from None
+        try:
+            self.writer.write(journal.batch_record(self.columns, rows))
+        except WriteError as e:
+            raise WriteError(e.path, f"{e.why}; the batches journalled before it are kept "
+                             "(--resume continues from them)") from None
 
     def _open(self) -> journal.Writer:
         name = self.path / journal.NAME

@@ -10,13 +10,35 @@ gets these faults when the variables are set (tests/test_faults_*.py set them):
 - DRSIM_TEST_HOLD=N:READY:GATE: before trial N runs, write "ready\\n" to file descriptor READY,
   then wait until file descriptor GATE gives a byte or is closed (the test holds the run
   there, e.g. while a second run tries the same folder; use --workers 1 so that the trial
-  runs in the process that inherited the descriptors).
+  runs in the process that inherited the descriptors);
+- DRSIM_TEST_HOLD_SWAP=N:READY:GATE: before the Nth folder swap of the process (a new run's
+  1st puts its journal in place at its first batch, the 2nd the finished folder, written in
+  full beside the real one), write "swap\n" to READY and wait on GATE as above (the test
+  interrupts the clean-up there).
 """
 
 import os
 
 
+def _hold_swap() -> None:
+    nth, ready, gate = (int(x) for x in os.environ["DRSIM_TEST_HOLD_SWAP"].split(":"))
+    from drsim.report import store
+
+    original, calls = store._swap, []
+
+    def swap(new, path):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == nth:
+            os.write(ready, b"swap\n")
+            os.read(gate, 1)
+        return original(new, path)
+
+    store._swap = swap
+
+
 def _install() -> None:
+    if os.environ.get("DRSIM_TEST_HOLD_SWAP"):
+        _hold_swap()
     raising = os.environ.get("DRSIM_TEST_RAISE", "")
     hold = os.environ.get("DRSIM_TEST_HOLD", "")
     if not (raising or hold):
