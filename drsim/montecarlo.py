@@ -32,7 +32,7 @@ import pandas as pd
 
 from drsim.errors import DrsimError, Terminated
 from drsim.scenario.schema import Scenario
-from drsim.stats import relative_half_width, resolve_metric
+from drsim.stats import completed, relative_half_width, resolve_metric
 from drsim.topology import Topology
 from drsim.trial import Row, columns, run_batch
 
@@ -490,6 +490,8 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
                     if progress:
                         progress(len(rows), trials, rows)
             result.frame = frame_of(scenario, rows)
+            if until and (never := unreachable(result.frame, until[0])):
+                raise DrsimError(f"--until {until[0]}: {never}")
             if until and relative_half_width(result.frame, until[0]) <= until[1]:
                 result.stopped_by = f"{until[0]} within ±{until[1]:.1%} after {len(rows)} trials"
                 break
@@ -507,6 +509,22 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
     result.complete = not result.interrupted and not result.lost and not result.failed and (
         len(result.frame) == trials or bool(result.stopped_by))
     return result
+
+
+def unreachable(frame: pd.DataFrame, metric: str) -> str:
+    """Why no number of trials can bring `metric` within a relative precision, judged on the
+    trials so far ('' when it can): none gave it a value, or every one gave 0 (a precision
+    relative to 0 is undefined)."""
+    values = pd.to_numeric(completed(frame)[metric], errors="coerce").dropna()
+    n = len(completed(frame))
+    if n and values.empty:
+        return (f"none of the first {n:,} trials gave it a value (it did not apply in any), so "
+                "its precision can never be reached; watch a metric every trial has (e.g. "
+                "rto_full or customer_minutes_lost), or run a fixed --trials N")
+    if len(values) == n and n >= 2 and (values == 0).all():
+        return (f"every one of the first {n:,} trials gave 0, so a precision relative to its "
+                "mean is undefined; watch another metric, or run a fixed --trials N")
+    return ""
 
 
 def gather_batches(batches: list[list[int]],

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT
 from faults import drsim_command, env, snapshot
 from test_cli_options import TINY
 from test_faults_output import full_device  # noqa: F401 — a fixture
@@ -182,3 +183,25 @@ def test_every_command_that_reads_a_scenario_prints_its_warnings(tmp_path):
         assert res.exit_code in (0, 1), res.output  # 1: an objective breached
         said = [line for line in res.output.splitlines() if "warning:" in line]
         assert any(line.startswith(warning[0]) and warning[1] in line for line in said), args
+
+
+def test_nanosecond_steps_retried_a_hundred_times_never_go_back_in_time():
+    """Durations of 1 ns (the smallest drsim accepts) summed over 101 attempts and a staged
+    step of 1,000 ns units: no internal error, no event before the one it follows, and the
+    outcomes as often as the binomial law says. s1 succeeds within 101 attempts of p = 0.01
+    with probability 1 − 0.99¹⁰¹ = 0.638, s2 (p = 0.001) with 1 − 0.999¹⁰¹ = 0.0961."""
+    from drsim.scenario import load_scenario
+    from drsim.sim.engine import simulate
+
+    sc = load_scenario(ROOT / "tests/data/hostile/sub-microsecond-retries.yaml")
+    s1 = s2 = 0
+    for trial in range(200):
+        r = simulate(sc, seed=1, trial=trial)
+        times = [e.time_s for e in r.timeline]
+        assert times == sorted(times) and all(s.end_s >= s.start_s for s in r.steps)
+        ok = {s.step for s in r.steps if s.outcome == "ok"}
+        s1 += "s1" in ok
+        s2 += "s2" in ok
+    # 200 trials: s1 ~ Binomial(200, 0.638), mean 127.5, sd 6.8 (±4 sd: 100–155); s2 ~
+    # Binomial(200, 0.638 × 0.0961 = 0.0613), mean 12.3, sd 3.4 (±4 sd: 0–26)
+    assert 100 <= s1 <= 155 and 0 < s2 <= 26

@@ -127,6 +127,18 @@ def validated(raw: RawDoc) -> Scenario:
     return scenario
 
 
+def refuse_beyond_limits(scenarios: list[Scenario], trials: int, force: bool,
+                         until: float | None = None, cells: int | None = None) -> None:
+    """Stop before any work when the command asks for more than drsim.preflight allows (one
+    error line per limit), unless --force."""
+    from drsim.preflight import beyond_limits
+
+    limits = beyond_limits(scenarios, trials, until, cells)
+    if limits and not force:
+        raise DrsimError("\nerror: ".join(f"{line}; pass --force to run it anyway"
+                                           for line in limits))
+
+
 DEBUG = typer.Option(False, "--debug", help="Show a traceback on errors.")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import typer
@@ -22,13 +24,14 @@ from drsim.cli.common import (
     handle_errors,
     load,
     out_console,
+    refuse_beyond_limits,
     refuse_inapplicable,
     validated,
-    with_one_of,
 )
 from drsim.cli.figures import PLOT_HELP, check_plot, per_metric, write_plot
 from drsim.errors import DrsimError
 from drsim.montecarlo import BACKENDS
+from drsim.preflight import beyond_limits
 from drsim.report.compare_text import render_comparison, render_sweep
 from drsim.report.output import check_writable, write_atomic
 from drsim.scenario import load_scenario
@@ -63,8 +66,21 @@ UNRELATED = Mode("when a scenario differs from the first in both its sites and i
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
     "workers": [OWN_WORKERS], "scheduler": [DASK],
-    "force": [with_one_of("with --csv or --plot (it lets them overwrite)", "csv", "plot")],
+    "force": [Mode("with --csv or --plot (it lets them overwrite), or beyond the pre-flight "
+                   "limits (it runs anyway)", "remove it",
+                   lambda p: bool(p["csv"] or p["plot"]) or _oversized(p))],
 }
+
+
+def _oversized(p: Any) -> bool:
+    """True when the trials asked for are beyond drsim.preflight's limits (--force runs them)."""
+    try:
+        if "settings" in p:  # sweep: the grid's cells, each like the base scenario
+            cells = math.prod(len(parse_set(s)[1]) for s in p["settings"])
+            return bool(beyond_limits([load_scenario(p["scenario"])], p["trials"], cells=cells))
+        return bool(beyond_limits([load_scenario(x) for x in p["scenarios"]], p["trials"]))
+    except DrsimError:
+        return False  # the command itself reports the bad input
 COMPARE_APPLIES: Applies = {**APPLIES, "unrelated": [UNRELATED]}
 
 
@@ -130,6 +146,7 @@ def compare(
         check_choice("--backend", backend, BACKENDS)
         _once_each(scenarios)
         scs = [load(p) for p in scenarios]  # every file validated before any run
+        refuse_beyond_limits(scs, trials, force)
         problem = unrelated_scenarios(scs, _names(scenarios))
         if problem and not unrelated:
             raise DrsimError(f"{problem}; pass --unrelated to compare them anyway")
@@ -180,6 +197,7 @@ def sweep(
         sc = validated(raw)
         metrics = _check_metrics(metric, columns(sc))
         items = [parse_set(s) for s in settings]
+        refuse_beyond_limits([sc], trials, force, cells=math.prod(len(v) for _, v in items))
         if csv is not None:
             check_writable(csv, force)
         fmt = check_plot(plot, force)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from drsim.bundled import default_scenario
 from drsim.cli.common import (
     DASK,
     DEBUG,
@@ -32,10 +33,12 @@ from drsim.cli.common import (
     handle_errors,
     load,
     out_console,
+    refuse_beyond_limits,
     refuse_inapplicable,
 )
 from drsim.errors import DrsimError, OutputError, Terminated, TrialsFailed
 from drsim.montecarlo import BACKENDS, Trials, run_trials
+from drsim.preflight import beyond_limits
 from drsim.report import store
 from drsim.report.folder import ROWS
 from drsim.report.lock import folder_lock, holder, lock_path
@@ -49,6 +52,7 @@ from drsim.report.trials_text import (
     trials_breaches,
     worst_trials,
 )
+from drsim.scenario import load_scenario
 from drsim.scenario.schema import Scenario
 from drsim.sim.engine import simulate
 from drsim.stats import mean_ci
@@ -64,10 +68,24 @@ ONE_DRILL = Mode("to one drill (without --trials, --until or --out)", "remove it
                  lambda p: not _many(p))
 WITH_OUT = Mode("with --out DIR (the folder of trial rows)", "remove it or add --out DIR",
                 lambda p: p["out"] is not None)
-OVERWRITES = Mode("with --json, --report, or --out without --resume (it lets them overwrite)",
+OVERWRITES = Mode("with --json, --report, or --out without --resume (it lets them "
+                  "overwrite), or a run beyond the pre-flight limits (it runs it anyway)",
                   "remove it",
                   lambda p: p["json_out"] is not None or p["report"] is not None
-                  or (p["out"] is not None and not p["resume"]))
+                  or (p["out"] is not None and not p["resume"]) or _oversized(p))
+
+
+def _oversized(p: Any) -> bool:
+    """True when a Monte Carlo run is beyond drsim.preflight's limits (--force runs it)."""
+    if not _many(p):
+        return False
+    try:
+        target = parse_until(p["until"]) if p["until"] else None
+        cap = p["trials"] or (UNTIL_CAP if target else DEFAULT_TRIALS)
+        return bool(beyond_limits([load_scenario(p["scenario"] or default_scenario())], cap,
+                                  target[1] if target and not p["trials"] else None))
+    except DrsimError:
+        return False  # the command itself reports the bad input
 
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
@@ -77,6 +95,7 @@ APPLIES: Applies = {
 }
 
 
+DEFAULT_TRIALS, UNTIL_CAP = 1000, 100_000  # trials run without --trials; the cap with --until
 EXIT_STATUS_HELP = "Exit status: " + "; ".join(f"{code} {meaning}"
                                               for code, meaning in EXIT_STATUSES.items()) + "."
 
@@ -151,6 +170,11 @@ def run(
             gate(drill_breaches(drill), allow_breach)
             return
         target = parse_until(until) if until else None
+        if target:  # an unknown metric is the first thing to say
+            target = (resolve_until(sc, target[0]), target[1])
+        cap = trials or (UNTIL_CAP if target else DEFAULT_TRIALS)
+        # a target the default cap cannot reach is refused; a cap given is the user's call
+        refuse_beyond_limits([sc], cap, force, target[1] if target and not trials else None)
         if out is not None:  # one run at a time per folder; checked again once it is ours
             if lock_path(out).exists():  # a run (or a killed one) has it: say who, first
                 raise OutputError(holder(out))
@@ -159,7 +183,6 @@ def run(
             store.check_out_dir(out, force, resume)
         root = sc.simulation.seed if seed is None else seed
         previous = store.load_previous(out, sc, root, note) if resume and out else None
-        cap = trials or (100_000 if target else 1000)
         if resume and out:
             cap = store.check_resume_count(out, cap if trials or target else None)
         watched = target[0] if target else "rto_full_s"
@@ -264,6 +287,19 @@ def gate(breached: list[str], allow_breach: bool) -> None:
     err_console.print(f"exit status 1, objectives breached: {'; '.join(breached)} "
                       "(--allow-breach exits 0)", markup=False)
     raise typer.Exit(EXIT_BREACHED)
+
+
+def resolve_until(sc: Scenario, metric: str) -> str:
+    """The trial column --until watches ('rto_full' finds rto_full_s), or a DrsimError."""
+    import pandas as pd
+
+    from drsim.stats import resolve_metric
+    from drsim.trial import columns
+
+    try:
+        return resolve_metric(pd.DataFrame(columns=columns(sc)), metric)
+    except ValueError as e:
+        raise DrsimError(f"--until: {e}") from None
 
 
 def parse_until(text: str) -> tuple[str, float]:
