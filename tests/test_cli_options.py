@@ -158,7 +158,7 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
      _mode(compare.APPLIES, "force")),
     # invest and sensitivity
     (["invest", "{tiny}", "--option", "{fast}", "--force"], "invest", "--force",
-     _mode(invest.APPLIES, "force")),
+     _mode(invest.INVEST_APPLIES, "force")),
     (["sensitivity", "{tiny}", "--force"], "sensitivity", "--force",
      _mode(invest.APPLIES, "force")),
     # plot: options of the other family of figures, or of another kind
@@ -911,7 +911,7 @@ def test_every_option_of_every_command_is_shown_to_change_something():
 
 
 APPLIES_OF = {"run": run.APPLIES, "compare": compare.COMPARE_APPLIES, "sweep": compare.APPLIES,
-              "invest": invest.APPLIES, "sensitivity": invest.APPLIES,
+              "invest": invest.INVEST_APPLIES, "sensitivity": invest.APPLIES,
               "plot": figures.APPLIES, "replay": replay.APPLIES, "explain": explain.APPLIES}
 
 

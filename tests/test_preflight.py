@@ -150,3 +150,16 @@ def test_no_limit_is_near_an_ordinary_run():
         from drsim.scenario import load_scenario
 
         assert preflight.beyond_limits([load_scenario(path)], 100_000) == [], path
+
+
+def test_invest_counts_the_baseline_and_every_option(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(tiny())
+    b.write_text(tiny("10d"))
+    # the larger, a: 296 events × 2 scenarios × 2e7 trials = 11.8 billion > 10 billion
+    res = invoke("invest", a, "--option", b, "--trials", 2 * 10**7)
+    assert res.exit_code == 2
+    assert res.output.splitlines()[0] == (
+        "error: about 11.8 billion simulated events in all (20,000,000 trials × 2 scenarios, "
+        f"about 296 each), more than 10 billion: a day of one core or more; ask for fewer "
+        f"trials{FORCE}")

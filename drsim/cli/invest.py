@@ -4,6 +4,7 @@ drives a recovery metric)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -15,21 +16,41 @@ from drsim.analysis.sensitivity import sensitivity as run_sensitivity
 from drsim.cli.common import (
     DEBUG,
     Applies,
+    Mode,
     check_choice,
     handle_errors,
     load,
     out_console,
+    refuse_beyond_limits,
     refuse_inapplicable,
     with_one_of,
 )
 from drsim.cli.figures import PLOT_HELP, check_plot, write_plot
+from drsim.errors import DrsimError
 from drsim.report.invest_text import render_investment, render_sensitivity
 from drsim.report.output import check_writable, is_stdout, write_json
+from drsim.scenario import load_scenario
 
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
     "force": [with_one_of("with --json or --plot (it lets them overwrite)", "json_out", "plot")],
 }
+INVEST_APPLIES: Applies = {
+    "force": [Mode("with --json or --plot (it lets them overwrite), or beyond the pre-flight "
+                   "limits (it runs anyway)", "remove it",
+                   lambda p: bool(p["json_out"] or p["plot"]) or _oversized(p))],
+}
+
+
+def _oversized(p: Any) -> bool:
+    """True when the trials asked for are beyond drsim.preflight's limits (--force runs them)."""
+    from drsim.preflight import beyond_limits
+
+    paths = [p["baseline"], *p["option"], *(p["more"] or [])]
+    try:
+        return bool(beyond_limits([load_scenario(x) for x in paths], p["trials"]))
+    except DrsimError:
+        return False  # the command itself reports the bad input
 
 
 def _console(to_stderr: bool = False) -> Console:
@@ -63,9 +84,10 @@ def invest(
     """Weigh options against a baseline: expected annual loss, avoided loss, TCO, net
     benefit, ROI, payback and the Pareto frontier, with confidence intervals."""
     with handle_errors(debug):
-        refuse_inapplicable(ctx, APPLIES)
+        refuse_inapplicable(ctx, INVEST_APPLIES)
         paths = [baseline, *option, *(more or [])]
         scenarios = [load(p) for p in paths]
+        refuse_beyond_limits(scenarios, trials, force)
         labels = _labels(paths)
         for sc, label in zip(scenarios, labels, strict=True):
             require_costs(sc, label)  # before any trial runs
