@@ -115,8 +115,8 @@ def test_exact_text_states_method_and_precision(tmp_path):
     code, out, _ = invoke(scenario(tmp_path), "--method", "exact")
     assert code == 0
     first = out.splitlines()[0]
-    assert first.startswith("unit  method exact: exact for the Markov model (2 states; solver "
-                            "residual")
+    assert first.startswith("unit  method exact: exact for the Markov model: 2 states, solver "
+                            "residual ")
     # 1 − 1/31 = 96.774%; over T = 720 h from up slightly more: with s = λ + μ = 0.25833/h,
     # (1/T)∫A = μ/s + λ(1 − e^{−sT})/(s²T) = 0.967742 + 0.008333/(0.066736 · 720) = 0.967915
     assert "Customer-weighted availability over the horizon 96.792%; long-run " \

@@ -66,8 +66,8 @@ class ExactResult:
 
     @property
     def precision(self) -> str:
-        return (f"exact for the Markov model ({self.states:,} states; solver residual "
-                f"{self.residual:.1e} of the largest rate)")
+        shown = "below 1e-15" if self.residual < 1e-15 else f"{self.residual:.0e}"
+        return f"exact for the Markov model: {self.states:,} states, solver residual {shown}"
 
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(self)

@@ -56,8 +56,7 @@ class NotMarkovian(DrsimError):
 
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
-        more = f" (and {len(reasons) - 1} more: {'; '.join(reasons[1:3])})" \
-            if len(reasons) > 1 else ""
+        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
         super().__init__(reasons[0] + more)
 
 

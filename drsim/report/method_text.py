@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
-from drsim.units import format_duration
+from drsim.units import SECONDS_PER_YEAR, format_duration
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,9 +25,18 @@ def nines(u: float) -> str:
     return f"{100 * (1 - u):.{digits}f}%"
 
 
+def mttf(seconds: float) -> str:
+    """'never', '17h 30m', or beyond a year '1,185 y'."""
+    if math.isinf(seconds):
+        return "never"
+    if seconds > SECONDS_PER_YEAR:
+        return f"{seconds / SECONDS_PER_YEAR:,.4g} y"
+    return format_duration(seconds)
+
+
 def render_exact(r: ExactResult, console: Console, name: str) -> None:
     console.print(f"[bold]{escape(name)}[/bold]  method exact: "
-                  f"{escape(r.precision)}, {r.seconds:.2f} s CPU")
+                  f"{escape(r.precision)}")
     table = Table(title=f"Per customer group (horizon {format_duration(r.horizon_s)} from "
                         "all up; long run: steady state)")
     for col in ("group", "customers", "availability (horizon)", "unavailability (long run)",
@@ -37,7 +46,7 @@ def render_exact(r: ExactResult, console: Console, name: str) -> None:
         table.add_row(escape(g.group), f"{g.customers:,}", nines(g.unavailability),
                       f"{g.steady_unavailability:.4g}", format_duration(g.downtime_per_year_s),
                       f"{g.outages_per_year:.4g}",
-                      "never" if math.isinf(g.mttf_s) else format_duration(g.mttf_s))
+                      mttf(g.mttf_s))
     console.print(table)
     console.print(f"Customer-weighted availability over the horizon {nines(r.unavailability)}; "
                   f"long-run unavailability {r.steady_unavailability:.4g}")
@@ -45,8 +54,8 @@ def render_exact(r: ExactResult, console: Console, name: str) -> None:
 
 def render_rare(r: RareResult, console: Console, name: str) -> None:
     console.print(f"[bold]{escape(name)}[/bold]  method rare: "
-                  f"{escape(r.precision)}, {r.seconds:.2f} s CPU")
-    table = Table(title="Long-run unavailability (steady state), 95% confidence")
+                  f"{escape(r.precision)}")
+    table = Table(title="Long-run unavailability, 95% CI")
     for col in ("group", "unavailability", "±"):
         table.add_column(col, justify="left" if col == "group" else "right")
     for g, u, re in r.groups:
