@@ -56,7 +56,7 @@ def test_auto_simulates_when_trial_rows_are_asked_for(tmp_path):
     code, out, err = invoke(scenario(tmp_path), "--method", "auto", "--trials", "5", "--out",
                             tmp_path / "r")
     assert code == 0, out + err
-    assert "note: auto chose des: --out asks for trials" in err
+    assert "note: auto chose des: --trials and --out ask for trials" in err
     assert "method des (Monte Carlo, 95% CIs)" in out
     assert json.loads((tmp_path / "r" / "manifest.json").read_text())["method"] == "des"
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["method"] == "des"
@@ -77,7 +77,7 @@ def test_auto_suggests_rare_when_too_few_trials_saw_an_outage(tmp_path):
     code, out, err = invoke(scenario(tmp_path, ttf="50y"), "--method", "auto", "--trials",
                             "20", "--until", "downtime=50%")
     assert code == 0, out + err
-    assert "note: auto chose des: --until asks for trials" in err
+    assert "note: auto chose des: --trials and --until ask for trials" in err
     assert ("note: only 0 of 20 trials saw an outage, too few for a firm availability; "
             "--method rare estimates it by importance sampling") in err
 

@@ -141,7 +141,8 @@ def run(
                                help="des: simulate (the default); exact: solve the Markov "
                                     "chain; rare: importance sampling; auto: exact when the "
                                     "scenario is Markovian and the question is availability "
-                                    "(no --out, --report, --until, --trial or objectives), "
+                                    "(no --trials, --out, --report, --until, --trial or "
+                                    "objectives), "
                                     "else des. See docs/methods.md."),
     debug: bool = DEBUG,
 ) -> None:

@@ -1,8 +1,9 @@
 """Which method `drsim run --method auto` uses, and why.
 
 **The question is availability** when the run asks for nothing a trial or a drill story
-would be needed for: no `--out` (trial rows), `--report` (distributions and a worst
-trial's story), `--until` (a metric's CI), `--trial` (one drill), and the scenario has no
+would be needed for: no `--trials` (a number of trials), `--out` (trial rows), `--report`
+(distributions and a worst trial's story), `--until` (a metric's CI), `--trial` (one
+drill), and the scenario has no
 objectives (rto/rpo/availability objectives are checked per trial by DES). Then, if the
 scenario is Markovian (drsim.methods.markov), auto answers with the exact method; otherwise
 with DES — Monte Carlo trials (`--trials`, default 1000), after which a note suggests
@@ -19,7 +20,8 @@ from drsim.scenario.schema import Scenario
 
 METHODS = ("des", "exact", "rare", "auto")
 FEW_OUTAGES = 10
-TRIAL_QUESTIONS = {"out": "--out", "report": "--report", "until": "--until", "trial": "--trial"}
+TRIAL_QUESTIONS = {"trials": "--trials", "out": "--out", "report": "--report", "until": "--until",
+                   "trial": "--trial"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ def not_availability(sc: Scenario, params: Mapping[str, Any]) -> str:
     """Why the question is more than availability ('' when it is only availability)."""
     asked = [flag for name, flag in TRIAL_QUESTIONS.items() if params.get(name) is not None]
     if asked:
-        return f"{', '.join(asked)} asks for trials"
+        return f"{' and '.join(asked)} ask{'s' if len(asked) == 1 else ''} for trials"
     if sc.objectives:
         return "the scenario's objectives are checked per trial"
     return ""
@@ -43,13 +45,13 @@ def choose(sc: Scenario, method: str, params: Mapping[str, Any]) -> Choice:
         return Choice(method, "")
     from drsim.methods.markov import NotMarkovian, build
 
-    other = not_availability(sc, params)
-    if other:
-        return Choice("des", f"auto chose des: {other}")
     try:
         build(sc)
     except NotMarkovian as e:
         return Choice("des", f"auto chose des: not Markovian ({e.reasons[0]})")
+    other = not_availability(sc, params)
+    if other:
+        return Choice("des", f"auto chose des: {other}")
     return Choice("exact", "auto chose exact: the scenario is Markovian and the question is "
                            "availability")
 
