@@ -277,3 +277,20 @@ def test_the_chain_means_what_the_simulator_does():
         x = frame[f"downtime_s.{g.group}"] / r.horizon_s
         se = float(x.std(ddof=1)) / math.sqrt(len(x))
         assert abs(float(x.mean()) - g.unavailability) < 4 * se, g.group
+
+
+def test_a_group_that_never_loses_service():
+    # the site's one component never fails (no ttf); a second group lives on a failing pod
+    # at a site nobody else needs: only that group has outages (λ = 1/10h, μ = 1/10h: U = ½)
+    text = (head() + "sites:\n  a:\n    components:\n      box: {count: 1}\n"
+            f"      pod: {units(10, 10)}\n"
+            "services:\n  svc: {requires: [box], active: [a]}\n"
+            "customers:\n  calm: {count: 1, access: a, home: a, services: [svc]}\n"
+            "  pinned: {count: 1, access: a, home: a, services: [svc], requires: [pod]}\n")
+    r = solve(text)
+    by = {g.group: g for g in r.groups}
+    assert math.isinf(by["calm"].mttf_s) and by["calm"].steady_unavailability == 0
+    assert by["calm"].outages_per_year == 0
+    assert by["pinned"].steady_unavailability == pytest.approx(0.5, rel=REL)
+    assert by["pinned"].mttf_s == pytest.approx(10 * HOUR, rel=REL)
+    assert r.to_dict()["groups"][0]["mttf_s"] is None  # JSON has no infinity: null

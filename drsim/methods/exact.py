@@ -152,17 +152,18 @@ def mean_time_to_down(model: Model, down: np.ndarray) -> float:
         return 0.0
     if not down.any():
         return math.inf
-    from scipy.sparse import csgraph
     from scipy.sparse.linalg import spsolve
 
-    # the states from which `down` can be reached (else the time is infinite)
+    # the states from which `down` can be reached (from the others the time is infinite):
+    # grow the set by every state with a transition into it until it stops growing
     q = model.q.tocsr()
-    can = np.zeros(model.size, dtype=bool)
-    for s in np.flatnonzero(down):  # every down state's ancestors
-        if not can[s]:
-            order = csgraph.breadth_first_order(q.T.tocsr(), int(s), directed=True,
-                                                return_predecessors=False)
-            can[order] = True
+    moves = (abs(q) > 0).astype(float)
+    can = down.copy()
+    while True:
+        grown = can | (moves @ can.astype(float) > 0)
+        if (grown == can).all():
+            break
+        can = grown
     if not can[0]:
         return math.inf
     keep = np.flatnonzero(can & ~down)
