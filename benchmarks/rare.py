@@ -14,6 +14,15 @@ outage's length is at least as variable as an exponential one, cv ≥ 1), and th
 takes follow from the exact expected outages per trial.
 
     python benchmarks/rare.py [--trials 200] [--cycles 50000]
+
+Measured (CPU seconds, a two-core machine under heavy load; 200 DES trials, 50,000 cycles):
+
+    1-of-2  U 9.80e-5: exact 0.007 s; rare 0.06 s ±0.9%; DES 0.42 s ±40% (32 of 200 trials
+            saw an outage) → DES at ±0.9% ≈ 836 s: speed-up ≈ 13,000×
+    1-of-3  U 9.71e-7: exact 0.006 s; rare 0.08 s ±1.5%; DES 0.55 s, 2 of 200 saw an outage
+            → DES at ±1.5% ≥ 18,900 s: speed-up ≥ 250,000×
+    1-of-4  U 9.61e-9: exact 0.006 s; rare 0.09 s ±2.2%; DES 0.67 s, none saw an outage
+            → DES at ±2.2% ≥ 770,000 s: speed-up ≥ 8.7 million×
 """
 
 from __future__ import annotations
