@@ -132,6 +132,11 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
     (["run", "{tiny}", "--out", "{tmp}/r", "--resume", "--force"], "run", "--force",
      run.OVERWRITES),
     ([*MC_ARGS, "--scheduler", "tcp://127.0.0.1:1"], "run", "--scheduler", run.DASK),
+    # --method exact/rare answer without trials or a drill; an exact answer has no seed
+    ([*MC_ARGS, "--method", "exact"], "run", "--method", run.WITHOUT_TRIALS),
+    ([*ONE_DRILL_ARGS, "--method", "rare", "--trial", "2"], "run", "--method",
+     run.WITHOUT_TRIALS),
+    ([*ONE_DRILL_ARGS, "--method", "exact", "--seed", "3"], "run", "--seed", run.NOT_EXACT),
     # --trial replays one trial as one drill: not with the options of many trials
     ([*MC_ARGS, "--trial", "2"], "run", "--trial", run.ONE_DRILL),
     (["run", "{tiny}", "--until", "unavailability=5%", "--trial", "2"], "run", "--trial",
@@ -303,6 +308,21 @@ def test_run_trial_replays_that_trial(files, tmp_path):
     assert t3["metrics"]["downtime_s"] == folder.loc[3, "downtime_s"]
     assert t0["metrics"]["downtime_s"] == folder.loc[0, "downtime_s"]
     assert folder.loc[3, "downtime_s"] != folder.loc[0, "downtime_s"]
+
+
+@covers("run", "--method")
+def test_run_method_exact_and_rare_answer_the_long_run_question(files):
+    # tiny: one unit, MTTF 5 d = 120 h, MTTR 4 h: long-run U = λ/(λ+μ) = (1/120)/(1/120 + 1/4)
+    # = 1/31. des (the default) runs the drill; exact solves; rare estimates within its CI
+    drill = ok(["run", files["tiny"], "--no-timeline"]).output
+    assert "method exact" not in drill
+    exact = json.loads(ok(["run", files["tiny"], "--method", "exact", "--json", "-"]).stdout)
+    assert exact["method"] == "exact"
+    assert exact["steady_unavailability"] == pytest.approx(1 / 31, rel=1e-9)
+    rare = json.loads(ok(["run", files["tiny"], "--method", "rare", "--json", "-"]).stdout)
+    # one unit: every cycle is up 120 h on average then down 4 h, held at its expected
+    # time, so the estimate has no variance at all: exactly 1/31, an interval of width 0
+    assert rare["method"] == "rare" and rare["ci95"] == pytest.approx([1 / 31, 1 / 31])
 
 
 @covers("run", "--allow-breach")

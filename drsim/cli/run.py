@@ -36,7 +36,9 @@ from drsim.cli.common import (
     refuse_beyond_limits,
     refuse_inapplicable,
 )
+from drsim.cli.method import answer
 from drsim.errors import DrsimError, OutputError, Terminated, TrialsFailed
+from drsim.methods.choose import METHODS, choose, few_outages_note
 from drsim.montecarlo import BACKENDS, Trials, run_trials
 from drsim.preflight import beyond_limits
 from drsim.report import store
@@ -87,8 +89,18 @@ def _oversized(p: Any) -> bool:
     except DrsimError:
         return False  # the command itself reports the bad input
 
+WITHOUT_TRIALS = Mode(
+    "as exact or rare without --trials, --until, --out, --report, --trial, --no-timeline and "
+    "--allow-breach (those need trials or a drill)", "remove them or use --method des",
+    lambda p: p["method"] in ("des", "auto") or not (
+        _many(p) or p["report"] is not None or p["trial"] is not None or not p["timeline"]
+        or p["allow_breach"]))
+NOT_EXACT = Mode("with --method des, rare or auto (an exact answer draws no random numbers)",
+                 "remove it", lambda p: p["method"] != "exact")
+
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
+    "method": [WITHOUT_TRIALS], "seed": [NOT_EXACT],
     "workers": [MONTE_CARLO, OWN_WORKERS], "backend": [MONTE_CARLO],
     "scheduler": [MONTE_CARLO, DASK], "batch_size": [MONTE_CARLO], "fmt": [WITH_OUT],
     "resume": [WITH_OUT], "force": [OVERWRITES], "timeline": [ONE_DRILL], "trial": [ONE_DRILL],
@@ -144,6 +156,13 @@ def run(
     allow_breach: bool = typer.Option(False, "--allow-breach",
                                       help="Exit 0 even when an objective is breached (for "
                                            "exploring; CI gates leave it off)."),
+    method: str = typer.Option("des", "--method",
+                               help="des: simulate (the default); exact: solve the Markov "
+                                    "chain; rare: importance sampling; auto: exact when the "
+                                    "scenario is Markovian and the question is availability "
+                                    "(no --trials, --out, --report, --until, --trial or "
+                                    "objectives), "
+                                    "else des. See docs/methods.md."),
     debug: bool = DEBUG,
 ) -> None:
     """Run one drill, or with --trials/--until many, and report what it costs."""
@@ -151,11 +170,21 @@ def run(
         refuse_inapplicable(ctx, APPLIES)
         check_choice("--backend", backend, BACKENDS)
         check_choice("--format", fmt, tuple(ROWS))
+        check_choice("--method", method, METHODS)
         sc = load(scenario)
         console = out_console(120, stderr=is_stdout(json_out))
         for target_file in (json_out, report):
             if target_file is not None and not is_stdout(target_file):
                 check_writable(target_file, force)
+        choice = choose(sc, method, ctx.params)
+        if choice.why:
+            note(choice.why)
+        if choice.method in ("exact", "rare"):
+            answer(sc, choice.method, sc.simulation.seed if seed is None else seed, json_out,
+                   console)
+            return
+        if method == "auto":
+            trials = trials or (None if until or out else 1000)
         if trials is None and until is None and out is None:
             drill = replay_trial(sc, seed, trial or 0, debug)
             if json_out is not None:
@@ -198,7 +227,7 @@ def run(
         summary = result.summary()
         replay = replay_command(scenario, seed)
         failed = failed_trials(result, replay_command(scenario, root))
-        summary_doc = {**summary.to_dict(), "failed_trials": failed}
+        summary_doc = {**summary.to_dict(), "failed_trials": failed, "method": "des"}
         if out is not None:
             store.save(out, result, summary_doc, fmt, backend, scenario)
         if json_out is not None:
@@ -212,6 +241,11 @@ def run(
         report_trials(result, summary, console, out, replay)
         if report is not None:
             console.print(f"Report written to {report}")
+        if method == "auto":
+            few = few_outages_note(int((result.frame["downtime_s"] > 0).sum()),
+                                   len(result.frame), sc)
+            if few:
+                note(few)
         if result.interrupted:
             raise typer.Exit(result.interrupted)
         if result.lost:
@@ -367,7 +401,8 @@ def report_trials(result: Trials, summary: Any, console: Console, out: Path | No
              f"not complete: {result.failed:,} failed with an error")
     console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {len(result.frame):,} of "
                   f"{result.requested:,} trials, {state}"
-                  + (f"; stopped: {result.stopped_by}" if result.stopped_by else ""))
+                  + (f"; stopped: {result.stopped_by}" if result.stopped_by else "")
+                  + "; method des (Monte Carlo, 95% CIs)")
     render_summary(summary, console, header=False, labels=proportion_labels(sc))
     render_worst(result.frame, console, replay)
     if out is not None:

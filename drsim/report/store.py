@@ -64,7 +64,7 @@ def manifest(trials: Trials, fmt: str, backend: str, source: Path | None = None
         "failed_trials": failed_trials(trials),
         "complete": trials.complete, "stopped_by": trials.stopped_by or None,
         "worker_lost": trials.lost or None,
-        "rows": ROWS[fmt], "backend": backend,
+        "rows": ROWS[fmt], "backend": backend, "method": "des",
         "written": datetime.now(UTC).isoformat(timespec="seconds"), **versions(),
     }
 
