@@ -351,10 +351,10 @@ def engine_spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     seen: list[tuple[Any, ...]] = []
     batches_of = montecarlo.batches_of
 
-    def make_backend(scenario: Any, seed: int, backend: str = "local",
-                     workers: int | None = None, scheduler: str | None = None) -> Any:
+    def make_backend(backend: str = "local", workers: int | None = None,
+                     scheduler: str | None = None) -> Any:
         seen.append(("backend", backend, workers, scheduler))
-        return montecarlo.SerialBackend(scenario, seed)
+        return montecarlo.SerialBackend()
 
     def batches(indices: list[int], size: int) -> list[list[int]]:
         seen.append(("batches", size, tuple(indices)))
