@@ -28,7 +28,7 @@ import os
 import pickle
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -566,11 +566,23 @@ def default_batch_size(trials: int, workers: int) -> int:
     return max(1, min(250, math.ceil(trials / (8 * max(1, workers)))))
 
 
-def batches_of(indices: list[int], size: int) -> list[list[int]]:
-    return [indices[i:i + size] for i in range(0, len(indices), size)]
+def batches_of(indices: Sequence[int], size: int) -> list[list[int]]:
+    return [list(indices[i:i + size]) for i in range(0, len(indices), size)]
 
 
-def rounds(todo: list[int], first: int = 200) -> Iterator[list[int]]:
+WINDOW = 1 << 16  # trials handed to the backend at a time (batches listed, rows awaited)
+
+
+def windows(part: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    """The trials of a run a whole number of batches at a time, about WINDOW trials each, so
+    the bookkeeping of batches in flight never grows with the number of trials (a range
+    stays a range: nothing is listed for trials not yet run)."""
+    step = max(1, WINDOW // size) * size
+    for i in range(0, len(part), step):
+        yield part[i:i + step]
+
+
+def rounds(todo: Sequence[int], first: int = 200) -> Iterator[Sequence[int]]:
     """Rounds for a stopping rule: 200 trials, then as many again each time (doubling).
     Fixed sizes, so where a run stops never depends on the number of workers."""
     done, size = 0, first
@@ -630,7 +642,8 @@ def _run(pool: WorkerPool, job: Job, trials: int, batch_size: int | None,
          note: Callable[[str], None] | None, rows_to: Path | None) -> Trials:
     scenario = job.scenario
     done_ids = set() if previous is None else {int(t) for t in previous["trial"]}
-    todo = [i for i in range(trials) if i not in done_ids]
+    todo: Sequence[int] = range(trials) if not done_ids else [
+        i for i in range(trials) if i not in done_ids]
     engine = pool.backend()
     if isinstance(engine, PoolBackend):
         engine.note = note
@@ -643,14 +656,15 @@ def _run(pool: WorkerPool, job: Job, trials: int, batch_size: int | None,
     try:
         for part in (rounds(todo) if until else [todo]):
             size = batch_size or default_batch_size(len(part), nworkers)
-            batches = batches_of(part, size)
-            finished = gather_batches(batches, on_batch)
-            for batch_rows in engine.run(job, batches):
-                for row in batch_rows:  # once per trial, whatever the batch size
-                    rows.add(row)
-                    finished(row)
-                    if progress:
-                        progress(len(rows), trials, rows)
+            for window in windows(part, size):
+                batches = batches_of(window, size)
+                finished = gather_batches(batches, on_batch)
+                for batch_rows in engine.run(job, batches):
+                    for row in batch_rows:  # once per trial, whatever the batch size
+                        rows.add(row)
+                        finished(row)
+                        if progress:
+                            progress(len(rows), trials, rows)
             if until and relative_half_width(rows.watched(), until[0]) <= until[1]:
                 result.stopped_by = f"{until[0]} within ±{until[1]:.1%} after {len(rows)} trials"
                 break

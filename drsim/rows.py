@@ -167,19 +167,16 @@ class ParquetRows:
 
 
 def _arrow_column(values: pd.Series, kind: Any) -> Any:
+    """A column as Arrow: None and NaN become nulls (the cells of failed trials)."""
     import pyarrow as pa
 
-    if pa.types.is_string(kind):
-        return pa.array([None if v is None or v is np.nan else str(v) for v in values],
-                        type=kind)
-    if pa.types.is_boolean(kind):
-        return pa.array([None if v is None or v is np.nan else bool(v) for v in values],
-                        type=kind)
-    x = pd.to_numeric(values, errors="coerce")
     if pa.types.is_integer(kind):
-        return pa.array(x.to_numpy(dtype=float), type=pa.float64(),
-                        from_pandas=True).cast(kind)
-    return pa.array(x.to_numpy(dtype=float), type=kind)
+        floats = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        return pa.array(floats, type=pa.float64(), from_pandas=True).cast(kind)
+    if pa.types.is_floating(kind):
+        return pa.array(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float),
+                        type=kind)
+    return pa.array(values.to_numpy(dtype=object), type=kind, from_pandas=True)
 
 
 # ---- statistics a column at a time ---------------------------------------------------------
