@@ -386,6 +386,19 @@ def test_run_backend_options_reach_the_engine_and_keep_the_rows(files, tmp_path,
         pd.testing.assert_frame_equal(rows(tmp_path / d), rows(tmp_path / "d"))
 
 
+@covers("sensitivity", "--workers")
+def test_sensitivity_workers_reach_the_engine_and_keep_the_figures(files, tmp_path, engine_spy):
+    """--workers 2: the sampled points go to a backend of 2 workers (made once); the default
+    evaluates them in this process; the figures are the same."""
+    base = ["sensitivity", files["tiny"], "--trials", "3", "--samples", "2"]
+    ok([*base, "--json", tmp_path / "one.json"])
+    assert engine_spy == []  # one worker: no backend at all
+    ok([*base, "--workers", "2", "--json", tmp_path / "two.json"])
+    assert engine_spy == [("backend", "local", 2, None)]
+    assert (json.loads((tmp_path / "two.json").read_text())
+            == json.loads((tmp_path / "one.json").read_text()))
+
+
 @covers("run", "--workers")
 def test_run_two_worker_processes_give_the_rows_of_one(files, tmp_path):
     ok(["run", files["tiny"], "--trials", "8", "--out", tmp_path / "one", "--workers", "1"])
