@@ -63,9 +63,9 @@ def main() -> None:
               f"{'load avg':>9}")
         ups = []
         for r in range(1, args.repeat + 1):
-            one, one_cpu = timed(lambda: run_trials(sc, n, seed=r, workers=1))
+            one, one_cpu = timed(lambda r=r: run_trials(sc, n, seed=r, workers=1))
             before = worker_cpu()
-            many, cpu = timed(lambda: run_trials(sc, n, seed=r, workers=k))
+            many, cpu = timed(lambda r=r: run_trials(sc, n, seed=r, workers=k))
             # CPU of the pooled run (workers + coordinator) ÷ CPU of the serial run: the
             # overhead of the pool whatever else the machine runs (1.0: none)
             ratio = (worker_cpu() - before + cpu) / one_cpu
