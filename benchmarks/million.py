@@ -5,9 +5,11 @@
                                  [--scenario FILE] [--coordinator-only]
 
 Each size runs in a fresh process (so its peak RSS is its own): run_trials(..., rows_to=
-FILE.parquet) on a pool of --workers, then the summary read back a column at a time. Peak RSS
-is the coordinator's (ru_maxrss of that process; each worker's memory is its own and does
-not depend on the trial count). --coordinator-only replaces the simulation by a copy of
+FILE.parquet) on a pool of --workers (peak RSS after it: "run peak"), then the summary read
+back a column at a time (peak RSS after that: a column of 10⁶ floats and its sorted copies
+are tens of MB, the price of exact quantiles). Peak RSS is the coordinator's (ru_maxrss of
+that process; each worker's memory is its own and does not depend on the trial count).
+--coordinator-only replaces the simulation by a copy of
 trial 0's row (trial number changed, downtime varied), to measure the coordinator's memory
 and per-row cost at sizes the shared machine cannot simulate in the time at hand.
 """
@@ -45,12 +47,14 @@ def one(trials: int, scenario: Path, workers: int, fake: bool) -> None:
         started = time.perf_counter()
         result = run_trials(sc, trials, seed=1, workers=workers, rows_to=path)
         ran = time.perf_counter() - started
+        run_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summary = result.summary()
         total = time.perf_counter() - started
         size = path.stat().st_size
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     down = summary.metric("downtime_s").mean.value
-    print(f"{trials:>9,} {peak_mb:12.1f} {trials / ran:10,.0f} {total - ran:10.2f} "
+    print(f"{trials:>9,} {run_peak_mb:12.1f} {peak_mb:14.1f} {trials / ran:10,.0f} "
+          f"{total - ran:10.2f} "
           f"{size / 2**20:11.1f} {down:14.2f}", flush=True)
 
 
@@ -68,7 +72,8 @@ def main() -> None:
     what = "coordinator only (rows copied, no simulation)" if args.coordinator_only \
         else f"{args.workers} workers"
     print(f"{args.scenario.name}, {what}; rows streamed to Parquet")
-    print(f"{'trials':>9} {'peak RSS MB':>12} {'trials/s':>10} {'summary s':>10} "
+    print(f"{'trials':>9} {'run peak MB':>12} {'+summary MB':>14} {'trials/s':>10} "
+          f"{'summary s':>10} "
           f"{'parquet MB':>11} {'mean downtime':>14}")
     for n in args.trials:
         cmd = [sys.executable, __file__, "--one", str(n), "--workers", str(args.workers),

@@ -510,6 +510,7 @@ class WorkerPool:
         if backend not in BACKENDS:
             raise DrsimError(f"unknown backend '{backend}'; use one of {', '.join(BACKENDS)}")
         self.settings = (workers or os.cpu_count() or 1, backend, scheduler)
+        self.asked = workers  # as given (None: all cores)
         self._backend: Backend | None = None
         self._token: contextvars.Token[WorkerPool | None] | None = None
 
@@ -523,8 +524,8 @@ class WorkerPool:
 
     def backend(self) -> Backend:
         if self._backend is None:
-            workers, backend, scheduler = self.settings
-            self._backend = make_backend(backend, workers, scheduler)
+            _, backend, scheduler = self.settings
+            self._backend = make_backend(backend, self.asked, scheduler)
         return self._backend
 
     @property
