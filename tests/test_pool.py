@@ -13,16 +13,12 @@ from typing import Any
 import pandas as pd
 import psutil
 import pytest
-from test_cli_options import TINY
-from typer.testing import CliRunner
+from test_cli_options import TINY, ok
 
 from drsim import montecarlo, verification
 from drsim.analysis.sensitivity import sensitivity
-from drsim.cli import app
 from drsim.montecarlo import WorkerPool, run_trials
 from drsim.scenario import parse_scenario
-
-runner = CliRunner()
 
 
 class Made:
@@ -70,17 +66,16 @@ def workers() -> list[psutil.Process]:
     return [p for p in pool_processes() if "forkserver" not in " ".join(p.cmdline())]
 
 
-@pytest.fixture
-def tiny(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """test_cli_options' tiny scenario: one site, a box failing every 5 days, 4 h repairs."""
+    path = tmp_path_factory.mktemp("pool") / "tiny.yaml"
     path.write_text(TINY % ("4h", 100))
     return path
 
 
 def invoke(*args: Any) -> Any:
-    res = runner.invoke(app, [str(a) for a in args])
-    assert res.exit_code == 0, res.output
-    return res
+    return ok(list(args))
 
 
 def test_sweep_of_three_cells_starts_one_pool_of_two_workers(made, tiny, tmp_path):
