@@ -15,17 +15,17 @@ import time
 import yaml
 
 from drsim.bundled import bundled_scenarios
-from drsim.montecarlo import PoolBackend, SerialBackend, batches_of, default_batch_size
+from drsim.montecarlo import Job, PoolBackend, SerialBackend, batches_of, default_batch_size
 from drsim.scenario import load_scenario, parse_scenario
 from drsim.sim.engine import Drill
 
 CORES = os.cpu_count() or 1
 
 
-def rate(backend, trials: int, batch: int) -> float:
-    list(backend.run(batches_of(list(range(CORES * 2)), 1)))  # warm up every worker
+def rate(backend, job: Job, trials: int, batch: int) -> float:
+    list(backend.run(job, batches_of(list(range(CORES * 2)), 1)))  # warm up every worker
     t0 = time.perf_counter()
-    n = sum(len(rows) for rows in backend.run(batches_of(list(range(trials)), batch)))
+    n = sum(len(rows) for rows in backend.run(job, batches_of(list(range(trials)), batch)))
     return n / (time.perf_counter() - t0)
 
 
@@ -35,9 +35,10 @@ def trials_per_second(trials: int) -> None:
     for path in bundled_scenarios():
         sc = load_scenario(path)
         batch = default_batch_size(trials, CORES)
-        serial = rate(SerialBackend(sc, 1), trials, batch)
-        pool = PoolBackend(sc, 1, CORES)
-        parallel = rate(pool, trials, batch)
+        job = Job(sc, 1)
+        serial = rate(SerialBackend(), job, trials, batch)
+        pool = PoolBackend(CORES)
+        parallel = rate(pool, job, trials, batch)
         pool.close()
         print(f"{path.stem:28} {1e3 / serial:9.2f} {serial:11.0f} {parallel:12.0f} "
               f"{parallel / serial:9.2f}")
@@ -60,16 +61,17 @@ def dispatch_overhead(trials: int, dask: bool) -> None:
 
     sc = parse_scenario(TINY)
     batch = default_batch_size(trials, CORES)
-    serial = rate(SerialBackend(sc, 1), trials * 10, batch)
-    backends = [("local pool", lambda: PoolBackend(sc, 1, 1))]
+    job = Job(sc, 1)
+    serial = rate(SerialBackend(), job, trials * 10, batch)
+    backends = [("local pool", lambda: PoolBackend(1))]
     if dask:
-        backends.append(("dask (LocalCluster)", lambda: DaskBackend(sc, 1, None, 1)))
+        backends.append(("dask (LocalCluster)", lambda: DaskBackend(None, 1)))
     for label, make in backends:
         backend = make()
         t0 = time.perf_counter()
-        list(backend.run([[0]]))
+        list(backend.run(job, [[0]]))
         startup = time.perf_counter() - t0
-        one = rate(backend, trials * 10, batch)
+        one = rate(backend, job, trials * 10, batch)
         backend.close()
         print(f"{label}: start-up {startup:.2f} s, dispatch overhead "
               f"{(1 / one - 1 / serial) * 1e6:.0f} µs/trial at batch size {batch} "

@@ -6,6 +6,12 @@ computed from them. Work travels in batches of trials (a short trial costs less 
 dispatch), to a backend: in this process, a local process pool (the default), or a Dask
 distributed cluster for scale-out.
 
+A command starts its workers once (WorkerPool, a context manager: started on first use,
+closed at the end, on Ctrl-C and SIGTERM too) and every run_trials call inside it reuses
+them: each call is a Job (its scenario and seed, pickled once) that travels with its
+batches, and a worker keeps the last few jobs it saw (scenario and topology) so it unpickles
+and elaborates each only once.
+
 A local worker killed outright (SIGKILL from the OOM killer, a crash) breaks its pool: the
 rows already received are kept, the dead worker is named with the signal that ended it, and
 the trials of the batch it was running are run again on a fresh pool, at most
@@ -15,22 +21,28 @@ handed to `on_batch` (the results folder's journal) as they complete.
 
 from __future__ import annotations
 
+import contextvars
+import itertools
 import math
 import os
+import pickle
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from drsim.errors import DrsimError, Terminated
+from drsim.rows import Rows, read_column, summary_of
 from drsim.scenario.schema import Scenario
 from drsim.stats import completed, relative_half_width, resolve_metric
 from drsim.topology import Topology
@@ -39,8 +51,9 @@ from drsim.trial import Row, columns, run_batch
 if TYPE_CHECKING:
     from drsim.report.tidy import TidyKind
 
-# called once per finished trial: (trials done, trials asked for, the rows so far)
-Progress = Callable[[int, int, list[dict[str, Any]]], None]
+# called once per finished trial: (trials done, trials asked for, the rows so far: len() and
+# .column(name))
+Progress = Callable[[int, int, Rows], None]
 
 # A batch whose worker dies is run again on a fresh pool; this many deaths on one batch (the
 # first run and two re-runs) stop the run: a trial that kills its worker every time (out of
@@ -69,9 +82,19 @@ class Trials:
     interrupted: int = 0  # exit status owed: 130 after SIGINT, 143 after SIGTERM
     stopped_by: str = ""  # why it ended early on purpose (the --until target was reached)
     lost: str = ""  # why it stopped when a worker kept dying (WorkerLost's message)
+    # run_trials(rows_to=PATH): the rows are in this Parquet file, and `frame` is left empty
+    rows_file: Path | None = None
+    count: int = 0  # rows in rows_file
+
+    @property
+    def done(self) -> int:
+        """Trials finished (failed ones included)."""
+        return self.count if self.rows_file is not None else len(self.frame)
 
     @property
     def failed(self) -> int:
+        if self.rows_file is not None:
+            return int(read_column(self.rows_file, "error").notna().sum()) if self.count else 0
         return int(self.frame["error"].notna().sum()) if len(self.frame) else 0
 
     def stop_if_interrupted(self) -> Trials:
@@ -90,6 +113,8 @@ class Trials:
     def summary(self) -> Any:
         from drsim.stats import summarise
 
+        if self.rows_file is not None:  # a column at a time: the same numbers, less memory
+            return summary_of(self.rows_file, self.scenario)
         return summarise(self.frame, self.scenario)
 
     def tidy(self, kind: TidyKind = "metrics") -> pd.DataFrame:
@@ -111,10 +136,33 @@ class Trials:
         return trials_html(self)
 
 
-class Backend(Protocol):
-    """Runs batches of trial indices; yields each batch's rows as it finishes."""
+_JOB_KEYS = itertools.count(1)
 
-    def run(self, batches: list[list[int]]) -> Iterator[list[Row]]: ...
+
+@dataclass(eq=False)
+class Job:
+    """The work of one run_trials call: a scenario and its root seed. Its batches carry it
+    pickled (once, here) with its key; a worker unpickles and elaborates it on first sight."""
+
+    scenario: Scenario
+    seed: int
+    key: int = field(default_factory=lambda: next(_JOB_KEYS))
+    _blob: bytes | None = field(default=None, repr=False)
+
+    def blob(self) -> bytes:
+        if self._blob is None:
+            self._blob = pickle.dumps((self.scenario, self.seed), pickle.HIGHEST_PROTOCOL)
+        return self._blob
+
+
+class Backend(Protocol):
+    """Runs batches of trial indices of a job; yields each batch's rows as it finishes."""
+
+    def run(self, job: Job, batches: list[list[int]]) -> Iterator[list[Row]]: ...
+
+    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Row]]:
+        """Batches of several jobs at once: each row with its task's index, as it arrives."""
+        ...
 
     def close(self, abort: bool = False) -> None: ...
 
@@ -123,28 +171,43 @@ class Backend(Protocol):
 class SerialBackend:
     """Every trial in this process: no start-up cost, no parallelism."""
 
-    scenario: Scenario
-    seed: int
-    topology: Topology | None = field(default=None, repr=False)
+    _topology: tuple[int, Topology] | None = field(default=None, repr=False)
 
-    def run(self, batches: list[list[int]]) -> Iterator[list[Row]]:
-        self.topology = self.topology or Topology(self.scenario)
-        for i in (i for batch in batches for i in batch):  # trial by trial, for progress
-            yield run_batch(self.scenario, self.seed, [i], self.topology)
+    def run(self, job: Job, batches: list[list[int]]) -> Iterator[list[Row]]:
+        for _, row in self.run_tasks([(job, b) for b in batches]):
+            yield [row]
+
+    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Row]]:
+        for k, (job, batch) in enumerate(tasks):
+            if self._topology is None or self._topology[0] != job.key:
+                self._topology = (job.key, Topology(job.scenario))
+            for i in batch:  # trial by trial, for progress
+                yield k, run_batch(job.scenario, job.seed, [i], self._topology[1])[0]
 
     def close(self, abort: bool = False) -> None:
-        pass
+        self._topology = None
 
 
 _WORKER: dict[str, Any] = {}
+_JOBS: dict[int, tuple[Scenario, int, Topology]] = {}  # a worker's last jobs, oldest first
+KEEP_JOBS = 4
 
 
-def _init_worker(scenario: Scenario, seed: int, rows: Connection, lock: Any,
-                 alive: Connection) -> None:
+def _init_worker(rows: Connection, lock: Any, alive: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     threading.Thread(target=_exit_with_coordinator, args=(alive,), daemon=True).start()
-    _WORKER.update(scenario=scenario, seed=seed, topology=Topology(scenario), rows=rows,
-                   lock=lock)
+    _WORKER.update(rows=rows, lock=lock)
+
+
+def _job(key: int, blob: bytes) -> tuple[Scenario, int, Topology]:
+    """A job's scenario, seed and topology, unpickled and built the first time it is seen."""
+    got = _JOBS.get(key)
+    if got is None:
+        scenario, seed = pickle.loads(blob)
+        got = _JOBS[key] = (scenario, seed, Topology(scenario))
+        while len(_JOBS) > KEEP_JOBS:
+            del _JOBS[next(iter(_JOBS))]
+    return got
 
 
 def _exit_with_coordinator(alive: Connection) -> None:
@@ -165,14 +228,14 @@ def _send(message: tuple[Any, ...]) -> None:
         _WORKER["rows"].send(message)
 
 
-def _worker_batch(batch: int, trials: list[int]) -> int:
-    """Run a batch: say which worker starts it, then send each trial's row to the parent as
-    soon as the trial ends (so progress moves trial by trial, and a worker that dies loses
-    only the trial it was running); returns the number of trials."""
+def _worker_batch(key: int, blob: bytes, batch: int, trials: list[int]) -> int:
+    """Run a batch of job `key`: say which worker starts it, then send each trial's row to
+    the parent as soon as the trial ends (so progress moves trial by trial, and a worker that
+    dies loses only the trial it was running); returns the number of trials."""
+    scenario, seed, topology = _job(key, blob)
     _send(("start", os.getpid(), batch))
     for i in trials:
-        _send(("row", run_batch(_WORKER["scenario"], _WORKER["seed"], [i],
-                                _WORKER["topology"])[0]))
+        _send(("row", batch, run_batch(scenario, seed, [i], topology)[0]))
     return len(trials)
 
 
@@ -196,15 +259,14 @@ def span(trials: list[int]) -> str:
 
 @dataclass
 class PoolBackend:
-    """A local process pool; the scenario is sent to each worker once, batches stream out,
-    and rows stream back one trial at a time. A worker that dies breaks the pool: the rows
-    received are kept and the unfinished batches run on a fresh pool (at most
-    MAX_BATCH_ATTEMPTS times for the batch the dead worker was running)."""
+    """A local process pool, started on first use and reused by every job; batches stream
+    out (each with its job), and rows stream back one trial at a time. A worker that dies
+    breaks the pool: the rows received are kept and the unfinished batches run on a fresh
+    pool (at most MAX_BATCH_ATTEMPTS times for the batch the dead worker was running)."""
 
-    scenario: Scenario
-    seed: int
     workers: int
     note: Callable[[str], None] | None = None  # told of each worker death and its re-run
+    starts: int = 0  # pools of processes started (a fresh one after a worker died, or abort)
     _pool: ProcessPoolExecutor | None = field(default=None, repr=False)
     _rows: Connection | None = field(default=None, repr=False)  # every worker sends rows here
     _ends: tuple[Connection, ...] = field(default=(), repr=False)  # the pipes' other ends
@@ -221,32 +283,37 @@ class PoolBackend:
             self._started = {}
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
                                              initializer=_init_worker,
-                                             initargs=(self.scenario, self.seed, rows_w,
-                                                       ctx.Lock(), alive_r))
+                                             initargs=(rows_w, ctx.Lock(), alive_r))
+            self.starts += 1
         return self._pool
 
-    def run(self, batches: list[list[int]]) -> Iterator[list[Row]]:
-        """Each trial's row as it arrives, while keeping 4 batches a worker in flight. When a
-        worker dies, the rows it and the others sent are kept and every batch not yet
-        finished goes to a fresh pool; WorkerLost once one batch has lost its worker
-        MAX_BATCH_ATTEMPTS times."""
-        whole = {k: list(b) for k, b in enumerate(batches) if b}
+    def run(self, job: Job, batches: list[list[int]]) -> Iterator[list[Row]]:
+        for _, row in self.run_tasks([(job, b) for b in batches]):
+            yield [row]
+
+    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Row]]:
+        """Each trial's row as it arrives, with the index of its task (a batch of a job),
+        while keeping 4 batches a worker in flight. When a worker dies, the rows it and the
+        others sent are kept and every batch not yet finished goes to a fresh pool;
+        WorkerLost once one batch has lost its worker MAX_BATCH_ATTEMPTS times."""
+        whole = {k: list(b) for k, (_, b) in enumerate(tasks) if b}
         left = {k: list(b) for k, b in whole.items()}  # batch → its trials not received
-        batch_of = {i: k for k, b in whole.items() for i in b}
+        jobs = {k: job for k, (job, _) in enumerate(tasks)}
         lost: dict[int, int] = {}  # batch → times its worker died (-1: between batches)
         while left:
             try:
-                yield from self._stream(left, batch_of)
+                yield from self._stream(jobs, left)
             except BrokenProcessPool:
-                yield from self._recover(left, whole, batch_of, lost)
+                yield from self._recover(left, whole, lost)
 
-    def _stream(self, left: dict[int, list[int]],
-                batch_of: dict[int, int]) -> Iterator[list[Row]]:
+    def _stream(self, jobs: dict[int, Job], left: dict[int, list[int]]
+                ) -> Iterator[tuple[int, Row]]:
         pool = self.pool()
         queue = iter(list(left))
 
         def submit(ks: list[int]) -> set[Any]:
-            return {pool.submit(_worker_batch, k, left[k]) for k in ks}
+            return {pool.submit(_worker_batch, jobs[k].key, jobs[k].blob(), k, left[k])
+                    for k in ks}
 
         pending = submit(_take(queue, 4 * self.workers))
         while left:
@@ -255,26 +322,25 @@ class PoolBackend:
                 fut.result()  # BrokenProcessPool when a worker died
                 pending |= submit(_take(queue, 1))
             if self._rows is not None and self._rows.poll(0.1):
-                row = self._receive(self._rows.recv(), left, batch_of)
-                if row is not None:
-                    yield [row]
+                got = self._receive(self._rows.recv(), left)
+                if got is not None:
+                    yield got
 
-    def _receive(self, message: tuple[Any, ...], left: dict[int, list[int]],
-                 batch_of: dict[int, int]) -> Row | None:
-        """A worker's message: ('start', pid, batch) notes who runs what; ('row', row) is
-        returned after its trial is struck off its batch."""
+    def _receive(self, message: tuple[Any, ...], left: dict[int, list[int]]
+                 ) -> tuple[int, Row] | None:
+        """A worker's message: ('start', pid, batch) notes who runs what; ('row', batch, row)
+        is returned after its trial is struck off its batch."""
         if message[0] == "start":
             self._started[message[1]] = message[2]
             return None
-        row: Row = message[1]
-        k = batch_of[int(row["trial"])]
+        k, row = message[1], message[2]
         left[k].remove(int(row["trial"]))
         if not left[k]:
             del left[k]
-        return row
+        return k, row
 
     def _recover(self, left: dict[int, list[int]], whole: dict[int, list[int]],
-                 batch_of: dict[int, int], lost: dict[int, int]) -> Iterator[list[Row]]:
+                 lost: dict[int, int]) -> Iterator[tuple[int, Row]]:
         """After a worker died: wait for the broken pool to stop, keep every row its workers
         sent, name the dead worker and the batch it was running, and charge that batch one
         attempt (a death between batches is charged to them all together)."""
@@ -286,11 +352,11 @@ class PoolBackend:
             try:
                 if not self._rows.poll(0):
                     break
-                row = self._receive(self._rows.recv(), left, batch_of)
+                got = self._receive(self._rows.recv(), left)
             except (EOFError, OSError):
                 break
-            if row is not None:
-                yield [row]
+            if got is not None:
+                yield got
         started, self._started = self._started, {}
         self.close()
         codes = {pid: p.exitcode for pid, p in procs.items() if p.exitcode not in (0, None)}
@@ -351,22 +417,22 @@ def _take(it: Iterator[int], n: int) -> list[int]:
     return list(islice(it, n))
 
 
-def _dask_batch(scenario: Scenario, seed: int, batch: list[int]) -> list[Row]:
-    return run_batch(scenario, seed, batch)
+def _dask_batch(job: tuple[Scenario, int], batch: list[int]) -> list[Row]:
+    return run_batch(job[0], job[1], batch)
 
 
 @dataclass
 class DaskBackend:
-    """Dask distributed: the scenario is scattered once; batches are tasks, retried by Dask
-    on another worker if one dies (a batch is pure, so a retry changes nothing)."""
+    """Dask distributed: the client (and a LocalCluster) started once, each job's scenario
+    scattered once; batches are tasks, retried by Dask on another worker if one dies (a batch
+    is pure, so a retry changes nothing)."""
 
-    scenario: Scenario
-    seed: int
     scheduler: str | None = None
     workers: int = 2
+    starts: int = 0
     _client: Any = field(default=None, repr=False)
     _cluster: Any = field(default=None, repr=False)
-    _scenario: Any = field(default=None, repr=False)  # the scattered scenario, kept alive
+    _job: tuple[int, Any] | None = field(default=None, repr=False)  # the scattered job
 
     def client(self) -> Any:
         if self._client is None:
@@ -386,21 +452,28 @@ class DaskBackend:
                                              processes=True, host="127.0.0.1",
                                              dashboard_address=None)
                 self._client = Client(self._cluster)
+            self.starts += 1
         return self._client
 
-    def run(self, batches: list[list[int]]) -> Iterator[list[Row]]:
+    def run(self, job: Job, batches: list[list[int]]) -> Iterator[list[Row]]:
         from distributed import as_completed
 
         client = self.client()
-        if self._scenario is None:
-            self._scenario = client.scatter(self.scenario, broadcast=True)
-        futures = [client.submit(_dask_batch, self._scenario, self.seed, b, pure=False,
-                                 retries=3) for b in batches]
+        if self._job is None or self._job[0] != job.key:
+            self._job = (job.key, client.scatter((job.scenario, job.seed), broadcast=True))
+        futures = [client.submit(_dask_batch, self._job[1], b, pure=False, retries=3)
+                   for b in batches]
         for fut in as_completed(futures):
             yield fut.result()
 
+    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Row]]:
+        for k, (job, batch) in enumerate(tasks):
+            for rows in self.run(job, [batch]):
+                for row in rows:
+                    yield k, row
+
     def close(self, abort: bool = False) -> None:
-        self._scenario = None
+        self._job = None
         if self._client is not None:
             self._client.close()
         if self._cluster is not None:
@@ -411,14 +484,82 @@ class DaskBackend:
 BACKENDS = ("local", "dask")
 
 
-def make_backend(scenario: Scenario, seed: int, backend: str = "local",
-                 workers: int | None = None, scheduler: str | None = None) -> Backend:
+def make_backend(backend: str = "local", workers: int | None = None,
+                 scheduler: str | None = None) -> Backend:
     workers = workers or os.cpu_count() or 1
     if backend == "dask":
-        return DaskBackend(scenario, seed, scheduler, workers)
+        return DaskBackend(scheduler, workers)
     if backend != "local":
         raise DrsimError(f"unknown backend '{backend}'; use one of {', '.join(BACKENDS)}")
-    return SerialBackend(scenario, seed) if workers == 1 else PoolBackend(scenario, seed, workers)
+    return SerialBackend() if workers == 1 else PoolBackend(workers)
+
+
+_ACTIVE: contextvars.ContextVar[WorkerPool | None] = contextvars.ContextVar("drsim_pool",
+                                                                            default=None)
+
+
+class WorkerPool:
+    """The workers of one command: a backend started on first use, reused by every
+    run_trials call made while it is open (`with WorkerPool(...)`, or passed as `pool=`),
+    and closed when the block ends — aborted (workers killed, nothing left behind) when it
+    ends by an exception, Ctrl-C or SIGTERM included. A run_trials call with other settings
+    (another worker count or backend) than the open pool's starts its own."""
+
+    def __init__(self, workers: int | None = None, backend: str = "local",
+                 scheduler: str | None = None) -> None:
+        if backend not in BACKENDS:
+            raise DrsimError(f"unknown backend '{backend}'; use one of {', '.join(BACKENDS)}")
+        self.settings = (workers or os.cpu_count() or 1, backend, scheduler)
+        self.asked = workers  # as given (None: all cores)
+        self._backend: Backend | None = None
+        self._token: contextvars.Token[WorkerPool | None] | None = None
+
+    @classmethod
+    def shared(cls, workers: int | None = None, backend: str = "local",
+               scheduler: str | None = None) -> WorkerPool:
+        """The open pool if it has these settings, else a new one (to open with `with`:
+        entering an already open pool does nothing, and neither does leaving it)."""
+        pool = active_pool(workers, backend, scheduler)
+        return pool if pool is not None else cls(workers, backend, scheduler)
+
+    def backend(self) -> Backend:
+        if self._backend is None:
+            _, backend, scheduler = self.settings
+            self._backend = make_backend(backend, self.asked, scheduler)
+        return self._backend
+
+    @property
+    def starts(self) -> int:
+        """Pools of processes (or Dask clients) started so far: 1 for a command whose
+        workers all lived, 0 for one that ran in this process."""
+        return int(getattr(self._backend, "starts", 0))
+
+    def close(self, abort: bool = False) -> None:
+        if self._backend is not None:
+            self._backend.close(abort=abort)
+
+    def __enter__(self) -> WorkerPool:
+        if _ACTIVE.get() is not self:
+            self._token = _ACTIVE.set(self)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._token is None:  # entered while already open: its owner closes it
+            return
+        _ACTIVE.reset(self._token)
+        self._token = None
+        self.close(abort=kind is not None)
+
+
+def active_pool(workers: int | None = None, backend: str = "local",
+                scheduler: str | None = None) -> WorkerPool | None:
+    """The open WorkerPool, if its settings are these."""
+    pool = _ACTIVE.get()
+    if pool is not None and pool.settings == (workers or os.cpu_count() or 1, backend,
+                                              scheduler):
+        return pool
+    return None
 
 
 def default_batch_size(trials: int, workers: int) -> int:
@@ -426,11 +567,23 @@ def default_batch_size(trials: int, workers: int) -> int:
     return max(1, min(250, math.ceil(trials / (8 * max(1, workers)))))
 
 
-def batches_of(indices: list[int], size: int) -> list[list[int]]:
-    return [indices[i:i + size] for i in range(0, len(indices), size)]
+def batches_of(indices: Sequence[int], size: int) -> list[list[int]]:
+    return [list(indices[i:i + size]) for i in range(0, len(indices), size)]
 
 
-def rounds(todo: list[int], first: int = 200) -> Iterator[list[int]]:
+WINDOW = 1 << 16  # trials handed to the backend at a time (batches listed, rows awaited)
+
+
+def windows(part: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    """The trials of a run a whole number of batches at a time, about WINDOW trials each, so
+    the bookkeeping of batches in flight never grows with the number of trials (a range
+    stays a range: nothing is listed for trials not yet run)."""
+    step = max(1, WINDOW // size) * size
+    for i in range(0, len(part), step):
+        yield part[i:i + step]
+
+
+def rounds(todo: Sequence[int], first: int = 200) -> Iterator[Sequence[int]]:
     """Rounds for a stopping rule: 200 trials, then as many again each time (doubling).
     Fixed sizes, so where a run stops never depends on the number of workers."""
     done, size = 0, first
@@ -451,7 +604,8 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
                until: tuple[str, float] | None = None, progress: Progress | None = None,
                previous: pd.DataFrame | None = None,
                on_batch: Callable[[list[Row]], None] | None = None,
-               note: Callable[[str], None] | None = None) -> Trials:
+               note: Callable[[str], None] | None = None, pool: WorkerPool | None = None,
+               rows_to: Path | None = None) -> Trials:
     """Run trials 0..trials-1 (those not already in `previous`) and collect their rows.
 
     `until=(metric, 0.02)` stops at the end of the first round whose 95% CI half-width of the
@@ -460,6 +614,11 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
     died MAX_BATCH_ATTEMPTS times (`lost` says which and how). `on_batch` gets the rows of
     each batch once all of them are in (in trial order); `note` is told of each worker death
     that is survived by running its batch again.
+
+    The workers are `pool`'s, or the open WorkerPool's when it has these settings, else
+    started for this call alone. With `rows_to`, the rows are written to that Parquet file
+    (a row group every few thousand trials, in the order they finish) instead of being kept:
+    the Trials' frame is then empty, and its summary() is read from the file.
     """
     seed = scenario.simulation.seed if seed is None else seed
     if until is not None:
@@ -468,46 +627,66 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
                      until[1])
         except ValueError as e:
             raise DrsimError(f"--until: {e}") from None
-    # column labels are metric names (str), which pandas-stubs cannot know
-    have = cast(list[Row], previous.to_dict("records")) if previous is not None else []
-    done_ids = {int(r["trial"]) for r in have}
-    todo = [i for i in range(trials) if i not in done_ids]
-    engine = make_backend(scenario, seed, backend, workers, scheduler)
+    job = Job(scenario, seed)
+    shared = pool or active_pool(workers, backend, scheduler)
+    if shared is not None:  # the command's: it closes it
+        return _run(shared, job, trials, batch_size, until, progress, previous, on_batch, note,
+                    rows_to)
+    with WorkerPool(workers, backend, scheduler) as own:
+        return _run(own, job, trials, batch_size, until, progress, previous, on_batch, note,
+                    rows_to)
+
+
+def _run(pool: WorkerPool, job: Job, trials: int, batch_size: int | None,
+         until: tuple[str, float] | None, progress: Progress | None,
+         previous: pd.DataFrame | None, on_batch: Callable[[list[Row]], None] | None,
+         note: Callable[[str], None] | None, rows_to: Path | None) -> Trials:
+    scenario = job.scenario
+    done_ids = set() if previous is None else {int(t) for t in previous["trial"]}
+    todo: Sequence[int] = range(trials) if not done_ids else [
+        i for i in range(trials) if i not in done_ids]
+    engine = pool.backend()
     if isinstance(engine, PoolBackend):
         engine.note = note
-    nworkers = workers or os.cpu_count() or 1
-    rows = list(have)
-    result = Trials(scenario, seed, frame_of(scenario, rows), trials)
+    nworkers = pool.settings[0]
+    rows = Rows(columns(scenario), rows_to, ("error", until[0]) if until else ())
+    if previous is not None:
+        rows.extend(previous)
+    result = Trials(scenario, job.seed, pd.DataFrame(columns=columns(scenario)), trials,
+                    rows_file=rows_to)
     try:
         for part in (rounds(todo) if until else [todo]):
             size = batch_size or default_batch_size(len(part), nworkers)
-            batches = batches_of(part, size)
-            finished = gather_batches(batches, on_batch)
-            for batch_rows in engine.run(batches):
-                for row in batch_rows:  # once per trial, whatever the batch size
-                    rows.append(row)
-                    finished(row)
-                    if progress:
-                        progress(len(rows), trials, rows)
-            result.frame = frame_of(scenario, rows)
-            if until and (never := unreachable(result.frame, until[0])):
+            for window in windows(part, size):
+                batches = batches_of(window, size)
+                finished = gather_batches(batches, on_batch)
+                for batch_rows in engine.run(job, batches):
+                    for row in batch_rows:  # once per trial, whatever the batch size
+                        rows.add(row)
+                        finished(row)
+                        if progress:
+                            progress(len(rows), trials, rows)
+            if until and (never := unreachable(watched := rows.watched(), until[0])):
                 raise DrsimError(f"--until {until[0]}: {never}")
-            if until and relative_half_width(result.frame, until[0]) <= until[1]:
+            if until and relative_half_width(watched, until[0]) <= until[1]:
                 result.stopped_by = f"{until[0]} within ±{until[1]:.1%} after {len(rows)} trials"
                 break
-        engine.close()
     except (KeyboardInterrupt, Terminated) as stop:
-        engine.close(abort=True)
+        pool.close(abort=True)
         result.interrupted = 143 if isinstance(stop, Terminated) else 130
     except WorkerLost as e:
-        engine.close(abort=True)
+        pool.close(abort=True)
         result.lost = str(e)
     except BaseException:  # a journal that cannot be written, a bug: no worker left behind
-        engine.close(abort=True)
+        pool.close(abort=True)
+        rows.close()
         raise
-    result.frame = frame_of(scenario, rows)
+    rows.close()
+    result.count = len(rows)
+    if rows_to is None:
+        result.frame = rows.frame()
     result.complete = not result.interrupted and not result.lost and not result.failed and (
-        len(result.frame) == trials or bool(result.stopped_by))
+        result.done == trials or bool(result.stopped_by))
     return result
 
 

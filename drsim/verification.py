@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, stats
 
-from drsim.montecarlo import run_trials
+from drsim.montecarlo import WorkerPool, run_trials
 from drsim.scenario import Scenario, parse_scenario
 
 HOUR = 3600.0
@@ -818,7 +818,9 @@ class CaseResult:
 def run_seed(case: Case, trials: int, seed: int, workers: int | None = None) -> SeedResult:
     """Simulate one case on one root seed."""
     started = time.perf_counter()
-    result = run_trials(case.scenario(), trials=trials, seed=seed, workers=workers)
+    # Ctrl-C or SIGTERM stop verify (not just this case's run); so does a worker kept dying
+    result = run_trials(case.scenario(), trials=trials, seed=seed,
+                        workers=workers).stop_if_interrupted()
     frame = result.frame
     errors = int(frame["error"].notna().sum())
     good = frame[frame["error"].isna()]
@@ -844,14 +846,15 @@ def verify(cases: Sequence[Case] | None = None, trials: int | None = None,
     chosen = list(all_cases() if cases is None else cases)
     plan = Plan(len(chosen) * seeds, seeds, alpha, power, bias)
     runs: list[list[SeedResult]] = []
-    for case in chosen:
-        n = trials or plan.trials(case)
-        runs.append([])
-        for k in range(seeds):
-            run = run_seed(case, n, seed + k, workers)
-            runs[-1].append(run)
-            if progress:
-                progress(case, run)
+    with WorkerPool.shared(workers):  # every case and seed on one pool of workers
+        for case in chosen:
+            n = trials or plan.trials(case)
+            runs.append([])
+            for k in range(seeds):
+                run = run_seed(case, n, seed + k, workers)
+                runs[-1].append(run)
+                if progress:
+                    progress(case, run)
     flat = [r for rs in runs for r in rs]
     rejected = iter(holm([r.p for r in flat], alpha))
     return [CaseResult(case, tuple(SeedResult(**{**r.__dict__, "rejected": next(rejected)})

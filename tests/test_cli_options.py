@@ -371,10 +371,10 @@ def engine_spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     seen: list[tuple[Any, ...]] = []
     batches_of = montecarlo.batches_of
 
-    def make_backend(scenario: Any, seed: int, backend: str = "local",
-                     workers: int | None = None, scheduler: str | None = None) -> Any:
+    def make_backend(backend: str = "local", workers: int | None = None,
+                     scheduler: str | None = None) -> Any:
         seen.append(("backend", backend, workers, scheduler))
-        return montecarlo.SerialBackend(scenario, seed)
+        return montecarlo.SerialBackend()
 
     def batches(indices: list[int], size: int) -> list[list[int]]:
         seen.append(("batches", size, tuple(indices)))
@@ -404,6 +404,19 @@ def test_run_backend_options_reach_the_engine_and_keep_the_rows(files, tmp_path,
     assert [m["backend"] for m in manifests] == ["local", "local", "dask", "dask"]
     for d in "wkl":
         pd.testing.assert_frame_equal(rows(tmp_path / d), rows(tmp_path / "d"))
+
+
+@covers("sensitivity", "--workers")
+def test_sensitivity_workers_reach_the_engine_and_keep_the_figures(files, tmp_path, engine_spy):
+    """--workers 2: the sampled points go to a backend of 2 workers (made once); the default
+    evaluates them in this process; the figures are the same."""
+    base = ["sensitivity", files["tiny"], "--trials", "3", "--samples", "2"]
+    ok([*base, "--json", tmp_path / "one.json"])
+    assert engine_spy == []  # one worker: no backend at all
+    ok([*base, "--workers", "2", "--json", tmp_path / "two.json"])
+    assert engine_spy == [("backend", "local", 2, None)]
+    assert (json.loads((tmp_path / "two.json").read_text())
+            == json.loads((tmp_path / "one.json").read_text()))
 
 
 @covers("run", "--workers")
@@ -534,8 +547,8 @@ def test_compare_and_sweep_backend_options_reach_the_engine(files, tmp_path, eng
     ok(["sweep", files["tiny"], "--set", "simulation.horizon=10d,30d", "--trials", "3",
         "--workers", "2"])
     made = [s[1:] for s in engine_spy if s[0] == "backend"]
-    assert made == [("dask", None, "tcp://127.0.0.1:8786")] * 2 + [("local", 2, None)] * 2 \
-        + [("dask", None, "tcp://127.0.0.1:8786")] * 2 + [("local", 2, None)] * 2
+    # one backend per command, shared by its two scenarios (or cells)
+    assert made == [("dask", None, "tcp://127.0.0.1:8786"), ("local", 2, None)] * 2
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"),
                                   pd.read_csv(tmp_path / "b.csv"))
 
@@ -624,7 +637,8 @@ def test_invest_options(files, tmp_path):
 @covers("invest", "--workers")
 def test_invest_workers_reach_the_engine(files, engine_spy):
     ok(["invest", files["tiny"], "--option", files["fast"], "--trials", "3", "--workers", "2"])
-    assert [s[1:] for s in engine_spy if s[0] == "backend"] == [("local", 2, None)] * 2
+    # one backend for the command, shared by the baseline and the option
+    assert [s[1:] for s in engine_spy if s[0] == "backend"] == [("local", 2, None)]
 
 
 @covers("invest", "--plot", "--force")

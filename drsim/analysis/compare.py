@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from drsim.errors import DrsimError
-from drsim.montecarlo import Trials, run_trials
+from drsim.montecarlo import Trials, WorkerPool, run_trials
 from drsim.scenario.schema import Scenario
 from drsim.stats import Estimate, completed, is_boolean_column, mean_ci, wilson_ci
 
@@ -159,8 +159,9 @@ def compare(scenarios: Sequence[Scenario], names: Sequence[str] | None = None,
     if problem and not unrelated:
         raise DrsimError(f"{problem}; pass unrelated=True to compare them anyway")
     seed = scenarios[0].simulation.seed if seed is None else seed
-    runs = [run_trials(sc, trials, seed, workers, backend, scheduler).stop_if_interrupted()
-            for sc in scenarios]
+    with WorkerPool.shared(workers, backend, scheduler) as pool:  # one pool for every run
+        runs = [run_trials(sc, trials, seed, pool=pool).stop_if_interrupted()
+                for sc in scenarios]
     result = compare_frames([r.frame for r in runs], scenarios, names, seed, metrics, level)
     result.runs = runs
     result.requested = trials

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from drsim.errors import DrsimError
-from drsim.montecarlo import run_trials
+from drsim.montecarlo import WorkerPool, run_trials
 from drsim.scenario.schema import Costs, Scenario
 from drsim.stats import Estimate, completed, is_horizon_based, mean_ci
 from drsim.units import SECONDS_PER_YEAR, format_duration
@@ -330,6 +330,7 @@ def invest(baseline: Scenario, options: Sequence[Scenario], years: float = 5,
         require_costs(sc, label)  # before any trial runs
     root = baseline.simulation.seed if seed is None else seed
     frames = []
-    for sc in scenarios:
-        frames.append(run_trials(sc, trials, root, workers, backend).stop_if_interrupted().frame)
+    with WorkerPool.shared(workers, backend) as pool:  # one pool for every run
+        for sc in scenarios:
+            frames.append(run_trials(sc, trials, root, pool=pool).stop_if_interrupted().frame)
     return evaluate(scenarios, frames, years, labels, root, level)

@@ -37,12 +37,13 @@ from pydantic import BaseModel
 
 from drsim.distributions import Distribution, fixed
 from drsim.errors import DrsimError
+from drsim.montecarlo import Job, WorkerPool
 from drsim.result import RunResult
 from drsim.scenario.schema import Scenario
 from drsim.sim.engine import Drill
 from drsim.stats import resolve_metric
 from drsim.topology import Topology
-from drsim.trial import columns, run_batch
+from drsim.trial import Row, columns, run_batch
 
 ModelPath = tuple[str | int, ...]
 GLOBAL_RANGE = (0.05, 0.95)  # the probabilities SALib samples each input over
@@ -287,19 +288,36 @@ class Sensitivity:
 
 class Model:
     """metric(scenario with inputs fixed at probabilities u): the mean over `repeats` trials
-    (same seed, so every point sees the same remaining randomness)."""
+    (same seed, so every point sees the same remaining randomness). `many` evaluates points
+    on the pool's workers, all at once (each point a job); the same numbers as one by one."""
 
     def __init__(self, scenario: Scenario, inputs: Sequence[Input], metric: str, seed: int,
-                 repeats: int = 1) -> None:
+                 repeats: int = 1, pool: WorkerPool | None = None) -> None:
         self.scenario, self.inputs, self.seed, self.repeats = scenario, list(inputs), seed, repeats
         self.metric = resolve_metric(pd.DataFrame(columns=columns(scenario)), metric)
         self.topology = Topology(scenario)
+        self.pool = pool
         self.calls = 0
 
     def __call__(self, probs: Sequence[float]) -> float:
         self.calls += 1
         variant = fix_inputs(self.scenario, self.inputs, probs)
-        rows = run_batch(variant, self.seed, list(range(self.repeats)), self.topology)
+        return self._value(run_batch(variant, self.seed, list(range(self.repeats)),
+                                     self.topology))
+
+    def many(self, points: Sequence[Sequence[float]]) -> list[float]:
+        """The model at every point, in order."""
+        if self.pool is None or self.pool.settings[0] == 1:
+            return [self(p) for p in points]
+        self.calls += len(points)
+        tasks = [(Job(fix_inputs(self.scenario, self.inputs, p), self.seed),
+                  list(range(self.repeats))) for p in points]
+        got: list[list[Row]] = [[] for _ in points]
+        for k, row in self.pool.backend().run_tasks(tasks):
+            got[k].append(row)
+        return [self._value(sorted(rows, key=lambda r: int(r["trial"]))) for rows in got]
+
+    def _value(self, rows: list[Row]) -> float:
         values = []
         for row in rows:
             if row.get("error"):
@@ -324,7 +342,7 @@ def global_indices(model: Model, method: str, samples: int, seed: int
             from SALib.sample import morris as morris_sample
 
             x = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
-            y = np.array([model(row) for row in x])
+            y = np.array(model.many(x))
             res = morris_analyze.analyze(problem, x, y, num_levels=4, seed=seed,
                                          print_to_console=False)
             keys = ("mu_star", "mu_star_conf", "mu", "sigma")
@@ -334,7 +352,7 @@ def global_indices(model: Model, method: str, samples: int, seed: int
             from SALib.sample import sobol as sobol_sample
 
             x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
-            y = np.array([model(row) for row in x])
+            y = np.array(model.many(x))
             res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed,
                                         print_to_console=False)
             keys = ("ST", "ST_conf", "S1", "S1_conf")
@@ -351,30 +369,40 @@ def global_indices(model: Model, method: str, samples: int, seed: int
 def tornado(model: Model) -> tuple[list[TornadoBar], float]:
     """One at a time: each input at its P10 and P90, every other at its median."""
     k = len(model.inputs)
-    median = model([0.5] * k)
-    bars = []
     lo_p, hi_p = TORNADO_RANGE
+    points = [[0.5] * k]
+    for i in range(k):
+        for p in (lo_p, hi_p):
+            points.append([p if j == i else 0.5 for j in range(k)])
+    median, *ends = model.many(points)
+    bars = []
     for i, inp in enumerate(model.inputs):
-        lo, hi = [0.5] * k, [0.5] * k
-        lo[i], hi[i] = lo_p, hi_p
         bars.append(TornadoBar(inp.name, inp.dist.quantile(lo_p), inp.dist.quantile(hi_p),
-                               model(lo), model(hi)))
+                               ends[2 * i], ends[2 * i + 1]))
     bars.sort(key=lambda b: -b.swing)
     return bars, median
 
 
 def sensitivity(scenario: Scenario, metric: str = "rto_basic", method: str = "morris",
                 trials: int = 200, samples: int | None = None, repeats: int = 1,
-                seed: int | None = None) -> Sensitivity:
+                seed: int | None = None, workers: int | None = 1) -> Sensitivity:
     """Critical path over `trials` trials; global indices (SALib) with `samples` base samples
     (Morris trajectories, default 10; Sobol N, a power of two, default 64) and a tornado, each
-    point the mean of `repeats` trials."""
+    point the mean of `repeats` trials; the points on `workers` processes (None: all cores),
+    started once for the whole analysis."""
+    with WorkerPool.shared(workers) as pool:
+        return _sensitivity(scenario, metric, method, trials, samples, repeats, seed, pool)
+
+
+def _sensitivity(scenario: Scenario, metric: str, method: str, trials: int,
+                 samples: int | None, repeats: int, seed: int | None,
+                 pool: WorkerPool) -> Sensitivity:
     if method not in METHODS:
         raise DrsimError(f"unknown method '{method}'; use morris or sobol")
     root = scenario.simulation.seed if seed is None else seed
     inputs = uncertain_inputs(scenario)
     try:
-        model = Model(scenario, inputs, metric, root, repeats)
+        model = Model(scenario, inputs, metric, root, repeats, pool)
     except ValueError as e:
         raise DrsimError(f"--metric: {e}") from None
     notes: list[str] = []

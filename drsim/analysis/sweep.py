@@ -149,7 +149,7 @@ def sweep(base: str | Path | RawDoc, settings: Sequence[tuple[str, Sequence[str]
     names = [", ".join(f"{p}={v}" for (p, _), v in zip(items, cell, strict=True))
              for cell in cells]
     comparison = compare(scenarios, names, trials, seed, workers, backend, scheduler, metrics,
-                         level)
+                         level)  # every cell on one pool of workers
     params = [p for p, _ in items]
     by_name = dict(zip(names, cells, strict=True))
     frame = comparison.frame.copy()

@@ -125,6 +125,9 @@ def sensitivity(
     repeats: int = typer.Option(1, "--repeats", min=1,
                                 help="Trials averaged at each sampled point."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed."),
+    workers: int = typer.Option(1, "--workers", min=1,
+                                help="Worker processes for the sampled points, started once "
+                                     "(default 1: in this process)."),
     top: int = typer.Option(15, "--top", min=1, help="Inputs shown in each table."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON "
                                                                   "('-': to stdout)."),
@@ -143,7 +146,7 @@ def sensitivity(
         if json_out is not None and not is_stdout(json_out):
             check_writable(json_out, force)
         fmt = check_plot(plot, force)
-        result = run_sensitivity(sc, metric, method, trials, samples, repeats, seed)
+        result = run_sensitivity(sc, metric, method, trials, samples, repeats, seed, workers)
         if json_out is not None:
             write_json(json_out, result.to_dict())
         render_sensitivity(result, _console(is_stdout(json_out)), top)

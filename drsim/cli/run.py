@@ -11,7 +11,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -54,6 +53,7 @@ from drsim.report.trials_text import (
     trials_breaches,
     worst_trials,
 )
+from drsim.rows import Rows
 from drsim.scenario import load_scenario
 from drsim.scenario.schema import Scenario
 from drsim.sim.engine import simulate
@@ -376,13 +376,12 @@ def progress_bar(console: Console, total: int, metric: str) -> Iterator[Any]:
     task = bar.add_task("trials", total=total, rate="", ci="")
     last = [0.0]
 
-    def tick(done: int, total_: int, rows: list[dict[str, Any]]) -> None:
+    def tick(done: int, total_: int, rows: Rows) -> None:
         now = time.perf_counter()
         if now - last[0] < 0.25 and done < total_:
             return
         last[0] = now
-        values = np.array([r.get(metric, np.nan) for r in rows], dtype=float)
-        est = mean_ci(values)
+        est = mean_ci(rows.column(metric))
         ci = f"{metric} {est.value:,.1f} ± {est.half_width:,.1f}" if est.n > 1 else ""
         bar.update(task, completed=done, rate=f"{done / (now - started):,.0f}", ci=ci)
 
