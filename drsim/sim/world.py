@@ -97,6 +97,7 @@ class World:
         self.site_units_down: Counter[str] = Counter()  # the same, summed per site
         self._touched_sites: set[str] = set()  # sites (and links) changed since last refresh
         self._reassigned: set[str] = set()  # groups pointed elsewhere since last refresh
+        self._replaced: set[str] = set()  # sites where a service was placed or its data changed
         self.down: Counter[str] = Counter()  # sites and links currently hit (overlapping hits)
         self.active = {s: set(svc.active) for s, svc in scenario.services.items()}
         self.any_route = {s: len(svc.active) > 1 or bool(svc.standby and svc.standby.mode == "hot")
@@ -218,6 +219,7 @@ class World:
     def place(self, svc: str, site: str, active: bool) -> None:
         """Activate (or deactivate) `svc` at `site`."""
         (self.active[svc].add if active else self.active[svc].discard)(site)
+        self._replaced.add(site)
         self.placement_version += 1
         self.touch()
 
@@ -234,11 +236,13 @@ class World:
         self.corrupted.setdefault((svc, site), self.env.now)
         self.rec.event(self.env.now, "data_corrupted", f"{svc}@{site}",
                        f"{cause}: unhealthy there until its data is restored")
+        self._replaced.add(site)
         self.placement_version += 1
         self.touch()
 
     def data_restored(self, svc: str, site: str) -> None:
         if self.corrupted.pop((svc, site), None) is not None:
+            self._replaced.add(site)
             self.placement_version += 1
             self.touch()
 
@@ -424,10 +428,9 @@ class World:
         first = self._last_key is None
         changed: set[str] = set()
         if key != self._last_key:
-            moved = self._last_key is None or key[2] != self._last_key[2]  # placements changed
             self._last_key = key
             serving, memo = self._serving_for(key)
-            changed = self._apply_serving(serving, memo, None if moved else self._touched_sites)
+            changed = self._apply_serving(serving, memo, None if first else self._touched_sites)
             self._explain(serving, memo)
         # a group's basic/full status moves only if its service, its assignment or its home
         # site (redundancy, power) changed
@@ -436,6 +439,7 @@ class World:
                                           if grp.home in self._touched_sites}))
         self._touched_sites.clear()
         self._reassigned.clear()
+        self._replaced.clear()
         self._track_incident()
         for hook in self.after_refresh:
             hook()
@@ -502,11 +506,13 @@ class World:
     def _track_health(self, memo: dict[tuple[str, str], bool],
                       sites: set[str] | None = None) -> None:
         """Record services going up or down at their sites (only at `sites` when given: a
-        service's health there changes only with that site's state or a placement)."""
+        service's health there changes only with that site's state, a placement or a data
+        change there (same-site dependents follow), or, for a remote service, anywhere)."""
         now = self.env.now
         for svc, svc_def in self.sc.services.items():
             for site in self.places[svc]:
-                if sites is not None and site not in sites and svc not in self.remote:
+                if (sites is not None and site not in sites and svc not in self.remote
+                        and site not in self._replaced):
                     continue
                 ok = self._healthy(svc, site, memo)
                 was = self.healthy_at.get((svc, site), site in svc_def.active)
