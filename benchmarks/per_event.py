@@ -18,31 +18,15 @@ import sys
 import time
 from pathlib import Path
 
-import simpy
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # this checkout's drsim, not an installed one
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this checkout's drsim first
+
+from single_run import bare_simpy  # noqa: E402  (the same yardstick as single_run.py)
 
 from drsim.bundled import bundled_scenarios  # noqa: E402
 from drsim.scenario import load_scenario  # noqa: E402
 from drsim.sim.engine import Drill  # noqa: E402
 from drsim.topology import Topology  # noqa: E402
-
-
-def bare_simpy(events: int) -> float:
-    """Seconds for simpy alone to schedule and process `events` timeouts (10 processes)."""
-    env = simpy.Environment()
-    per = max(1, events // 10)
-
-    def ticker(n: int):
-        for _ in range(n):
-            yield env.timeout(1)
-
-    for _ in range(10):
-        env.process(ticker(per))
-    t0 = time.perf_counter()
-    env.run()
-    return time.perf_counter() - t0
 
 
 def warm_trial(scenario, topology: Topology) -> tuple[float, int]:
