@@ -5,7 +5,9 @@ For each scenario: one trial first (it warms the topology's and the service rule
 caches, as the trials after the first of a Monte Carlo run find them), then rounds that
 interleave a warm trial (same seed, so the same events) and bare simpy scheduling the same
 number of timeouts in 10 processes, in this one process. Prints the event count used (simpy's
-event ids), both times per event and the median ratio.
+event ids), both times per event and the median ratio. The bundled drills are short (40 to
+5,000 events), so a trial's fixed costs (start, results, metrics) weigh heavily per event and
+the figures are noisy on a busy machine: raise --rounds there.
 
     python benchmarks/per_event.py [--rounds 5]
 """

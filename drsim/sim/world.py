@@ -37,7 +37,7 @@ PlacementKey = tuple[frozenset[tuple[str, str]], tuple[tuple[str, str], ...],
                      frozenset[tuple[str, str]]]
 RuleKey = tuple[frozenset[str], frozenset[tuple[str, str]], PlacementKey,
                 tuple[tuple[Pool, int], ...]]
-ANSWERS_BUDGET = 2_000_000  # (group, service) pairs kept in the shared answers, in all
+ANSWERS_BUDGET = 500_000  # (group, service) pairs kept in the shared answers (~100 MB at most)
 
 
 class RuleAnswers:
