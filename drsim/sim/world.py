@@ -11,6 +11,7 @@ what changed, so simultaneous changes never produce zero-length outages.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,46 @@ Serving = dict[tuple[str, str], str | None]  # (group, service) → the site ser
 Health = dict[tuple[str, str], bool]  # (service, site) → healthy there (the rule's memo)
 # down sites and links, components below k, placement version, pool sizes (World.state_key)
 StateKey = tuple[frozenset[str], frozenset[tuple[str, str]], int, tuple[tuple[Pool, int], ...]]
+# what placement_version stands for: active (service, site) pairs, groups pointed away from
+# home, corrupted (service, site) pairs
+PlacementKey = tuple[frozenset[tuple[str, str]], tuple[tuple[str, str], ...],
+                     frozenset[tuple[str, str]]]
+RuleKey = tuple[frozenset[str], frozenset[tuple[str, str]], PlacementKey,
+                tuple[tuple[Pool, int], ...]]
+ANSWERS_BUDGET = 500_000  # (group, service) pairs kept in the shared answers (~100 MB at most)
+
+
+class RuleAnswers:
+    """The service rule's answers by whole state, shared by every trial that shares one
+    Topology (one scenario): random failures revisit the same few states (all well, one
+    element down) in every trial, so most refreshes are a dictionary look-up. The key holds
+    everything compute_serving reads, by content (not placement_version, which only counts
+    changes within one trial), so a cached answer is the one the rule would compute now."""
+
+    def __init__(self, pairs: int) -> None:
+        self.limit = max(16, ANSWERS_BUDGET // max(1, pairs))  # memory stays bounded
+        self.answers: dict[RuleKey, tuple[Serving, Health]] = {}
+
+    def get(self, key: RuleKey, compute: Callable[[], tuple[Serving, Health]]
+            ) -> tuple[Serving, Health]:
+        got = self.answers.get(key)
+        if got is None:
+            if len(self.answers) >= self.limit:
+                self.answers.clear()
+            got = self.answers[key] = compute()
+        return got
+
+
+_ANSWERS: weakref.WeakKeyDictionary[Topology, RuleAnswers] = weakref.WeakKeyDictionary()
+
+
+def shared_answers(topology: Topology, scenario: Scenario) -> RuleAnswers:
+    """The answers shared by all worlds built on `topology` (created with the first)."""
+    got = _ANSWERS.get(topology)
+    if got is None:
+        pairs = sum(len(g.services) for g in scenario.customers.values())
+        got = _ANSWERS[topology] = RuleAnswers(pairs)
+    return got
 
 
 @dataclass
@@ -56,6 +97,7 @@ class World:
         self.site_units_down: Counter[str] = Counter()  # the same, summed per site
         self._touched_sites: set[str] = set()  # sites (and links) changed since last refresh
         self._reassigned: set[str] = set()  # groups pointed elsewhere since last refresh
+        self._replaced: set[str] = set()  # sites where a service was placed or its data changed
         self.down: Counter[str] = Counter()  # sites and links currently hit (overlapping hits)
         self.active = {s: set(svc.active) for s, svc in scenario.services.items()}
         self.any_route = {s: len(svc.active) > 1 or bool(svc.standby and svc.standby.mode == "hot")
@@ -80,7 +122,8 @@ class World:
         self.change = env.event()
         self._dirty = False
         self.placement_version = 0  # bumped whenever a service placement or assignment changes
-        self._serving_cache: dict[StateKey, tuple[Serving, Health]] = {}
+        self._answers = shared_answers(topology, scenario)
+        self._placement: tuple[int, PlacementKey] | None = None  # (version, its content)
         self._last_key: StateKey | None = None
         self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
         self.places = {s: sorted(set(svc.active) | set(svc.standby.sites if svc.standby else ()))
@@ -176,6 +219,7 @@ class World:
     def place(self, svc: str, site: str, active: bool) -> None:
         """Activate (or deactivate) `svc` at `site`."""
         (self.active[svc].add if active else self.active[svc].discard)(site)
+        self._replaced.add(site)
         self.placement_version += 1
         self.touch()
 
@@ -192,11 +236,13 @@ class World:
         self.corrupted.setdefault((svc, site), self.env.now)
         self.rec.event(self.env.now, "data_corrupted", f"{svc}@{site}",
                        f"{cause}: unhealthy there until its data is restored")
+        self._replaced.add(site)
         self.placement_version += 1
         self.touch()
 
     def data_restored(self, svc: str, site: str) -> None:
         if self.corrupted.pop((svc, site), None) is not None:
+            self._replaced.add(site)
             self.placement_version += 1
             self.touch()
 
@@ -382,10 +428,9 @@ class World:
         first = self._last_key is None
         changed: set[str] = set()
         if key != self._last_key:
-            moved = self._last_key is None or key[2] != self._last_key[2]  # placements changed
             self._last_key = key
             serving, memo = self._serving_for(key)
-            changed = self._apply_serving(serving, memo, None if moved else self._touched_sites)
+            changed = self._apply_serving(serving, memo, None if first else self._touched_sites)
             self._explain(serving, memo)
         # a group's basic/full status moves only if its service, its assignment or its home
         # site (redundancy, power) changed
@@ -394,6 +439,7 @@ class World:
                                           if grp.home in self._touched_sites}))
         self._touched_sites.clear()
         self._reassigned.clear()
+        self._replaced.clear()
         self._track_incident()
         for hook in self.after_refresh:
             hook()
@@ -401,13 +447,20 @@ class World:
         old.succeed()
 
     def _serving_for(self, key: StateKey) -> tuple[Serving, Health]:
-        """The service rule's answer, memoised on the state key (states recur: all well)."""
-        got = self._serving_cache.get(key)
-        if got is None:
-            if len(self._serving_cache) > 512:
-                self._serving_cache.clear()
-            got = self._serving_cache[key] = self.compute_serving()
-        return got
+        """The service rule's answer for the state `key` names, from the shared answers
+        (states recur: all well, one element down)."""
+        if self._placement is None or self._placement[0] != key[2]:
+            self._placement = (key[2], self.placement_key())
+        return self._answers.get((key[0], key[1], self._placement[1], key[3]),
+                                 self.compute_serving)
+
+    def placement_key(self) -> PlacementKey:
+        """The placement by content: where services are active, which groups are pointed
+        away from home, which copies of data are corrupted."""
+        return (frozenset((svc, site) for svc, sites in self.active.items() for site in sites),
+                tuple(sorted((g, site) for g, site in self.assigned.items()
+                             if site != self.sc.customers[g].home)),
+                frozenset(self.corrupted))
 
     def _apply_serving(self, serving: dict[tuple[str, str], str | None],
                        memo: dict[tuple[str, str], bool], sites: set[str] | None) -> set[str]:
@@ -453,11 +506,13 @@ class World:
     def _track_health(self, memo: dict[tuple[str, str], bool],
                       sites: set[str] | None = None) -> None:
         """Record services going up or down at their sites (only at `sites` when given: a
-        service's health there changes only with that site's state or a placement)."""
+        service's health there changes only with that site's state, a placement or a data
+        change there (same-site dependents follow), or, for a remote service, anywhere)."""
         now = self.env.now
         for svc, svc_def in self.sc.services.items():
             for site in self.places[svc]:
-                if sites is not None and site not in sites and svc not in self.remote:
+                if (sites is not None and site not in sites and svc not in self.remote
+                        and site not in self._replaced):
                     continue
                 ok = self._healthy(svc, site, memo)
                 was = self.healthy_at.get((svc, site), site in svc_def.active)
@@ -531,7 +586,9 @@ class World:
         try:
             for svc, site in taken:
                 self.active[svc].discard(site)
-            serving, _ = self.compute_serving()
+            key = (self.down_set(), self._broken, self.placement_key(),
+                   self.pools.units_key(self.units_out()))
+            serving, _ = self._answers.get(key, self.compute_serving)
         finally:
             for svc, site in taken:
                 self.active[svc].add(site)
