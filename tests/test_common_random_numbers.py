@@ -25,15 +25,17 @@ from drsim.sim import component
 from drsim.sim.engine import Drill
 from drsim.sim.streams import Streams
 
+
+def head(name: str, horizon: str) -> str:
+    """A scenario's first lines: random failures from seed 5 over `horizon`."""
+    return (f"drsim: 1\nname: {name}\nsimulation: {{start: \"2026-03-10T00:00\", timezone: UTC, "
+            f"horizon: {horizon}, seed: 5, random_failures: true}}\n")
+
+
 # One site's fleet of 8 servers (4 needed): frequent random failures, each repaired by the
 # one technician (business hours, call-out at night) after a spare is taken. The variant
 # adds a second technician: repairs start sooner, nothing else changes.
-FLEET = """
-drsim: 1
-name: fleet
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 180d, seed: 5,
-             random_failures: true}
-sites:
+FLEET = head("fleet", "180d") + """sites:
   a:
     components:
       servers:
@@ -251,12 +253,7 @@ def test_an_unrelated_element_leaves_every_existing_draw_identical():
         assert any(e.subject.startswith("c.disks") for e in b.timeline)
 
 
-ORDERED = """
-drsim: 1
-name: order
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 120d, seed: 5,
-             random_failures: true}
-sites:
+ORDERED = head("order", "120d") + """sites:
 SITES
 services:
   svc: {requires: [servers], active: [a]}
