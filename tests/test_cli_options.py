@@ -832,11 +832,11 @@ def _skips(output: str) -> list[str]:
 def test_replay_pacing_options(files, fake_clock):
     tiny = str(files["tiny"])
     paced = ok(["replay", tiny, "--no-live"]).output
-    # seed 1's first event is at 12 Mar 21:50:07, 2d 12h 50m 07s after the 09:00 start;
-    # ×600 skips the quiet to one real second (600 s) before it: 2d 12h 40m 07s
-    assert _skips(paced)[0] == "2d 12h 40m"
+    # seed 1's first event is at 14 Mar 14:22:19, 4d 05h 22m 19s after the 09:00 start;
+    # ×600 skips the quiet to one real second (600 s) before it: 4d 05h 12m 19s
+    assert _skips(paced)[0] == "4d 05h 12m"
     faster = ok(["replay", tiny, "--no-live", "--speed", "6000"]).output
-    assert _skips(faster)[0] == "2d 11h 10m"  # 6000 s (1h 40m) before it: 2d 11h 10m 07s
+    assert _skips(faster)[0] == "4d 03h 42m"  # 6000 s (1h 40m) before it: 4d 03h 42m 19s
     exact = ok(["replay", tiny, "--no-live", "--skip-quiet", "0"]).output
     assert _skips(exact) == []
     to_horizon = ok(["replay", tiny, "--no-live", "--horizon"]).output
@@ -866,7 +866,7 @@ def test_replay_board_options(files, terminal, monkeypatch):
     short = ok(["replay", tiny, "--speed", "0", "--feed", "3", "--live"]).output
     lines = ok(["replay", tiny, "--speed", "0", "--no-live"]).output
     assert "Events" in board and "Replay finished" in board and "Events" not in lines
-    assert len(_events(lines)) == 63  # seed 1: six incidents, 63 events in all
+    assert len(_events(lines)) == 66  # seed 1: six incidents, 66 events in all
 
     def feed(output: str) -> list[str]:
         return re.findall(r"^\w{3} \d\d:\d\d:\d\d ", output, re.M)

@@ -171,11 +171,12 @@ def test_a_failed_switchover_is_recorded_and_the_unit_goes_to_repair():
 
 
 
-def test_switchover_success_is_drawn_from_the_switchover_stream():
+def test_switchover_success_is_drawn_from_the_standby_units_switchover_works_stream():
     seen = set()
     for seed in range(8):
         r = standby(success="50%", seed=seed)
-        works = bool(stream(seed, "component:a.pump:switchover").random() < 0.5)
+        # the switchover is onto standby unit 2 (0-based): stream of unit #3
+        works = bool(stream(seed, "component:a.pump#3:switchover-works").random() < 0.5)
         seen.add(works)
         kinds = [k for _, k, _, _ in events(r, "switchover_done", "switchover_failed")]
         assert kinds == (["switchover_done"] if works else ["switchover_failed"])
@@ -199,17 +200,16 @@ customers:
 """
 
 
-def test_random_failures_and_repairs_draw_from_the_component_stream():
+def test_random_failures_and_repairs_draw_from_the_units_ttf_and_ttr_streams():
     for seed in (1, 2):
         r = simulate(parse(RANDOM.replace("SEED", str(seed))))
-        g = stream(seed, "component:a.box")
-        t_fail = g.exponential(10 * 86400)
-        t_up = t_fail + g.exponential(3600)
+        t_fail = stream(seed, "component:a.box#1:ttf").exponential(10 * 86400)
+        t_up = t_fail + stream(seed, "component:a.box#1:ttr").exponential(3600)
         box = [t for t, _, s, _ in events(r, "component_down", "component_up") if s == "a.box"]
         assert box[:2] == [pytest.approx(t_fail), pytest.approx(t_up)]
         # the pump's active unit 0 ages from t=0 on its own stream (standby units age by
         # the accelerated clock; cold unit 1 does not age while idle)
-        p = stream(seed, "component:a.pump")
+        p = stream(seed, "component:a.pump#1:ttf")
         pump = [t for t, _, s, _ in events(r, "component_down") if s == "a.pump"]
         assert pump[0] == pytest.approx(p.exponential(10 * 86400))
 
@@ -256,11 +256,11 @@ def test_overlapping_power_losses_restart_units_when_the_last_ends():
     assert r.metrics.groups["users"].downtime_s == 3 * H + 1
 
 
-def test_a_drawn_restart_comes_from_the_restart_stream():
+def test_a_drawn_restart_comes_from_each_units_restart_stream():
     for seed in (1, 2):
         r = power(restart="{uniform: {low: 1m, high: 9m}}", seed=seed)
-        g = stream(seed, "component:a.box:restart")
-        first, second = 4 * H + g.uniform(60, 540), 4 * H + g.uniform(60, 540)
+        first = 4 * H + stream(seed, "component:a.box#1:restart").uniform(60, 540)
+        second = 4 * H + stream(seed, "component:a.box#2:restart").uniform(60, 540)
         assert [t for t, *_ in events(r, "component_up")] == [
             pytest.approx(min(first, second)), pytest.approx(max(first, second))]
 
@@ -273,11 +273,11 @@ def test_a_certain_switchover_draws_only_its_time_from_the_switchover_stream():
     for seed in (1, 2):
         r = simulate(parse(text.replace("UNITS", "1").replace("SUCCESS", "100%")
                            .replace("SEED", str(seed))))
-        g = stream(seed, "component:a.pump:switchover")
-        first, second = g.uniform(60, 540), g.uniform(60, 540)
-        # active 0, 1; standby 2, 3. Unit 0 hit at 1h: unit 2 switched in (first draw); unit 0
-        # (repaired 1h45) stands by. hit2 at 5h takes units 0 (idle) and 1 (active): unit 3
-        # is switched in with the second draw
+        first = stream(seed, "component:a.pump#3:switchover").uniform(60, 540)
+        second = stream(seed, "component:a.pump#4:switchover").uniform(60, 540)
+        # active 0, 1; standby 2, 3. Unit 0 hit at 1h: unit 2 switched in (its stream #3);
+        # unit 0 (repaired 1h45) stands by. hit2 at 5h takes units 0 (idle) and 1 (active):
+        # unit 3 is switched in (its stream #4)
         assert [t for t, *_ in events(r, "switchover_done")] == [
             pytest.approx(1 * H + first), pytest.approx(5 * H + second)]
 

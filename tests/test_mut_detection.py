@@ -179,7 +179,7 @@ def test_a_hot_takeover_without_switchover_that_fails_is_decided_at_the_alert():
     assert r.steps[0].start_s == 1 * H + 1 * M
 
 
-def test_a_drawn_switchover_comes_from_the_standby_stream():
+def test_a_drawn_switchover_comes_from_the_standby_switchover_stream():
     import numpy as np
 
     from drsim.sim.streams import stable_key
@@ -187,7 +187,7 @@ def test_a_drawn_switchover_comes_from_the_standby_stream():
         sc = parse(HOT.replace(" STANDBY", ", switchover: {uniform: {low: 1m, high: 9m}}")
                    .replace("seed: 1", f"seed: {seed}"))
         g = np.random.default_rng(np.random.SeedSequence(
-            seed, spawn_key=(0, stable_key("standby:svc"))))
+            seed, spawn_key=(0, stable_key("standby:svc:switchover"))))
         r = simulate(sc)
         assert events(r, "activated")[0][0] == pytest.approx(1 * H + 1 * M + g.uniform(60, 540))
 
@@ -200,12 +200,12 @@ def test_a_hot_standby_at_two_sites_names_both():
     assert events(r, "activated") == [(1 * H + 1 * M, "activated", "svc", "hot standby at b, c")]
 
 
-def standby_stream(seed):
+def standby_stream(seed, purpose):
     import numpy as np
 
     from drsim.sim.streams import stable_key
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, stable_key(
-        "standby:svc"))))
+        f"standby:svc:{purpose}"))))
 
 
 def test_each_incident_takes_over_again_with_the_next_draws_of_the_standby_stream():
@@ -215,7 +215,7 @@ def test_each_incident_takes_over_again_with_the_next_draws_of_the_standby_strea
             + "  - {id: f2, at: 5h, targets: [{component: a.box}], until: repaired}\n")
     for seed in (1, 2):
         r = simulate(parse(text.replace("seed: 1", f"seed: {seed}")))
-        g = standby_stream(seed)
+        g = standby_stream(seed, "switchover")
         first, second = g.uniform(60, 540), g.uniform(60, 540)
         assert [t for t, *_ in events(r, "activated")] == [
             pytest.approx(1 * H + 1 * M + first), pytest.approx(5 * H + 1 * M + second)]
@@ -226,7 +226,7 @@ def test_an_uncertain_takeover_draws_its_outcome_after_its_switchover_time():
     for seed in range(8):
         r = simulate(parse(HOT.replace(" STANDBY", ", switchover: 4m, success: 50%")
                            .replace("seed: 1", f"seed: {seed}")))
-        works = bool(standby_stream(seed).random() < 0.5)  # a fixed switchover draws nothing
+        works = bool(standby_stream(seed, "works").random() < 0.5)  # its own stream
         seen.add(works)
         kinds = [k for _, k, *_ in events(r, "activated", "auto_failover_failed")]
         assert kinds[0] == ("activated" if works else "auto_failover_failed")

@@ -55,12 +55,11 @@ def test_a_fault_at_the_start_instant_strikes():
 
 
 
-def test_a_drawn_offset_and_duration_come_from_the_disruption_stream():
+def test_a_drawn_offset_and_duration_come_from_the_disruptions_at_and_duration_streams():
     r = run("  - {id: d, at: {uniform: {low: 0s, high: 10h}}, targets: [{site: a}], "
             "duration: {uniform: {low: 1h, high: 2h}}}")
-    g = stream(7, "disruption:d")
-    at_s = g.uniform(0, 10 * H)
-    dur_s = g.uniform(1 * H, 2 * H)
+    at_s = stream(7, "disruption:d:at").uniform(0, 10 * H)
+    dur_s = stream(7, "disruption:d:duration").uniform(1 * H, 2 * H)
     assert [t for t, *_ in events(r, "site_down", "site_up")] == [
         pytest.approx(at_s), pytest.approx(at_s + dur_s)]
 
@@ -145,9 +144,8 @@ def test_cascades_name_their_events_and_draw_from_their_own_streams():
     outcomes = set()
     for seed in range(6):
         r = run(CASCADES, seed=seed)
-        g = stream(seed, "cascade:fire/1")
-        delay_s = g.uniform(0, 1 * H)
-        spreads = bool(g.random() < 0.5)
+        delay_s = stream(seed, "cascade:fire/1:after").uniform(0, 1 * H)
+        spreads = bool(stream(seed, "cascade:fire/1:spreads").random() < 0.5)
         outcomes.add(spreads)
         got = {s: (t, k, d) for t, k, s, d in events(r, "disruption", "cascade_spared")}
         assert got["fire"] == (1 * H, "disruption", "")
@@ -166,17 +164,16 @@ def test_cascades_name_their_events_and_draw_from_their_own_streams():
     assert outcomes == {True, False}  # both branches seen in these seeds
 
 
-def test_a_certain_cascade_draws_nothing_for_its_probability():
-    # probability 100% (the default): no draw; the cascade's stream gives its delay, then its
-    # duration: after = u1 in [0, 1h], duration = u2 in [1h, 2h]
+def test_a_cascade_draws_its_delay_and_its_duration_from_their_own_streams():
+    # probability 100% (the default): it spreads; after = the first draw of its `after`
+    # stream in [0, 1h], duration = the first draw of its `duration` stream in [1h, 2h]
     text = ("  - id: fire\n    at: 1h\n    targets: [{site: b}]\n    duration: 1h\n"
             "    cascade:\n      - after: {uniform: {low: 0s, high: 1h}}\n"
             "        targets: [{site: a}]\n        duration: {uniform: {low: 1h, high: 2h}}\n")
     for seed in (1, 2):
         r = run(text, seed=seed)
-        g = stream(seed, "cascade:fire/0")
-        start = 1 * H + g.uniform(0, 1 * H)
-        end = start + g.uniform(1 * H, 2 * H)
+        start = 1 * H + stream(seed, "cascade:fire/0:after").uniform(0, 1 * H)
+        end = start + stream(seed, "cascade:fire/0:duration").uniform(1 * H, 2 * H)
         got = [(t, k) for t, k, s, _ in events(r, "site_down", "site_up") if s == "a"]
         assert got == [(pytest.approx(start), "site_down"), (pytest.approx(end), "site_up")]
 

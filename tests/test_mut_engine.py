@@ -1,6 +1,6 @@
 """engine.Drill / simulate(): which actors are built, from which seed and random stream, and
 what an interrupt that reaches no handler becomes. Times are hand-derived from fixed ttf/ttr;
-the exponential draws of site b are golden (seeded streams "site:b" of drsim.sim.streams).
+the exponential draws of site b are golden (seeded stream "site:b:ttf" of drsim.sim.streams).
 """
 
 from __future__ import annotations
@@ -41,15 +41,17 @@ def test_random_site_and_link_failures_follow_ttf_and_ttr():
     r = simulate(parse(FACILITIES % "true"))
     # a: down every 10h of uptime for 1h: 10h–11h, 21h–22h, 32h–33h, 43h–44h;
     # l: down at 30h for 30m; c and m lack a ttr or a ttf: they never fail at random;
-    # b: exponential ttf (golden draws of stream "site:b", seed 11, trial 0), 2h ttr
+    # b: exponential ttf (golden draws of stream "site:b:ttf", seed 11, trial 0: 16665.84 s,
+    # then 65565.12 s and 45534.26 s of uptime after each 2h ttr; the 4th failure, at 48.07 h,
+    # is past the horizon)
     assert facility_events(r) == [
+        (16665.839404107, "site_down", "b"), (16665.839404107 + 2 * H, "site_up", "b"),
         (10 * H, "site_down", "a"), (11 * H, "site_up", "a"),
-        (62908.38888646866, "site_down", "b"), (62908.38888646866 + 2 * H, "site_up", "b"),
         (21 * H, "site_down", "a"), (22 * H, "site_up", "a"),
-        (88852.78360740413, "site_down", "b"), (88852.78360740413 + 2 * H, "site_up", "b"),
+        (89430.95618922122, "site_down", "b"), (89430.95618922122 + 2 * H, "site_up", "b"),
         (30 * H, "link_down", "l"), (30.5 * H, "link_up", "l"),
         (32 * H, "site_down", "a"), (33 * H, "site_up", "a"),
-        (144041.4674788577, "site_down", "b"), (144041.4674788577 + 2 * H, "site_up", "b"),
+        (142165.21682651446, "site_down", "b"), (142165.21682651446 + 2 * H, "site_up", "b"),
         (43 * H, "site_down", "a"), (44 * H, "site_up", "a")]
     assert (r.seed, r.trial, r.scenario, r.horizon_s) == (11, 0, "fac", 48 * H)
     # users at a lose svc for the 4 hours a is down: 10 customers × 240 minutes
@@ -67,12 +69,16 @@ def test_seed_and_trial_choose_the_streams():
     sc = parse(FACILITIES % "true")
     r = simulate(sc, seed=12, trial=3)
     assert (r.seed, r.trial) == (12, 3)
-    assert facility_events(r)[:2] == [(1018.9222156871012, "site_down", "b"),
-                                      (1018.9222156871012 + 2 * H, "site_up", "b")]
+    assert site_b(r)[:2] == [(35933.58257093585, "site_down", "b"),
+                             (35933.58257093585 + 2 * H, "site_up", "b")]
     r1 = simulate(sc, trial=1)  # the scenario's seed, 11, trial 1
     assert (r1.seed, r1.trial) == (11, 1)
-    assert facility_events(r1)[:2] == [(7070.6658981600785, "site_down", "b"),
-                                       (7070.6658981600785 + 2 * H, "site_up", "b")]
+    assert site_b(r1)[:2] == [(28940.59951574786, "site_down", "b"),
+                              (28940.59951574786 + 2 * H, "site_up", "b")]
+
+
+def site_b(r):
+    return [e for e in facility_events(r) if e[2] == "b"]
 
 
 def test_drill_wiring_in_sorted_order():
@@ -84,8 +90,10 @@ def test_drill_wiring_in_sorted_order():
     assert list(d.components) == [("a", "box"), ("b", "box"), ("c", "box")]
     assert [(f.element, f.kind) for f in d.facilities] == [("a", "site"), ("b", "site"),
                                                            ("l", "link")]
-    assert d.facilities[0].rng is d.streams("site:a")
-    assert d.facilities[2].rng is d.streams("link:l")
+    assert d.facilities[0].ttf_rng is d.streams("site:a:ttf")
+    assert d.facilities[0].ttr_rng is d.streams("site:a:ttr")
+    assert d.facilities[2].ttf_rng is d.streams("link:l:ttf")
+    assert d.facilities[2].ttr_rng is d.streams("link:l:ttr")
     assert d.origin == sc.simulation.origin
 
 

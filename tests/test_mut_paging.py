@@ -151,20 +151,21 @@ def test_starting_over_pages_the_page_roles_with_level_one_again():
                          "(the policy starts over)")]
 
 
-def test_a_certain_answer_draws_nothing_from_the_answers_stream():
+def test_a_paged_roles_answer_is_drawn_from_its_own_answers_stream():
     import numpy as np
 
     from drsim.sim.streams import stable_key
     seen = set()
     for seed in range(8):
         # level 1 answers surely but slowly (20m > its 10m timeout): level 2 is paged at
-        # 1h10 and answers with 50%, drawn first from the answers stream
+        # 1h10 and answers with 50%: the first draw of l2's answers stream (level 1's sure
+        # answer draws nothing)
         sc = parse(BASE.replace("DETECTION", "  ack_delay: 20m\n  escalation:\n"
                                 "    - {role: l1, timeout: 10m, answers: 100%}\n"
                                 "    - {role: l2, answers: 50%}").replace("TTR", "2h"))
         r = simulate(sc, seed=seed)
         g = np.random.default_rng(np.random.SeedSequence(
-            seed, spawn_key=(0, stable_key("detection:answers"))))
+            seed, spawn_key=(0, stable_key("paging:l2:answers"))))
         answers = bool(g.random() < 0.5)
         seen.add(answers)
         unanswered = [(t, s) for t, _, s, _ in events(r, "page_unanswered")]
@@ -173,7 +174,7 @@ def test_a_certain_answer_draws_nothing_from_the_answers_stream():
     assert seen == {True, False}
 
 
-def test_with_nobody_paged_a_drawn_ack_delay_comes_from_the_detection_stream():
+def test_with_nobody_paged_a_drawn_ack_delay_comes_from_the_paging_ack_stream():
     import numpy as np
 
     from drsim.sim.streams import stable_key
@@ -181,5 +182,5 @@ def test_with_nobody_paged_a_drawn_ack_delay_comes_from_the_detection_stream():
         r = simulate(parse(BASE.replace("DETECTION", "  ack_delay: {uniform: {low: 1m, high: 9m}}")
                            .replace("TTR", "2h")), seed=seed)
         g = np.random.default_rng(np.random.SeedSequence(
-            seed, spawn_key=(0, stable_key("detection"))))
+            seed, spawn_key=(0, stable_key("paging:ack"))))
         assert r.incidents[0].acknowledged_s == pytest.approx(1 * H + g.uniform(60, 540))

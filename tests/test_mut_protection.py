@@ -256,9 +256,9 @@ def test_discovery_and_restore_times_come_from_their_own_named_streams():
 
 @pytest.mark.parametrize(("tiers", "name"), [
     ("    replication: {mode: async, to: b, lag: {exponential: {mean: 1m}}}\n",
-     "replication:db"),
+     "protection:db.replication.lag@9000.0"),
     ("    protection:\n      - {id: rb, kind: replica, mode: async, at: b, "
-     "lag: {exponential: {mean: 1m}}}\n", "protection:db.rb.lag"),
+     "lag: {exponential: {mean: 1m}}}\n", "protection:db.rb.lag@9000.0"),
 ])
 def test_a_replica_lag_is_drawn_from_its_named_stream(tiers, name):
     from drsim.sim.streams import Streams
@@ -266,7 +266,8 @@ def test_a_replica_lag_is_drawn_from_its_named_stream(tiers, name):
     sc = parse(BASE.replace("    protection:\nTIERS\n", tiers).replace("EXTRA", "")
                .replace("TZ", "UTC"))
     r = simulate(sc, seed=5, trial=1)
-    # the legacy `replication` keeps its old stream; a protection tier has its own
+    # each tier (the legacy `replication` too) draws its lag from a stream keyed by the
+    # failure instant (2.5 h = 9000 s): a variant meeting this failure meets this lag
     (tier,) = sc.services["db"].tiers
     lag = tier.lag.sample(Streams(5, 1)(name))
     assert [(x.failed_at_s, x.lost_s) for x in r.losses] == [(2.5 * H, lag)]

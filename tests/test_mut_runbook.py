@@ -195,7 +195,7 @@ def test_staged_batches_rebuild_and_keep_a_cancellable_runbook_going():
     for seed in (1, 2):
         r = simulate(parse(STAGED.replace("SEED", str(seed))))
         g = np.random.default_rng(np.random.SeedSequence(
-            seed, spawn_key=(0, stable_key("step:rb.reimage"))))
+            seed, spawn_key=(0, stable_key("step:rb.reimage:per_unit"))))
         u = [g.uniform(600, 1200) for _ in range(4)]
         # one worker from the 1h alert: batch 1 (units 0, 1) at 1h + u1 + u2, batch 2 at
         # 1h + u1..u4, when all 4 needed servers are back. The batches applied an effect, so
@@ -239,12 +239,12 @@ def test_which_draws_a_step_takes_success_duration_and_retries():
     r = simulate(parse(DRAWS))
     got = {s.step: s for s in r.steps}
     # the runbook starts at the 1h alert (no delays). p is sure to succeed, so it draws no
-    # success: its duration is the first draw of its stream, uniform on [0, 1h)
-    p_s = stream(11, "step:rb.p").uniform(0, H)
+    # success: its duration is the first draw of its duration stream, uniform on [0, 1h)
+    p_s = stream(11, "step:rb.p:duration").uniform(0, H)
     assert (got["p"].start_s, got["p"].end_s, got["p"].outcome) == (H, H + p_s, "ok")
-    # q succeeds at the first attempt k whose draw is below 0.5; each attempt takes 10m, and
-    # a fixed duration draws nothing
-    u = stream(11, "step:rb.q").random(6)
+    # q succeeds at the first attempt k whose draw (its success stream) is below 0.5; each
+    # attempt takes 10m
+    u = stream(11, "step:rb.q:success").random(6)
     k = next(i for i, x in enumerate(u, 1) if x < 0.5)
     assert (got["q"].start_s, got["q"].end_s) == (H + p_s, H + p_s + k * 10 * M)
     assert (got["q"].outcome, got["q"].attempts) == ("ok", k)

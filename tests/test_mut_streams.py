@@ -41,3 +41,17 @@ def test_a_stream_is_handed_out_once_and_built_on_first_draw():
     assert built is not None
     first.random()
     assert first._gen is built  # built once
+
+
+def test_the_purposes_of_an_element_are_streams_named_element_colon_purpose():
+    streams = Streams(7, 2)
+    ttf = streams.of("comp")("ttf")
+    assert ttf is streams("comp:ttf") and streams.of("comp")("ttf") is ttf
+    assert ttf is not streams.of("comp")("ttr")
+    assert Streams(7, 2).of("comp")("ttf").random() == 0.4344739239429981  # pinned
+
+
+def test_a_stream_is_not_seeded_before_its_first_draw():
+    first = Streams(7, 2)("comp")
+    assert first._gen is None and first._root == 7 and first._key[0] == 2
+    assert first.random() == 0.5210001387160472

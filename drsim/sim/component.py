@@ -80,7 +80,6 @@ class ComponentActor:
         self.env, self.world, self.staff = env, world, staff
         self.site, self.cid, self.comp = site, cid, comp
         self.name = f"{site}.{cid}"
-        self.rng = streams(f"component:{site}.{cid}")
         self.streams = streams
         self.random = random_failures and comp.ttf is not None
         self.spares = (simpy.Container(env, init=comp.spare.stock) if comp.spare else None)
@@ -124,9 +123,16 @@ class ComponentActor:
 
     # ---- one unit's life -------------------------------------------------------------------
 
+    def rng(self, unit: int, purpose: str) -> np.random.Generator:
+        """Unit `unit`'s own stream for one purpose (ttf, ttr, spare, restart, switchover,
+        switchover-works): `component:<site>.<id>#<unit + 1>:<purpose>`. A draw never depends
+        on what other units or purposes drew, so a variant changing repairs (staff, spares)
+        leaves every time to failure as it was (common random numbers)."""
+        return self.streams(f"component:{self.name}#{unit + 1}:{purpose}")
+
     def live(self, unit: int) -> Generator[simpy.Event, object, None]:
         while True:
-            cause = yield from (self.age(unit) if self.varying else self.await_failure())
+            cause = yield from (self.age(unit) if self.varying else self.await_failure(unit))
             self.fail(unit, cause)
             if self.instant_repair(cause):  # down and up in one step: no refresh sees it down
                 self.recover(unit, "repaired at once (ttr 0s)")
@@ -145,7 +151,7 @@ class ComponentActor:
                                      f"{how}, but the site has no power: the unit restarts "
                                      "when power returns")
                 self.unpowered_unit[unit] = True
-                how = yield from self.restart()
+                how = yield from self.restart(unit)
             self.recover(unit, how)
 
     def instant_repair(self, cause: Failure | None) -> bool:
@@ -163,12 +169,13 @@ class ComponentActor:
             return (yield from self.hold(cause.duration_s))
         if isinstance(cause, PowerLoss):
             self.unpowered_unit[unit] = True
-            return (yield from self.restart())
+            return (yield from self.restart(unit))
         return (yield from self.repair(unit))
 
-    def await_failure(self) -> Generator[simpy.Event, object, Failure | None]:
+    def await_failure(self, unit: int) -> Generator[simpy.Event, object, Failure | None]:
         ttf = self.comp.ttf
-        due = self.env.now + ttf.sample(self.rng) if self.random and ttf is not None else None
+        due = (self.env.now + ttf.sample(self.rng(unit, "ttf"))
+               if self.random and ttf is not None else None)
         try:
             yield self.env.timeout(due - self.env.now) if due is not None else self.env.event()
             return None
@@ -179,7 +186,7 @@ class ComponentActor:
         """Wait for the unit's failure while its ageing speed may change: the remaining time
         to failure (in active-equivalent seconds) is used up at the current speed."""
         ttf = self.comp.ttf
-        remaining = ttf.sample(self.rng) if self.random and ttf is not None else None
+        remaining = ttf.sample(self.rng(unit, "ttf")) if self.random and ttf is not None else None
         while True:
             speed, since, retime = self.speed(unit), self.env.now, self.retime
             try:
@@ -266,15 +273,11 @@ class ComponentActor:
                 self.starved = True
                 return
             self.starved = False
-            delay_s = self.comp.standby.switchover.sample(self.sw_rng)
+            delay_s = self.comp.standby.switchover.sample(self.rng(spare, "switchover"))
             if delay_s == 0:
                 self.switch(spare, 0.0)  # instant: in this very instant, no outage recorded
             else:
                 self.switching[spare] = self.env.process(self.switch_over(spare, delay_s))
-
-    @property
-    def sw_rng(self) -> np.random.Generator:
-        return self.streams(f"component:{self.name}:switchover")
 
     def switch_over(self, spare: int, delay_s: float) -> Generator[simpy.Event, object, None]:
         self.world.rec.event(self.env.now, "switchover_started", self.name,
@@ -291,7 +294,8 @@ class ComponentActor:
     def switch(self, spare: int, delay_s: float) -> None:
         """The switchover onto `spare` finishes: it serves, or (failed) goes to repair."""
         assert self.comp.standby is not None
-        ok = self.comp.standby.success >= 1 or self.sw_rng.random() < self.comp.standby.success
+        ok = (self.comp.standby.success >= 1
+              or self.rng(spare, "switchover-works").random() < self.comp.standby.success)
         if ok:
             self.idle[spare] = False
             self.vacancies -= 1
@@ -319,12 +323,12 @@ class ComponentActor:
         except simpy.Interrupt as stop:
             return rebuilt_by(stop)
 
-    def restart(self) -> Generator[simpy.Event, object, str | Hit]:
+    def restart(self, unit: int) -> Generator[simpy.Event, object, str | Hit]:
         """Down for a power loss: wait for power, then restart (or, hit meanwhile, the hit)."""
         try:
             yield from self.await_power()
             if self.comp.restart is not None:
-                delay_s = self.comp.restart.sample(self.streams(f"component:{self.name}:restart"))
+                delay_s = self.comp.restart.sample(self.rng(unit, "restart"))
                 if delay_s > 0:
                     yield self.env.timeout(delay_s)
             return "restarted after power returned"
@@ -342,13 +346,13 @@ class ComponentActor:
                 self.blocked(why, Cause("power", self.site, f"no power at {self.site}"))
             yield from self.await_power()
             if self.spares is not None:
-                yield from self.take_spare(why)
+                yield from self.take_spare(unit, why)
             held = yield from self.technician_inside(why)
             self.world.rec.unblocked(self.env.now, *why)
             who = ", ".join(p for _, p in held)  # before release(), which empties `held`
             try:
                 assert self.comp.ttr is not None
-                yield from self.work(self.comp.ttr.sample(self.rng))
+                yield from self.work(self.comp.ttr.sample(self.rng(unit, "ttr")))
             finally:
                 self.staff.release(held)
             return f"repaired by {who}" if who else "repaired"
@@ -419,10 +423,11 @@ class ComponentActor:
             old, self.power_back = self.power_back, self.env.event()
             old.succeed()
 
-    def take_spare(self, why: tuple[str, str]) -> Generator[simpy.Event, object, None]:
-        """One-for-one stocking: every spare taken is reordered and arrives after the lead time."""
+    def take_spare(self, unit: int, why: tuple[str, str]) -> Generator[simpy.Event, object, None]:
+        """One-for-one stocking: every spare taken is reordered and arrives after the lead time
+        (drawn from the stream of the unit that took it)."""
         assert self.spares is not None and self.comp.spare is not None
-        lead_s = self.comp.spare.lead_time.sample(self.rng)
+        lead_s = self.comp.spare.lead_time.sample(self.rng(unit, "spare"))
         self.due.append(self.env.now + lead_s)
         self.env.process(self.deliver_spare(lead_s))
         get = self.spares.get(1)

@@ -37,13 +37,11 @@ class Monitor:
                                                                      staff, runbooks)
         self.det = scenario.detection
         self.streams = streams
-        self.rng = streams("detection")
         self.hot = world.hot  # (service, site) taken over automatically
         self.switching: set[str] = set()  # services whose automatic takeover is under way
         self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
         self.degraded_rng = streams("detection:degraded")
-        self.pager = Pager(env, world, self.det, staff, self.rng, streams("detection:answers"),
-                           self.wait_if_degraded)
+        self.pager = Pager(env, world, self.det, staff, streams, self.wait_if_degraded)
 
     def start(self) -> None:
         self.world.on_incident = lambda incident: self.env.process(self.handle(incident))
@@ -144,14 +142,15 @@ class Monitor:
         starts the runbooks triggered by auto_failover_failed."""
         sb = self.sc.services[sid].standby
         assert sb is not None
-        rng = self.streams(f"standby:{sid}")
-        yield self.env.timeout(sb.switchover.sample(rng) if sb.switchover else 0.0)
+        yield self.env.timeout(sb.switchover.sample(self.streams(f"standby:{sid}:switchover"))
+                               if sb.switchover else 0.0)
         self.switching.discard(sid)
         current = self.world.incident
         if incident.end_s is not None and (current is None or current.detected_s is None):
             return  # nothing alerted needs it any more (a takeover under way when a new
             # incident is alerted completes for that one: its alert did not start another)
-        if sb.success >= 1.0 or bool(rng.random() < sb.success):
+        if sb.success >= 1.0 or bool(self.streams(f"standby:{sid}:works").random()
+                                     < sb.success):
             self.take_over(sid)
             self.world.touch()
             return
@@ -182,7 +181,7 @@ class Monitor:
             self.world.rec.event(self.env.now, "not_paged", f"incident {incident.number}",
                                  f"alert {alert}: responders already engaged (acknowledged at "
                                  f"{incident.acknowledged_s / 3600:.2f} h)")
-        delay = self.det.declare_delay.sample(self.rng)
+        delay = self.det.declare_delay.sample(self.streams("detection:declare"))
         if self.det.declare_role:
             crew = self.staff.crews[self.det.declare_role]
             delay += crew.arrival_delay_s(crew.first_ready())

@@ -1,7 +1,9 @@
 """Disruption injector: scripted and correlated faults at an offset or a date-time.
 
 A disruption strikes all its targets in one instant; its cascades then spread after a delay
-and with a probability (fire between halls), each drawn from its own named stream, nesting.
+and with a probability (fire between halls), nesting. Every draw has its own stream:
+`disruption:<id>:at`, `:duration`, `:restore:<site or link>`; a cascade's
+`cascade:<disruption>/<index>[/<index>...]:after`, `:spreads`, `:duration`, `:restore:<...>`.
 """
 
 from __future__ import annotations
@@ -9,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from datetime import datetime
 
-import numpy as np
 import simpy
 
 from drsim.calendar import sim_seconds
 from drsim.scenario.schema import Cascade, Disruption, Scenario
 from drsim.sim.component import ComponentActor
 from drsim.sim.facility import outage, power_outage
-from drsim.sim.streams import Streams
+from drsim.sim.streams import Streams, Substreams
 from drsim.sim.world import World
 
 
@@ -38,24 +39,22 @@ class DisruptionInjector:
             self.env.process(self.inject(d))
 
     def offset_s(self, d: Disruption) -> float:
-        rng = self.streams(f"disruption:{d.id}")
         if isinstance(d.at, str):
             when = datetime.fromisoformat(d.at).replace(tzinfo=self.origin.tzinfo)
             return sim_seconds(self.origin, when)
-        return d.at.sample(rng)
+        return d.at.sample(self.streams(f"disruption:{d.id}:at"))
 
     def inject(self, d: Disruption) -> Generator[simpy.Event, object, None]:
         at_s = self.offset_s(d)
         if at_s < 0:
             return
         yield self.env.timeout(at_s)
-        rng = self.streams(f"disruption:{d.id}")
         self.world.rec.event(self.env.now, "disruption", d.id, d.description or "")
-        self.strike(d.id, d, rng)
+        self.strike(d.id, d, self.streams.of(f"disruption:{d.id}"))
 
-    def strike(self, fault: str, d: Disruption | Cascade, rng: np.random.Generator) -> None:
+    def strike(self, fault: str, d: Disruption | Cascade, rng: Substreams) -> None:
         """Hit every target of `d` now, then let its cascades spread from this instant."""
-        duration_s = d.duration.sample(rng) if d.duration else None
+        duration_s = d.duration.sample(rng("duration")) if d.duration else None
         for t in d.targets:
             if t.data:
                 assert t.site is not None
@@ -76,7 +75,7 @@ class DisruptionInjector:
                 spec = (self.sc.links[element] if kind == "link" else self.sc.sites[element])
                 restore = d.repair or spec.ttr
                 assert restore is not None
-                span_s = restore.sample(rng)
+                span_s = restore.sample(rng(f"restore:{element}"))
             else:
                 span_s = duration_s
             if kind == "power":
@@ -89,11 +88,12 @@ class DisruptionInjector:
             self.env.process(self.spread(f"{fault}/{i}", c))
 
     def spread(self, fault: str, c: Cascade) -> Generator[simpy.Event, object, None]:
-        """A cascade: after its delay and with its probability (both drawn from its own
-        stream, `cascade:<disruption>/<index>[/<index>...]`), strike its targets."""
-        rng = self.streams(f"cascade:{fault}")
-        delay_s = c.after.sample(rng)
-        spreads = c.probability >= 1 or rng.random() < c.probability
+        """A cascade: after its delay and with its probability (each drawn from its own
+        stream, `cascade:<disruption>/<index>[/<index>...]:after` and `:spreads`), strike
+        its targets."""
+        rng = self.streams.of(f"cascade:{fault}")
+        delay_s = c.after.sample(rng("after"))
+        spreads = c.probability >= 1 or rng("spreads").random() < c.probability
         yield self.env.timeout(delay_s)
         if not spreads:
             self.world.rec.event(self.env.now, "cascade_spared", fault,

@@ -53,7 +53,7 @@ class Drill:
             for s in sorted(sc.sites) for c, comp in sorted(sc.sites[s].components.items())}
         self.facilities = [
             FacilityActor(self.env, self.world, eid, kind, spec.ttf, spec.ttr,
-                          self.streams(f"{kind}:{eid}"))
+                          self.streams(f"{kind}:{eid}:ttf"), self.streams(f"{kind}:{eid}:ttr"))
             for kind, table in failing
             for eid, spec in sorted(table.items())
             if random and spec.ttf is not None and spec.ttr is not None]

@@ -22,21 +22,24 @@ class Powered(Protocol):
 
 
 class FacilityActor:
-    """A site or link that fails at random (ttf) and is restored after a ttr draw."""
+    """A site or link that fails at random (ttf) and is restored after a ttr draw; times to
+    failure and times to restore come from two streams (`<kind>:<id>:ttf`, `<kind>:<id>:ttr`),
+    so changing one distribution leaves the other's draws as they were."""
 
     def __init__(self, env: simpy.Environment, world: World, element: str, kind: str,
-                 ttf: Distribution, ttr: Distribution, rng: np.random.Generator) -> None:
+                 ttf: Distribution, ttr: Distribution, ttf_rng: np.random.Generator,
+                 ttr_rng: np.random.Generator) -> None:
         self.env, self.world, self.element, self.kind = env, world, element, kind
-        self.ttf, self.ttr, self.rng = ttf, ttr, rng
+        self.ttf, self.ttr, self.ttf_rng, self.ttr_rng = ttf, ttr, ttf_rng, ttr_rng
 
     def start(self) -> None:
         self.env.process(self.fail_and_restore())
 
     def fail_and_restore(self) -> Generator[simpy.Event, object, None]:
         while True:
-            yield self.env.timeout(self.ttf.sample(self.rng))
+            yield self.env.timeout(self.ttf.sample(self.ttf_rng))
             self.world.hit(self.element, self.kind)
-            yield self.env.timeout(self.ttr.sample(self.rng))
+            yield self.env.timeout(self.ttr.sample(self.ttr_rng))
             self.world.heal(self.element, self.kind)
 
 

@@ -3,8 +3,10 @@
 At the alert every role in `detection.page` and the first escalation level are paged at
 once. A page reaches one person of the role: the first on shift in any of the role's rotas,
 else the role's first person (called out unless already called in). A
-paged person answers with probability `answers` (one draw per page, its own stream), after
-the ack-delay draw plus their call-out when off shift. The first answer is the
+paged person answers with probability `answers`, after the ack-delay draw plus their call-out
+when off shift; each role's pages draw from their own streams (`paging:<role>:ack`,
+`paging:<role>:answers`; `paging:ack` when nobody is paged), so paging one role more or
+less often leaves every other role's draws as they were. The first answer is the
 acknowledgement. While nobody has acknowledged, a level's timeout pages the next level; after
 a last level that has a timeout the policy starts over at level 1 (paging tools repeat).
 While a service that paging requires is down everywhere, an escalation page goes out only
@@ -14,12 +16,12 @@ after a `degraded_delay` draw (someone phones round instead).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any
 
 import simpy
 
 from drsim.scenario.schema import Detection
 from drsim.sim.staff import Staff
+from drsim.sim.streams import Streams
 from drsim.sim.world import Incident, World
 
 Level = tuple[list[str], float | None, float]  # roles paged together, time to answer, P(answer)
@@ -29,11 +31,10 @@ class Pager:
     """Pages people for one trial's incidents and waits for the first acknowledgement."""
 
     def __init__(self, env: simpy.Environment, world: World, detection: Detection, staff: Staff,
-                 rng: Any, answer_rng: Any, degraded: Callable[[], Generator[simpy.Event,
-                                                                               object, None]]
-                 ) -> None:
+                 streams: Streams,
+                 degraded: Callable[[], Generator[simpy.Event, object, None]]) -> None:
         self.env, self.world, self.det, self.staff = env, world, detection, staff
-        self.rng, self.answer_rng, self.degraded = rng, answer_rng, degraded
+        self.streams, self.degraded = streams, degraded
         self.levels = self.policy(detection)
 
     @staticmethod
@@ -51,7 +52,7 @@ class Pager:
         """Process helper: page level by level until someone answers. Returns who answered
         ('' when nobody is paged: the ack delay alone), or None if the incident ended first."""
         if not self.levels:
-            yield self.env.timeout(self.det.ack_delay.sample(self.rng))
+            yield self.env.timeout(self.det.ack_delay.sample(self.streams("paging:ack")))
             return None if incident.end_s is not None else ""
         acked, level = self.env.event(), 0
         while True:
@@ -78,12 +79,13 @@ class Pager:
 
     def page(self, role: str, level: int, p_answer: float, acked: simpy.Event) -> None:
         """Page one person of `role`; schedule their answer, if they answer at all."""
-        delay = self.det.ack_delay.sample(self.rng)
+        delay = self.det.ack_delay.sample(self.streams(f"paging:{role}:ack"))
         crew = self.staff.crews[role]
         person = crew.first_ready()
         self.world.rec.event(self.env.now, "paged", person,
                              f"escalation level {level + 1}" if self.det.escalation else "")
-        answers = p_answer >= 1.0 or bool(self.answer_rng.random() < p_answer)
+        answers = p_answer >= 1.0 or bool(self.streams(f"paging:{role}:answers").random()
+                                          < p_answer)
         if not answers:
             self.world.rec.event(self.env.now, "page_unanswered", person,
                                  f"does not answer this page (answers {p_answer:.0%})")

@@ -8,7 +8,10 @@ finished copy the newest), an ad-hoc copy holds the data of its `taken_at`. Data
 failure (or corruption) instant minus the newest write of the copy used.
 
 Every random verdict is drawn once per copy and kept, so a retried restore meets the same
-broken backup again, and the loss recorded at a restore and at a customer move agree.
+broken backup again, and the loss recorded at a restore and at a customer move agree. Each
+comes from a stream keyed by what it is about (`protection:<svc>.<tier>.lag@<failure instant>`,
+`.unusable@<newest write>`, `.takes@<start>`), so a variant that meets the same failure or
+copy meets the same draw, whatever else it did before.
 """
 
 from __future__ import annotations
@@ -57,9 +60,8 @@ class Protection:
         self.discovered: set[tuple[str, str, float]] = set()
 
     def stream(self, svc: str, tier: Tier, what: str) -> np.random.Generator:
-        """The legacy `replication` tier keeps its old stream, so old numbers stay put."""
-        if tier.id == "replication":
-            return self.streams(f"replication:{svc}")
+        """Each tier's own stream per purpose (lag, unusable, discovery, restore), the
+        legacy `replication` tier's too."""
         return self.streams(f"protection:{svc}.{tier.id}.{what}")
 
     # ---- what a copy holds ------------------------------------------------------------------
@@ -77,7 +79,8 @@ class Protection:
             if tier.mode == "sync":
                 return 0.0
             assert tier.lag is not None
-            return tier.lag.sample(self.stream(svc, tier, "lag"))
+            # keyed by the failure instant: a variant that meets this failure meets this lag
+            return tier.lag.sample(self.stream(svc, tier, f"lag@{failed_s!r}"))
         if tier.kind == "adhoc":
             assert tier.taken_at is not None
             start = sim_seconds(self.origin, datetime.fromisoformat(tier.taken_at)
@@ -129,7 +132,7 @@ class Protection:
         if key not in self._unusable:
             p = tier.unusable
             self._unusable[key] = p >= 1.0 or (
-                p > 0.0 and bool(self.stream(svc, tier, "unusable").random() < p))
+                p > 0.0 and bool(self.stream(svc, tier, f"unusable@{written_s!r}").random() < p))
         return self._unusable[key]
 
     # ---- choosing a copy ----------------------------------------------------------------------

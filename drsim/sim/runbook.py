@@ -7,7 +7,6 @@ import math
 from collections.abc import Callable, Generator
 from datetime import datetime
 
-import numpy as np
 import simpy
 
 from drsim.recorder import Cause, PendingStep, StepRecord
@@ -16,7 +15,7 @@ from drsim.sim.conditions import failed_when, unmet_requirements
 from drsim.sim.protection import RestorePlan, finish_restore, plan_restore
 from drsim.sim.staff import Staff
 from drsim.sim.staged import StagedWork
-from drsim.sim.streams import Streams
+from drsim.sim.streams import Streams, Substreams
 from drsim.sim.world import World
 
 Proc = Generator[simpy.Event, object, bool]
@@ -168,7 +167,7 @@ class RunbookExecutor:
                 and not self.world.impacted())
 
     def perform(self, rid: str, step: Step, role: str = "") -> Proc:
-        rng = self.streams(f"step:{rid}.{step.id}")
+        rng = self.streams.of(f"step:{rid}.{step.id}")
         ready_s = self.env.now
         self.state.setdefault(f"{rid}.{step.id}", ("waiting", ready_s))
         gave_up = yield from self.await_preconditions(rid, step)
@@ -189,7 +188,7 @@ class RunbookExecutor:
         self.world.rec.event(self.env.now, "step_end", f"{rid}.{step.id}", outcome)
         return ok
 
-    def work(self, rid: str, step: Step, rng: np.random.Generator) -> Generator[
+    def work(self, rid: str, step: Step, rng: Substreams) -> Generator[
             simpy.Event, object, tuple[float, tuple[str, ...], bool, int]]:
         """Attempts with retries; a failed attempt costs a duration draw, or a discovery
         draw (the time to notice the failure) when the step has one."""
@@ -202,12 +201,12 @@ class RunbookExecutor:
                 attempts += 1
                 transfer_s = yield from self.transfer_time(key, step)
                 if step.discovery is None:
-                    yield self.env.timeout(step.duration.sample(rng) + transfer_s)
-                    ok = step.success >= 1.0 or bool(rng.random() < step.success)
+                    yield self.env.timeout(step.duration.sample(rng("duration")) + transfer_s)
+                    ok = step.success >= 1.0 or bool(rng("success").random() < step.success)
                 else:
-                    ok = step.success >= 1.0 or bool(rng.random() < step.success)
-                    yield self.env.timeout(step.duration.sample(rng) + transfer_s if ok
-                                           else step.discovery.sample(rng))
+                    ok = step.success >= 1.0 or bool(rng("success").random() < step.success)
+                    yield self.env.timeout(step.duration.sample(rng("duration")) + transfer_s
+                                           if ok else step.discovery.sample(rng("discovery")))
                 ok = self.copies_found(step, f"{rid}.{step.id}") and ok
                 if not ok:
                     self.world.rec.event(self.env.now, "step_attempt_failed", f"{rid}.{step.id}",
@@ -217,14 +216,14 @@ class RunbookExecutor:
             self.staff.release(held)
         return start_s, who, ok, attempts
 
-    def work_staged(self, rid: str, step: Step, rng: np.random.Generator) -> Generator[
+    def work_staged(self, rid: str, step: Step, rng: Substreams) -> Generator[
             simpy.Event, object, tuple[float, tuple[str, ...], bool, int]]:
         def apply_batch(units: int) -> None:
             self.changed.add(rid)
             for effect in step.effects:
                 self.apply(effect, f"{rid}.{step.id}", units)
-        job = StagedWork(self.env, self.world.rec, self.staff, f"{rid}.{step.id}", step, rng,
-                         apply_batch, self.started)
+        job = StagedWork(self.env, self.world.rec, self.staff, f"{rid}.{step.id}", step,
+                         rng("per_unit"), apply_batch, self.started)
         return (yield from job.run())
 
     def give_up(self, rid: str, step: Step, role: str, ready_s: float, why: str) -> bool:

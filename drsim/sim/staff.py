@@ -28,7 +28,7 @@ class Crew:
     def __init__(self, env: simpy.Environment, role_id: str, role: Role, timezone: str,
                  origin: datetime, recorder: Recorder, streams: Streams) -> None:
         self.env, self.id, self.role, self.origin, self.rec = env, role_id, role, origin, recorder
-        self.rng = streams(f"staff:{role_id}")
+        self.streams = streams  # each person's call-outs: their own `staff:<person>:callout`
         self.people: list[str] = []
         self.calendars: dict[str, Calendar] = {}
         self.callouts: dict[str, Distribution] = {}
@@ -78,7 +78,7 @@ class Crew:
         now = self.env.now
         if self.ready(person, now):
             return 0.0
-        delay = min(self.callouts[person].sample(self.rng),
+        delay = min(self.callouts[person].sample(self.streams(f"staff:{person}:callout")),
                     self.calendars[person].wait_s(self.origin, now))
         self.called_in_until[person] = now + delay + self.role.callout_hold
         self.rec.event(now, "callout", person, f"off shift; arrives in {delay / 60:.0f} min")

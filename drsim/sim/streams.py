@@ -1,9 +1,13 @@
-"""Random streams: trial i of root seed r, element named n → its own numpy Generator.
+"""Random streams: trial i of root seed r, source named n → its own numpy Generator.
 
-Each source of randomness gets a child stream keyed by a stable hash of its name, so a
-component's failures are the same in two variants of a scenario that share it (common random
-numbers), and no result depends on worker count, dict order or Python's hash seed. A stream
-is only built when first drawn from: fixed durations never pay for one.
+Every purpose of randomness has its own stream, keyed by a stable hash of its name (never
+Python's salted hash(), never a creation counter): `component:nyc.storage#2:ttf` is unit 2's
+times to failure, `...#2:ttr` its repair times, `step:failover.verify:duration` one step's
+durations (docs/monte-carlo.md lists them all). A stream depends only on (root seed, trial,
+name), so two variants of a scenario draw the same numbers wherever they share a source of
+randomness, whatever else differs: other purposes, other elements, the order elements are
+listed in (common random numbers). No result depends on worker count, dict order or Python's
+hash seed. A stream is only built when first drawn from: fixed durations never pay for one.
 """
 
 from __future__ import annotations
@@ -21,15 +25,16 @@ def stable_key(name: str) -> int:
 class LazyGenerator:
     """Stands in for a numpy Generator; builds it on the first draw."""
 
-    __slots__ = ("_seed", "_gen")
+    __slots__ = ("_root", "_key", "_gen")
     _gen: np.random.Generator | None
 
-    def __init__(self, seed: np.random.SeedSequence) -> None:
-        self._seed, self._gen = seed, None
+    def __init__(self, root_seed: int, spawn_key: tuple[int, int]) -> None:
+        self._root, self._key, self._gen = root_seed, spawn_key, None
 
     def __getattr__(self, name: str) -> Any:
         if self._gen is None:
-            self._gen = np.random.Generator(np.random.PCG64(self._seed))
+            seed = np.random.SeedSequence(self._root, spawn_key=self._key)
+            self._gen = np.random.Generator(np.random.PCG64(seed))
         return getattr(self._gen, name)
 
 
@@ -43,7 +48,24 @@ class Streams:
     def __call__(self, name: str) -> np.random.Generator:
         rng = self._rngs.get(name)
         if rng is None:
-            seq = np.random.SeedSequence(self.root_seed, spawn_key=(self.trial, stable_key(name)))
             # a LazyGenerator is a Generator to its users: it forwards every attribute to one
-            rng = self._rngs[name] = cast(np.random.Generator, LazyGenerator(seq))
+            rng = self._rngs[name] = cast(np.random.Generator, LazyGenerator(
+                self.root_seed, (self.trial, stable_key(name))))
         return rng
+
+    def of(self, prefix: str) -> Substreams:
+        """The streams of one element, one per purpose: `of("step:rb.s")("duration")` is
+        the stream named `step:rb.s:duration`."""
+        return Substreams(self, prefix)
+
+
+class Substreams:
+    """The purposes of one element: calling it with a purpose gives that purpose's stream."""
+
+    __slots__ = ("streams", "prefix")
+
+    def __init__(self, streams: Streams, prefix: str) -> None:
+        self.streams, self.prefix = streams, prefix
+
+    def __call__(self, purpose: str) -> np.random.Generator:
+        return self.streams(f"{self.prefix}:{purpose}")
