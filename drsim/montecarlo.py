@@ -666,9 +666,12 @@ def _run(pool: WorkerPool, job: Job, trials: int, batch_size: int | None,
                         finished(row)
                         if progress:
                             progress(len(rows), trials, rows)
-            if until and (never := unreachable(watched := rows.watched(), until[0])):
+            watched = rows.watched() if until else None
+            # more trials cannot help a metric no trial gives (or all give as 0): say so
+            if until and watched is not None and len(rows) < trials and \
+                    (never := unreachable(watched, until[0])):
                 raise DrsimError(f"--until {until[0]}: {never}")
-            if until and relative_half_width(watched, until[0]) <= until[1]:
+            if until and watched is not None and relative_half_width(watched, until[0]) <= until[1]:
                 result.stopped_by = f"{until[0]} within ±{until[1]:.1%} after {len(rows)} trials"
                 break
     except (KeyboardInterrupt, Terminated) as stop:
