@@ -87,8 +87,8 @@ class Score:
     p5_s: float
     median_s: float
     p95_s: float
-    below: float
-    equal: float
+    below_n: int  # trials with a value below the observed one
+    equal_n: int  # trials with the same value
     ci: tuple[float, float]  # 95% interval of the percentile
     flag: str  # "", "above P95" or "below P5"
 
@@ -97,14 +97,22 @@ class Score:
         return self.observed.key
 
     @property
+    def below(self) -> float:
+        return self.below_n / self.n
+
+    @property
+    def equal(self) -> float:
+        return self.equal_n / self.n
+
+    @property
     def percentile(self) -> float:
         """Mid-rank: the share of trials below, plus half of those equal."""
-        return self.below + self.equal / 2
+        return (self.below_n + self.equal_n / 2) / self.n
 
     @property
     def p_worse(self) -> float:
         """P(as bad or worse): the share of trials with a value ≥ the observed one."""
-        return 1.0 - self.below
+        return (self.n - self.below_n) / self.n
 
     @property
     def outside(self) -> bool:
@@ -113,7 +121,8 @@ class Score:
 
 def place(observed: Observed, simulated: Iterable[float]) -> Score | None:
     """Where `observed` falls among the simulated values (NaN dropped); None if none."""
-    values = np.asarray(list(simulated), dtype=float)
+    values = np.asarray(simulated if hasattr(simulated, "__len__") else list(simulated),
+                        dtype=float)
     values = np.sort(values[~np.isnan(values)])
     n = len(values)
     if n == 0:
@@ -124,9 +133,9 @@ def place(observed: Observed, simulated: Iterable[float]) -> Score | None:
     worse, better = (n - below) / n, (below + equal) / n
     flag = "above P95" if worse < TAIL else \
         "below P5" if better < TAIL and not observed.at_least else ""
-    q5, q50, q95 = (float(np.quantile(values, p, method="inverted_cdf"))
-                    for p in (0.05, 0.5, 0.95))
-    return Score(observed, n, q5, q50, q95, below / n, equal / n,
+    # the inverted-CDF quantile: the smallest value with at least p·n trials at or below it
+    q5, q50, q95 = (float(values[max(0, math.ceil(p * n - 1e-9) - 1)]) for p in (0.05, 0.5, 0.95))
+    return Score(observed, n, q5, q50, q95, below, equal,
                  percentile_ci(below + equal / 2, n), flag)
 
 
