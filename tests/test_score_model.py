@@ -112,8 +112,8 @@ def test_drills_drawn_from_the_model_are_calibrated(sims):
 
 def test_drills_one_and_a_half_times_the_model_are_systematically_optimistic(sims):
     # observed 1.5 X: PIT = 1 − exp(−1.5X/m) has CDF G(u) = 1 − (1−u)^(2/3); the KS distance
-    # sup |G(u) − u| = 19/27 − (1 − (8/27)^(2/3)) = 4/27 = 0.148 at u = 19/27, against the 5% critical value
-    # 1.358/√200 = 0.096; its mean is 1 − 1/2.5 = 0.6, z = 0.1 √(12 · 200) = 4.9
+    # sup |G(u) − u| = 19/27 − (1 − (8/27)^(2/3)) = 4/27 = 0.148 (at u = 19/27), against the
+    # 5% critical value 1.358/√200 = 0.096; its mean is 1 − 1/2.5 = 0.6, z = 0.1 √(12 · 200) = 4.9
     rng = np.random.default_rng(6)
     fails = 0
     for _ in range(10):

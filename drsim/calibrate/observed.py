@@ -3,25 +3,25 @@
 `observe(record, scenario, components)` turns a DrillRecord into figures keyed as the columns
 of a trial row (drsim/trial.py) plus one per runbook step, in seconds from the fault's start:
 
-| figure | from which record and field |
-|---|---|
-| `ttd_s` | first page (earliest `created`): `created` − `started` |
-| `tta_s` | first page: `acknowledged` − `started` |
-| `declared_after_s` | first page: `declared` − `started` |
-| `rto_basic_s.<group>` | status-page updates: end of the group's last outage spell − `started` |
-| `rto_basic_s` | the worst `rto_basic_s.<group>` of the groups that had an outage |
-| `rto_full_s` | the last status update whose status is `resolved` − `started`; else the first page's `resolved` − `started` |
-| `data_lost_s.<service>` | only from the record's `figures` (`data_lost_s:<service>`): no input records it |
-| `step_s.<runbook>.<step>` | step runs: first start → last end of the step's runs (`start` + `lower_s`); a run stopped at its timebox or known only within an interval gives a lower bound |
+- `ttd_s`, `tta_s`, `declared_after_s`: the first page (earliest `created`): its `created`,
+  `acknowledged`, `declared` − its `started`;
+- `rto_basic_s.<group>`: status-page updates: the end of the group's last outage spell −
+  `started`; `rto_basic_s`: the worst of the groups that had an outage;
+- `rto_full_s`: the last status update whose status is `resolved` − `started`; without one,
+  the first page's `resolved` − `started`;
+- `data_lost_s.<service>`: only from the record's `figures` (`data_lost_s:<service>`): no
+  input format records it;
+- `step_s.<runbook>.<step>`: step runs: the first run's start → the last run's end (`start` +
+  `lower_s`); a run stopped at its timebox, or known only within an interval, makes it a
+  lower bound.
 
 The fault's start (`started`) is the first page's `started`: without it, no figure measured
 from the fault is given (step durations still are). A group is in an outage while any
 status-page component mapped to it is `major_outage` or `partial_outage` (degraded
 performance and maintenance are not losses of service); an update with status `resolved`
 sets every component back to operational; a group still down at the last update gives a
-lower bound. Figures the record cannot give are absent, never zero. The record's own
-`figures` (keys as in records.py, `rto_basic_s:<group>`) are taken as given and win over
-derived ones.
+lower bound. Figures the record cannot give are absent, never zero. Of the record's own
+`figures` (keys as in records.py) only data lost is taken; the rest are derived here.
 
 The status page says when customers were told, not the instant service changed, and a
 resolved incident can be closed after the last customer is home: `rto_full_s` read from it
@@ -167,8 +167,9 @@ def _step_figures(runs: Iterable[StepRun], scenario: Scenario) -> dict[str, Obse
     by_step: dict[str, list[StepRun]] = {}
     for run in runs:
         if run.step not in known:
+            hint = did_you_mean(run.step, known)
             raise DrsimError(f"{_where(run.source)}step '{run.step}' is not a step of "
-                             f"{scenario.name}; name it runbook.step{did_you_mean(run.step, known)}")
+                             f"{scenario.name}; name it runbook.step{hint}")
         by_step.setdefault(run.step, []).append(run)
     out = {}
     for step, mine in by_step.items():
@@ -185,6 +186,10 @@ def _step_figures(runs: Iterable[StepRun], scenario: Scenario) -> dict[str, Obse
 
 
 def _given_figures(record: DrillRecord, scenario: Scenario) -> dict[str, Observed]:
+    """Data lost per service, from the record's `figures` (no record field carries it). The
+    other entries are the reader's own summary: they are checked, not used, so that every
+    figure here is measured from the same fault start (the reader may measure status-page
+    figures from the first update when the fault's start is unknown)."""
     keys = figure_keys(scenario)
     out = {}
     for name, value in record.figures.items():
@@ -193,5 +198,6 @@ def _given_figures(record: DrillRecord, scenario: Scenario) -> dict[str, Observe
             raise DrsimError(f"drill {record.drill}: figure '{name}' is not a figure of "
                              f"{scenario.name}{did_you_mean(key, keys)}; known: "
                              f"{', '.join(k.replace('.', ':', 1) for k in keys)}")
-        out[key] = Observed(key, float(value), f"drill {record.drill}: figures['{name}']")
+        if key.startswith("data_lost_s."):
+            out[key] = Observed(key, float(value), f"drill {record.drill}: figures['{name}']")
     return out

@@ -183,8 +183,15 @@ class Calibration:
         return float(np.mean(self.values)) if self.values else math.nan
 
     @property
+    def short(self) -> str:
+        """The verdict in a word or two."""
+        return self.verdict.split(":")[0].split(" (")[0]
+
+    @property
     def verdict(self) -> str:
         """In words: consistent with the model, or how it is not."""
+        if self.n < 2:
+            return "too few figures for a test: score more drills"
         if self.p_value >= 1 - LEVEL:
             return "consistent with the model (KS test at 5%)"
         tails = sum(1 for u in self.values if u < 0.1 or u > 0.9) / self.n
@@ -215,13 +222,31 @@ def _histogram(values: Sequence[float]) -> tuple[int, ...]:
     return tuple(int(c) for c in counts)
 
 
-def calibrate_drills(scored: Sequence[Sequence[Score]], seed: int = 0) -> Calibration:
-    """One PIT per exactly observed figure of every drill (lower bounds left out), tested
-    together. Figures of one drill are not independent (a slow step makes a slow recovery),
-    so the test is read as a summary over drills, its p-value as approximate."""
+MIN_DRILLS = 5  # a figure seen in fewer drills gets no calibration test of its own
+
+
+def pit_values(scored: Sequence[Sequence[Score]], seed: int = 0) -> list[tuple[str, float]]:
+    """(figure, PIT) for every exactly observed figure of every drill (lower bounds left
+    out), drill by drill; ties randomised from `seed`."""
     rng = np.random.default_rng(seed)
-    return calibration([pit(s, rng) for drill in scored for s in drill
-                        if not s.observed.at_least])
+    return [(s.key, pit(s, rng)) for drill in scored for s in drill if not s.observed.at_least]
+
+
+def calibrate_drills(scored: Sequence[Sequence[Score]], seed: int = 0) -> Calibration:
+    """Every figure of every drill tested together. Figures of one drill are not independent
+    (a slow step makes a slow recovery), so read the p-value as approximate; the test per
+    figure (calibrate_by_figure) has independent drills."""
+    return calibration([u for _, u in pit_values(scored, seed)])
+
+
+def calibrate_by_figure(scored: Sequence[Sequence[Score]], seed: int = 0,
+                        least: int = MIN_DRILLS) -> dict[str, Calibration]:
+    """One test per figure observed in at least `least` drills (the same PITs as
+    calibrate_drills), in the order figures first appear."""
+    by: dict[str, list[float]] = {}
+    for key, u in pit_values(scored, seed):
+        by.setdefault(key, []).append(u)
+    return {k: calibration(v) for k, v in by.items() if len(v) >= least}
 
 
 def headline_outside(scores: Iterable[Score]) -> list[Score]:
