@@ -28,6 +28,7 @@ import drsim.cli.replay as replay_cli
 from drsim import montecarlo, verification
 from drsim.analysis import sensitivity as sensitivity_analysis
 from drsim.cli import all_commands, app, compare, explain, figures, invest, replay, run
+from drsim.cli import score as score_cli
 from drsim.cli.common import Mode
 from drsim.errors import DrsimError, ScenarioError
 from drsim.report.replay import Clock, play
@@ -196,6 +197,9 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
      explain.SCENARIO_FILE),
     (["explain", "{tiny}", "--scenario", "{tiny}"], "explain", "--scenario", explain.FOLDER),
     (["explain", "{tiny}", "--at", "12:00"], "explain", "--at", explain.WITH_GROUP),
+    # score
+    (["score", "{tiny}", "--pages", "{tmp}/p.csv", "--force"], "score", "--force",
+     _mode(score_cli.APPLIES, "force")),
 ]
 
 
@@ -460,6 +464,7 @@ DEBUGGED = {
     "export": ["export", "{tmp}/no-such-folder"],
     "replay": ["replay", "{broken}"],
     "explain": ["explain", "{broken}"],
+    "score": ["score", "{broken}", "--pages", "{tmp}/p.csv"],
 }
 
 
@@ -912,7 +917,8 @@ def test_every_option_of_every_command_is_shown_to_change_something():
 
 APPLIES_OF = {"run": run.APPLIES, "compare": compare.COMPARE_APPLIES, "sweep": compare.APPLIES,
               "invest": invest.APPLIES, "sensitivity": invest.APPLIES,
-              "plot": figures.APPLIES, "replay": replay.APPLIES, "explain": explain.APPLIES}
+              "plot": figures.APPLIES, "replay": replay.APPLIES, "explain": explain.APPLIES,
+              "score": score_cli.APPLIES}
 
 
 def test_every_applicability_rule_names_a_parameter_and_has_a_refusal_case():
@@ -962,3 +968,64 @@ def test_explain_scenario_names_a_moved_scenario(files, tmp_path):
     res = runner.invoke(app, ["explain", str(folder), "--trial", "2"])
     assert res.exit_code == 2 and "moved.yaml" in res.output
     assert ok(["explain", folder, "--trial", "2", "--scenario", files["tiny"]]).output == found
+
+
+# ---- score ---------------------------------------------------------------------------------
+
+
+def _score_json(args: list[Any], out: Path) -> dict[str, Any]:
+    ok([*args, "--json", out])
+    return json.loads(out.read_text())["drills"][0]
+
+
+@covers("score", "--drill", "--pages", "--status", "--map")
+def test_score_each_record_adds_its_figures(tmp_path):
+    from test_score_cli import drill_files
+
+    p = drill_files(tmp_path)
+    base = ["score", p["scenario"], "--trials", "20"]
+
+    def figures(*more: Any) -> set[str]:
+        got = _score_json([*base, *more], tmp_path / "s.json")
+        (tmp_path / "s.json").unlink()
+        return {f["figure"] for f in got["figures"]}
+
+    steps = {"step_s.failback.back", "step_s.failover.prepare", "step_s.failover.switch"}
+    assert figures("--drill", p["drill"]) == steps
+    # the page: detection, acknowledgement, declaration and (resolved) full recovery
+    assert figures("--pages", p["pages"]) == {"ttd_s", "tta_s", "declared_after_s",
+                                              "rto_full_s"}
+    # the status page without the map: no component stands for a group, no basic service
+    assert figures("--pages", p["pages"], "--status", p["status"]) == {
+        "ttd_s", "tta_s", "declared_after_s", "rto_full_s"}
+    assert figures("--pages", p["pages"], "--status", p["status"], "--map", p["map"]) == {
+        "ttd_s", "tta_s", "declared_after_s", "rto_full_s", "rto_basic_s", "rto_basic_s.users"}
+
+
+@covers("score", "--trials", "--seed", "--json")
+def test_score_trials_seed_json(tmp_path):
+    from test_score_cli import drill_files
+
+    p = drill_files(tmp_path, switch="{exponential: {mean: 15m}}")
+    base = ["score", p["scenario"], "--drill", p["drill"]]
+    a = _score_json([*base, "--trials", "20"], tmp_path / "a.json")
+    b = _score_json([*base, "--trials", "30"], tmp_path / "b.json")
+    c = _score_json([*base, "--trials", "20", "--seed", "9"], tmp_path / "c.json")
+    assert {f["n"] for f in a["figures"]} == {20} and {f["n"] for f in b["figures"]} == {30}
+    switch = {d["drill"]: [f for f in d["figures"] if f["figure"] == "step_s.failover.switch"][0]
+              for d in (dict(a, drill="a"), dict(c, drill="c"))}
+    assert switch["a"]["median_s"] != switch["c"]["median_s"]  # another seed, other draws
+
+
+@covers("score", "--report", "--force")
+def test_score_report_force(tmp_path):
+    from test_score_cli import args, drill_files
+
+    p = drill_files(tmp_path)
+    report = tmp_path / "r.html"
+    ok([*args(p), "--report", report])
+    assert "Drill d1" in report.read_text()
+    report.write_text("old")
+    assert runner.invoke(app, [*args(p), "--report", str(report)]).exit_code == 2
+    ok([*args(p), "--report", report, "--force"])
+    assert report.read_text() != "old"

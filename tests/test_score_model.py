@@ -14,6 +14,7 @@ from drsim.calibrate.observed import Observed, observe
 from drsim.calibrate.score import (
     calibrate_drills,
     calibration,
+    pit,
     place,
     record_of_run,
     score_drill,
@@ -135,3 +136,18 @@ def test_drills_faster_than_the_model_are_pessimistic_and_a_u_shape_too_confiden
     wide = calibration(rng.beta(0.5, 0.5, size=400))
     assert wide.p_value < 0.05 and wide.verdict.startswith("too confident")
     assert sum(wide.histogram) == 400 and wide.histogram[0] > 400 / 10 * 1.5
+
+
+def test_a_lower_bound_counts_as_uniform_above_its_own_percentile(sims):
+    # a step stopped at 15 m (the model's F = 1 − e^−1 = 0.632): under the model the real
+    # duration's PIT is uniform on [0.632, 1], mean (0.632 + 1)/2 = 0.816
+    s = place(Observed(SWITCH, 900.0, "timebox", at_least=True), sims[SWITCH])
+    assert s is not None
+    rng = np.random.default_rng(8)
+    values = np.array([pit(s, rng) for _ in range(2000)])
+    low = s.below + s.equal
+    assert values.min() >= low and values.max() <= 1.0
+    assert low == pytest.approx(1 - math.exp(-1), abs=0.05)
+    assert values.mean() == pytest.approx((low + 1) / 2, abs=0.01)  # sd 0.106/√2000 = 0.0024
+    # and such bounds are in the calibration: 3 drills, one a lower bound → 3 values
+    assert calibrate_drills([[s], [s], [s]]).n == 3

@@ -20,7 +20,8 @@ reached within the horizon", counts as worse than any value):
 Over several drills, `calibration` tests the probability-integral transform of the observed
 values against uniform: if the model is right, each observed figure's PIT is uniform on
 [0, 1]. For values with ties in the simulation the PIT is randomised (below + U × equal,
-U uniform, Czado, Gneiting & Held 2009), from a seeded generator so a report is reproducible.
+U uniform, Czado, Gneiting & Held 2009), and a lower bound's PIT is drawn uniformly above the
+bound's own (see pit), from a seeded generator so a report is reproducible.
 """
 
 from __future__ import annotations
@@ -161,7 +162,14 @@ def score_drill(observed: dict[str, Observed], simulated: pd.DataFrame) -> list[
 
 
 def pit(score: Score, rng: np.random.Generator) -> float:
-    """The randomised probability-integral transform of an exactly observed figure."""
+    """The randomised probability-integral transform of an observed figure: below + U ×
+    equal. For a lower bound c (a step stopped at its timebox) the real value's PIT is, if
+    the model is right, uniform on [F(c), 1]: it is drawn there (D-calibration's treatment
+    of right-censored values, Haider et al. 2020), so that the slow runs cut short still
+    count, as slow."""
+    if score.observed.at_least:
+        low = score.below + score.equal
+        return low + float(rng.uniform()) * (1.0 - low)
     return score.below + float(rng.uniform()) * score.equal
 
 
@@ -226,10 +234,10 @@ MIN_DRILLS = 5  # a figure seen in fewer drills gets no calibration test of its 
 
 
 def pit_values(scored: Sequence[Sequence[Score]], seed: int = 0) -> list[tuple[str, float]]:
-    """(figure, PIT) for every exactly observed figure of every drill (lower bounds left
-    out), drill by drill; ties randomised from `seed`."""
+    """(figure, PIT) for every observed figure of every drill, drill by drill; ties and lower
+    bounds randomised from `seed` (see pit)."""
     rng = np.random.default_rng(seed)
-    return [(s.key, pit(s, rng)) for drill in scored for s in drill if not s.observed.at_least]
+    return [(s.key, pit(s, rng)) for drill in scored for s in drill]
 
 
 def calibrate_drills(scored: Sequence[Sequence[Score]], seed: int = 0) -> Calibration:
