@@ -49,24 +49,42 @@ def percent(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
+def short_duration(value: float) -> str:
+    """A table cell: '2d04h', '3h04m', '20m13s', '45s' (to the minute from an hour up);
+    'never' for a recovery not reached within the horizon."""
+    if value == math.inf:
+        return "never"
+    s = int(round(value))
+    if s >= 86400:
+        return f"{s // 86400}d{(s % 86400 + 1800) // 3600:02d}h"
+    if s >= 3600:
+        m = (s + 30) // 60
+        return f"{m // 60}h{m % 60:02d}m"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
 def render_drill(result: DrillScore, trials: int, console: Console) -> None:
     """One row per figure: observed, the simulated P5 / median / P95, the percentile with its
     95% interval, P(as bad or worse) and the flag."""
     table = Table(title=f"Drill {result.drill} against {trials} simulated trials "
                         "(larger is worse for every figure)", title_justify="left")
     table.add_column("figure", no_wrap=True)
-    for name in ("observed", "P5", "median", "P95", "percentile (95% CI)",
-                 "P(as bad or worse)"):
+    for name in ("observed", "P5", "median", "P95"):
         table.add_column(name, justify="right")
+    table.add_column("percentile (95% CI)", justify="right", no_wrap=True)
+    table.add_column("P(as bad or worse)", justify="right")
     table.add_column("flag", no_wrap=True)
     for s in result.scores:
         bound = "≥ " if s.observed.at_least else ""
-        pct = f"{bound}{percent(s.percentile)} ({percent(s.ci[0])}–{percent(s.ci[1])})"
+        pct = f"{bound}{percent(s.percentile)} ({s.ci[0] * 100:.1f}–{s.ci[1] * 100:.1f})"
         worse = f"≤ {percent(s.p_worse)}" if s.observed.at_least else percent(s.p_worse)
-        table.add_row(label(s.key), bound + seconds(s.observed.value_s), seconds(s.p5_s),
-                      seconds(s.median_s), seconds(s.p95_s), pct, worse,
+        table.add_row(label(s.key).removeprefix("step "),
+                      bound + short_duration(s.observed.value_s), short_duration(s.p5_s),
+                      short_duration(s.median_s), short_duration(s.p95_s), pct, worse,
                       f"[bold red]{s.flag}[/]" if s.flag else "")
     console.print(table)
+    console.print("Phases are measured from the fault's start; steps (runbook.step) are "
+                  "durations.", markup=False)
     _notes(result, trials, console)
 
 
