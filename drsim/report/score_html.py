@@ -14,6 +14,8 @@ from drsim.scenario.schema import Scenario
 
 def render_score_report(sc: Scenario, drills: Sequence[DrillScore], check: Calibration | None,
                         trials: int, seed: int) -> str:
+    """The page: per drill that gave figures, its figure over the bands and its table; the
+    calibration check when there are several drills."""
     from drsim.report.plots.score import plot_drill_bands
 
     rows = [{
@@ -25,7 +27,7 @@ def render_score_report(sc: Scenario, drills: Sequence[DrillScore], check: Calib
                   "percentile": f"{percent(s.percentile)} ({percent(s.ci[0])}–"
                                 f"{percent(s.ci[1])})",
                   "p_worse": percent(s.p_worse), "flag": s.flag, "source": s.observed.source}
-                 for s in d.scores]} for i, d in enumerate(drills)]
+                 for s in d.scores]} for i, d in enumerate(drills) if d.scores]
     calibration = None if check is None or check.n < 2 else {
         "n": check.n, "mean": f"{check.mean:.2f}", "statistic": f"{check.statistic:.3f}",
         "p_value": f"{check.p_value:.3g}", "verdict": check.verdict,
