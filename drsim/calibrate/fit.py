@@ -328,10 +328,9 @@ def fit_one(target: str, sample: Sample, expert: Distribution, prior_weight: int
             seed: int = 0, bootstrap: int = BOOTSTRAP, source: str = "") -> Fit:
     """Fit one quantity (or keep the expert's estimate when the data are too few)."""
     if sample.n < MIN_OBS or sample.ended < MIN_ENDED:
-        why = f"{sample.n} observation{'s' if sample.n != 1 else ''}" \
-            if sample.n < MIN_OBS else f"only {sample.ended} ended"
-        return Fit(target, sample, expert, note=f"kept the expert's estimate: {why} (fitting "
-                   f"needs ≥ {MIN_OBS}, ≥ {MIN_ENDED} ended)", source=source)
+        return Fit(target, sample, expert, note=f"too few to fit (needs ≥ {MIN_OBS} "
+                   f"observations, ≥ {MIN_ENDED} of them ended): the expert's estimate is kept",
+                   source=source)
     data = sample.with_prior(expert, prior_weight)
     candidates = fit_sample(data)
     best = candidates[0]
