@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("figures", "export", "Write a results folder's trials as csv, json or parquet."),
     "replay": ("replay", "replay", "Replay one drill in real time."),
     "explain": ("explain", "explain", "Say why a group was down or a step waited."),
+    "calibrate": ("calibrate", "calibrate", "Fit step durations to real drills and incidents."),
 }
 
 # long option → its short form, on every command that has the long option
