@@ -182,7 +182,7 @@ def terms(family: str, params: Sequence[Any], sample: Sample) -> np.ndarray:
         parts.append(np.log(np.clip(cdf(sample.hi) - cdf(lo), 0, None)))
     shape = np.broadcast_shapes(*(np.shape(q) for q in params))[:-1] if np.ndim(params[0]) \
         else ()
-    return np.concatenate([np.broadcast_to(q, (*shape, len(x)))
+    return np.concatenate([np.broadcast_to(q, (*shape, np.shape(x)[-1]))
                            for q, x in zip(parts, (sample.exact, sample.right, sample.lo),
                                            strict=False)], axis=-1)
 
@@ -434,6 +434,30 @@ def mle_weighted(family: str, sample: Sample, weights: np.ndarray,
         if np.max(np.abs(step * scale[:, None]) * moved[:, None], initial=0.0) < 1e-7:
             break
     return np.stack([np.ravel(c) for c in _natural_rows(family, theta)], axis=1)
+
+
+def mle_many(family: str, samples: Sequence[Sample],
+             start: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum-likelihood fits of one family to many samples at once (vectorised): row b of
+    a (B, width) array holds sample b's observations, padded with observations of weight 0.
+    Returns the natural parameters (B, k) and each fit's log-likelihood (B,). The search
+    starts from `start`, or from the fit to the first sample."""
+    parts, masks = {}, []
+    for name in ("exact", "right", "lo", "hi"):
+        width = max(len(getattr(s, name)) for s in samples)
+        rows = np.ones((len(samples), width))
+        for b, s in enumerate(samples):
+            rows[b, :len(getattr(s, name))] = getattr(s, name)
+        parts[name] = rows
+        if name != "hi":
+            masks.append(np.array([[i < len(getattr(s, name)) for i in range(width)]
+                                   for s in samples], dtype=float).reshape(len(samples), width))
+    rows_sample = Sample(parts["exact"], parts["right"], parts["lo"], parts["hi"])
+    weights = np.concatenate(masks, axis=1)
+    params = mle_weighted(family, rows_sample, weights,
+                          start if start is not None else mle(family, samples[0]).params)
+    theta = np.stack([_theta(family, p) for p in params])
+    return params, _weighted_ll(family, theta, rows_sample, weights)
 
 
 def _ascent(grad: np.ndarray, hess: np.ndarray) -> np.ndarray:
