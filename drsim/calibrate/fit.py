@@ -310,6 +310,7 @@ class Fit:
     p90_interval: tuple[float, float] | None = None
     note: str = ""
     source: str = ""  # the files the observations came from
+    prior_weight: int = 0  # pseudo-observations of the expert's estimate in the fit
 
     @property
     def kept(self) -> bool:
@@ -343,7 +344,8 @@ def fit_one(target: str, sample: Sample, expert: Distribution, prior_weight: int
         note = f"empirical: {best.family} (best by AIC) rejected by a KS test at 5%"
     rng = np.random.default_rng([seed, zlib.crc32(target.encode())])
     interval = p90_interval(sample, best, expert, prior_weight, rng, bootstrap)
-    return Fit(target, sample, expert, tuple(candidates), dist, interval, note, source)
+    return Fit(target, sample, expert, tuple(candidates), dist, interval, note, source,
+               prior_weight)
 
 
 def _rejected(best: Candidate, exact: np.ndarray) -> bool:

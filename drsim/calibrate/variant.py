@@ -35,8 +35,10 @@ def evidence(fit: Fit) -> str:
     head = f"n {s.n} ({s.censored} censored)"
     if fit.kept:
         return f"{head}; {fit.note}"
+    if fit.prior_weight:
+        head += f" + {fit.prior_weight} pseudo-observations of the base's estimate"
     aic = f", AIC {fit.aic:.1f}" if fit.aic is not None else ""
-    extra = "" if fit.note.startswith(fit.family) else f" ({fit.note})"
+    extra = f" ({fit.note})" if fit.family == "empirical" else ""
     return f"{head}, {fit.family}{aic}{extra}, from {fit.source}"
 
 

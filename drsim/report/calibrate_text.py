@@ -84,13 +84,14 @@ def render_fits(fits: Sequence[Fit], console: Console,
 
 def render_html(fits: Sequence[Fit], scenario_name: str, sources: Sequence[str],
                 records: Sequence[DrillRecord] = ()) -> str:
-    """The self-contained HTML fit report: the table, then a figure per fitted quantity."""
+    """The self-contained HTML fit report: the table, then one figure with a panel per
+    quantity (fitted CDF over the Kaplan–Meier estimate)."""
     from drsim.report.html import CSP, _env, svg_markup
-    from drsim.report.plots.calibration import plot_fit
+    from drsim.report.plots.calibration import plot_fits
 
-    figures = [{"target": f.target, "note": f.note,
-                "svg": svg_markup(plot_fit(f), f"fit{i}")} for i, f in enumerate(fits)]
+    figure = svg_markup(plot_fits(list(fits)), "fits") if fits else ""
     context: dict[str, Any] = {"csp": CSP, "name": scenario_name, "sources": list(sources),
                                "columns": COLUMNS, "rows": fit_rows(fits),
-                               "outages": outage_rows(records), "figures": figures}
+                               "outages": outage_rows(records), "figure": figure,
+                               "notes": [f"{f.target}: {f.note}" for f in fits]}
     return _env.get_template("calibration.html.j2").render(**context)

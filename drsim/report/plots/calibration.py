@@ -62,3 +62,16 @@ def _cdf(dist: Any, grid: np.ndarray) -> np.ndarray:
         values = np.sort(np.asarray(dist.params))
         return np.searchsorted(values, grid, side="right") / len(values)
     return np.asarray(dist._frozen().cdf(grid))
+
+
+def plot_fits(fits: list[Fit], columns: int = 3) -> Figure:
+    """plot_fit for every quantity, as small multiples on one figure (one drawing, however
+    many quantities)."""
+    rows = max(1, -(-len(fits) // columns))
+    fig = Figure(figsize=(5.0 * columns, 3.4 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for fit, ax in zip(fits, axes, strict=False):
+        plot_fit(fit, ax)
+    for ax in axes[len(fits):]:
+        ax.set_visible(False)
+    return fig
