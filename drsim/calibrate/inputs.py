@@ -248,7 +248,9 @@ def parse_time(value: object, tz: tzinfo = UTC) -> datetime:
     except ValueError:
         raise ValueError(f"{show(value)} is not a time; write it like '2026-03-10T10:42:00Z' "
                          "(ISO 8601, offset optional)") from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=tz)
+    # in UTC: Python subtracts two times of the same zone on the wall clock, which would count
+    # a daylight-saving change (01:30 → 03:30 the night clocks spring forward is one hour)
+    return (t if t.tzinfo is not None else t.replace(tzinfo=tz)).astimezone(UTC)
 
 
 def parse_seconds(value: object) -> float:
