@@ -88,6 +88,7 @@ _SAMPLERS: dict[str, Callable[..., float]] = {
     "exponential": lambda rng, mean: float(rng.exponential(mean)),
     "lognormal": lambda rng, mu, sigma: float(rng.lognormal(mu, sigma)),
     "weibull": lambda rng, shape, scale: float(scale * rng.weibull(shape)),
+    "gamma": lambda rng, shape, scale: float(rng.gamma(shape, scale)),
     "normal": lambda rng, mean, sd: _truncnorm_ppf(mean, sd, rng.random()),
     "empirical": lambda rng, *values: float(values[int(rng.integers(len(values)))]),
 }
@@ -99,16 +100,18 @@ _FROZEN: dict[str, Callable[..., Any]] = {
     "exponential": lambda stats, mean: stats.expon(scale=mean),
     "lognormal": lambda stats, mu, sigma: stats.lognorm(sigma, scale=math.exp(mu)),
     "weibull": lambda stats, shape, scale: stats.weibull_min(shape, scale=scale),
+    "gamma": lambda stats, shape, scale: stats.gamma(shape, scale=scale),
     "normal": _truncnorm,
 }
 
 FAMILIES = ("fixed", "uniform", "triangular", "exponential", "lognormal", "weibull", "normal",
-            "empirical")
+            "empirical", "gamma")
 _PARAMS = {
     "uniform": ("low", "high"),
     "triangular": ("low", "mode", "high"),
     "exponential": ("mean",),
     "weibull": ("shape", "scale"),
+    "gamma": ("shape", "scale"),
     "normal": ("mean", "sd"),
 }
 
@@ -217,14 +220,19 @@ def _build_lognormal(args: object, allow_zero: bool) -> Distribution:
                      f"{_misspelt(args, ('median', 'p90', 'mean', 'sd'))}")
 
 
-def _build_weibull(args: object, allow_zero: bool) -> Distribution:
-    a = _keys(args, "weibull", _PARAMS["weibull"])
+def _build_weibull(args: object, allow_zero: bool, family: str = "weibull") -> Distribution:
+    a = _keys(args, family, _PARAMS[family])
     shape = a["shape"]
     if isinstance(shape, bool) or not isinstance(shape, int | float) or not shape > 0:
-        raise FieldValueError(f"weibull shape must be a number > 0 (no unit), got {shape!r}",
+        raise FieldValueError(f"{family} shape must be a number > 0 (no unit), got {shape!r}",
                               "shape")
     (scale,) = _durations(a, ("scale",), False)
-    return Distribution("weibull", (float(shape), scale))
+    return Distribution(family, (float(shape), scale))
+
+
+def _build_gamma(args: object, allow_zero: bool) -> Distribution:
+    """{gamma: {shape, scale}}: mean shape × scale (what `drsim calibrate` may fit)."""
+    return _build_weibull(args, allow_zero, "gamma")
 
 
 def _build_normal(args: object, allow_zero: bool) -> Distribution:
@@ -248,7 +256,7 @@ def _build_empirical(args: object, allow_zero: bool) -> Distribution:
 _BUILDERS: dict[str, Callable[[object, bool], Distribution]] = {
     "fixed": _build_fixed, "uniform": _build_uniform, "triangular": _build_triangular,
     "exponential": _build_exponential, "lognormal": _build_lognormal, "weibull": _build_weibull,
-    "normal": _build_normal, "empirical": _build_empirical,
+    "normal": _build_normal, "empirical": _build_empirical, "gamma": _build_gamma,
 }
 
 

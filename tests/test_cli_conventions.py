@@ -101,7 +101,7 @@ def complete(words: str) -> list[str]:
 
 def test_completion_of_commands_options_and_short_options():
     assert complete("drsim ru") == ["run"]
-    assert complete("drsim s") == ["schema", "scenarios", "show", "sweep", "sensitivity"]
+    assert complete("drsim s") == ["schema", "scenarios", "show", "sweep", "sensitivity", "score"]
     assert complete("drsim run --tr") == ["--trials", "--trial"]
     assert {"-n", "--trials", "-o", "--out", "--no-timeline"} <= set(complete("drsim run -"))
     assert complete("drsim init --f") == ["--force"]

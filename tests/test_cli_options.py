@@ -27,7 +27,8 @@ from typer.testing import CliRunner
 import drsim.cli.replay as replay_cli
 from drsim import montecarlo, verification
 from drsim.analysis import sensitivity as sensitivity_analysis
-from drsim.cli import all_commands, app, compare, explain, figures, invest, replay, run
+from drsim.cli import all_commands, app, calibrate, compare, explain, figures, invest, replay, run
+from drsim.cli import score as score_cli
 from drsim.cli.common import Mode
 from drsim.errors import DrsimError, ScenarioError
 from drsim.report.replay import Clock, play
@@ -201,6 +202,12 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
      explain.SCENARIO_FILE),
     (["explain", "{tiny}", "--scenario", "{tiny}"], "explain", "--scenario", explain.FOLDER),
     (["explain", "{tiny}", "--at", "12:00"], "explain", "--at", explain.WITH_GROUP),
+    # score
+    (["score", "{tiny}", "--pages", "{tmp}/p.csv", "--force"], "score", "--force",
+     _mode(score_cli.APPLIES, "force")),
+    # drsim calibrate: --seed draws the bootstrap resamples
+    (["calibrate", "{tiny}", "--pages", "{tmp}/p.csv", "--out", "{tmp}/f.yaml", "--bootstrap",
+      "0", "--seed", "3"], "calibrate", "--seed", calibrate.APPLIES["seed"][0]),
 ]
 
 
@@ -493,6 +500,8 @@ DEBUGGED = {
     "export": ["export", "{tmp}/no-such-folder"],
     "replay": ["replay", "{broken}"],
     "explain": ["explain", "{broken}"],
+    "score": ["score", "{broken}", "--pages", "{tmp}/p.csv"],
+    "calibrate": ["calibrate", "{broken}", "--pages", "{tmp}/p.csv", "--out", "{tmp}/f.yaml"],
 }
 
 
@@ -946,7 +955,8 @@ def test_every_option_of_every_command_is_shown_to_change_something():
 
 APPLIES_OF = {"run": run.APPLIES, "compare": compare.COMPARE_APPLIES, "sweep": compare.APPLIES,
               "invest": invest.INVEST_APPLIES, "sensitivity": invest.APPLIES,
-              "plot": figures.APPLIES, "replay": replay.APPLIES, "explain": explain.APPLIES}
+              "plot": figures.APPLIES, "replay": replay.APPLIES, "explain": explain.APPLIES,
+              "score": score_cli.APPLIES, "calibrate": calibrate.APPLIES}
 
 
 def test_every_applicability_rule_names_a_parameter_and_has_a_refusal_case():
@@ -996,3 +1006,132 @@ def test_explain_scenario_names_a_moved_scenario(files, tmp_path):
     res = runner.invoke(app, ["explain", str(folder), "--trial", "2"])
     assert res.exit_code == 2 and "moved.yaml" in res.output
     assert ok(["explain", folder, "--trial", "2", "--scenario", files["tiny"]]).output == found
+
+
+# ---- score ---------------------------------------------------------------------------------
+
+
+def _score_json(args: list[Any], out: Path) -> dict[str, Any]:
+    ok([*args, "--json", out])
+    return json.loads(out.read_text())["drills"][0]
+
+
+@covers("score", "--drill", "--pages", "--status", "--map")
+def test_score_each_record_adds_its_figures(tmp_path):
+    from test_score_cli import drill_files
+
+    p = drill_files(tmp_path)
+    base = ["score", p["scenario"], "--trials", "20"]
+
+    def figures(*more: Any) -> set[str]:
+        got = _score_json([*base, *more], tmp_path / "s.json")
+        (tmp_path / "s.json").unlink()
+        return {f["figure"] for f in got["figures"]}
+
+    steps = {"step_s.failback.back", "step_s.failover.prepare", "step_s.failover.switch"}
+    assert figures("--drill", p["drill"]) == steps
+    # the page: detection, acknowledgement, declaration and (resolved) full recovery
+    assert figures("--pages", p["pages"]) == {"ttd_s", "tta_s", "declared_after_s",
+                                              "rto_full_s"}
+    # the status page without the map: no component stands for a group, no basic service
+    assert figures("--pages", p["pages"], "--status", p["status"]) == {
+        "ttd_s", "tta_s", "declared_after_s", "rto_full_s"}
+    assert figures("--pages", p["pages"], "--status", p["status"], "--map", p["map"]) == {
+        "ttd_s", "tta_s", "declared_after_s", "rto_full_s", "rto_basic_s", "rto_basic_s.users"}
+
+
+@covers("score", "--trials", "--seed", "--json")
+def test_score_trials_seed_json(tmp_path):
+    from test_score_cli import drill_files
+
+    p = drill_files(tmp_path, switch="{exponential: {mean: 15m}}")
+    base = ["score", p["scenario"], "--drill", p["drill"]]
+    a = _score_json([*base, "--trials", "20"], tmp_path / "a.json")
+    b = _score_json([*base, "--trials", "30"], tmp_path / "b.json")
+    c = _score_json([*base, "--trials", "20", "--seed", "9"], tmp_path / "c.json")
+    assert {f["n"] for f in a["figures"]} == {20} and {f["n"] for f in b["figures"]} == {30}
+    switch = {d["drill"]: [f for f in d["figures"] if f["figure"] == "step_s.failover.switch"][0]
+              for d in (dict(a, drill="a"), dict(c, drill="c"))}
+    assert switch["a"]["median_s"] != switch["c"]["median_s"]  # another seed, other draws
+
+
+@covers("score", "--report", "--force")
+def test_score_report_force(tmp_path):
+    from test_score_cli import args, drill_files
+
+    p = drill_files(tmp_path)
+    report = tmp_path / "r.html"
+    ok([*args(p), "--report", report])
+    assert "Drill d1" in report.read_text()
+    report.write_text("old")
+    assert runner.invoke(app, [*args(p), "--report", str(report)]).exit_code == 2
+    ok([*args(p), "--report", report, "--force"])
+    assert report.read_text() != "old"
+# ---- calibrate -----------------------------------------------------------------------------
+
+CALIBRATION = Path(__file__).resolve().parent.parent / "examples" / "calibration"
+
+
+@pytest.fixture
+def drill(tmp_path: Path) -> Path:
+    """The default drill beside the outputs (a variant's base is read from its folder)."""
+    base = tmp_path / "drill.yaml"
+    base.write_text((Path(__file__).resolve().parent.parent / "scenarios" /
+                     "nyc-chicago-drill.yaml").read_text())
+    return base
+
+
+def _calibrate(drill: Path, *args: Any) -> Any:
+    return runner.invoke(app, ["calibrate", str(drill), *map(str, args)])
+
+
+@covers("calibrate", "--log", "--pages", "--status", "--map", "--out", "--report")
+def test_calibrate_inputs_and_outputs(drill, tmp_path):
+    log, pages = CALIBRATION / "drills.csv", CALIBRATION / "pages.json"
+    res = _calibrate(drill, "--log", log, "--map", CALIBRATION / "map.yaml", "--out",
+                     tmp_path / "a.yaml", "--bootstrap", "0")
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "a.yaml").read_text()
+    assert "runbooks:" in text and "detection:" not in text  # the log: steps only
+    assert "Customer-visible outages" not in res.output
+    res = _calibrate(drill, "--pages", pages, "--status", CALIBRATION / "status.json",
+                     "--map", CALIBRATION / "map.yaml", "--out", tmp_path / "b.yaml",
+                     "--report", tmp_path / "b.html", "--bootstrap", "0")
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "b.yaml").read_text()
+    assert "detection:" in text and "runbooks:" not in text  # the pages: paging delays only
+    assert "Customer-visible outages" in res.output  # --status: the outages it saw
+    assert "<figure" in (tmp_path / "b.html").read_text()
+    # without --map the log's own names match nothing in the scenario
+    res = _calibrate(drill, "--log", log, "--out", tmp_path / "c.yaml", "--bootstrap", "0")
+    assert res.exit_code == 2 and "'Open bridge' is not a step of the scenario" in res.output
+    assert not (tmp_path / "c.yaml").exists()
+
+
+def _p90(res: Any, quantity: str) -> tuple[str, str]:
+    """(P90, its interval) printed for a quantity."""
+    row = next(line for line in res.output.splitlines() if f" {quantity} " in line)
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    return cells[6], cells[7]
+
+
+@covers("calibrate", "--prior-weight", "--bootstrap", "--seed", "--force")
+def test_calibrate_prior_weight_bootstrap_seed_force(drill, tmp_path):
+    pages = CALIBRATION / "pages.json"
+    out = tmp_path / "f.yaml"
+    plain = _calibrate(drill, "--pages", pages, "--out", out, "--bootstrap", "0")
+    assert plain.exit_code == 0 and _p90(plain, "detection.ack_delay") == ("26m 18s", "—")
+    again = _calibrate(drill, "--pages", pages, "--out", out, "--bootstrap", "0")
+    assert again.exit_code == 2 and "already exists; pass --force" in again.output
+    # 1000 pseudo-observations from the expert (P90 15 min) outweigh the 30 incidents
+    prior = _calibrate(drill, "--pages", pages, "--out", out, "--force", "--bootstrap", "0",
+                       "--prior-weight", "1000")
+    assert prior.exit_code == 0 and "+ 1000 pseudo-observations" in out.read_text()
+    p90 = _p90(prior, "detection.ack_delay")[0]
+    assert p90.startswith(("15m", "16m")), p90
+    one = _calibrate(drill, "--pages", pages, "--out", out, "--force", "--bootstrap", "40",
+                     "--seed", "1")
+    two = _calibrate(drill, "--pages", pages, "--out", out, "--force", "--bootstrap", "40",
+                     "--seed", "2")
+    ci1, ci2 = _p90(one, "detection.ack_delay")[1], _p90(two, "detection.ack_delay")[1]
+    assert "–" in ci1 and ci1 != ci2

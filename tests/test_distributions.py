@@ -114,6 +114,8 @@ SPECS = {
                3600.0 + 600 * math.exp(-18) / math.sqrt(2 * math.pi), 600.0),
     "empirical": ({"empirical": ["20m", "35m", "1h"]}, 2300.0,
                   float(np.std([1200, 2100, 3600]))),
+    # gamma: mean shape × scale = 3 × 20 min, sd sqrt(shape) × scale
+    "gamma": ({"gamma": {"shape": 3, "scale": "20m"}}, 3600.0, math.sqrt(3) * 1200),
 }
 
 
@@ -165,7 +167,10 @@ def test_zero_allowed_only_where_asked() -> None:
     ({"lognormla": {"median": "1m", "p90": "2m"}},
      "unknown distribution 'lognormla' \\(did you mean 'lognormal'\\?\\); families: fixed",
      ("lognormla",)),
-    ({"gamma": {"k": 1}}, "unknown distribution 'gamma'; families:", ("gamma",)),
+    ({"pareto": {"k": 1}}, "unknown distribution 'pareto'; families:", ("pareto",)),
+    ({"gamma": {"k": 1}}, "gamma takes {shape, scale}, got \\['k'\\]", ("gamma",)),
+    ({"gamma": {"shape": 0, "scale": "1h"}}, "gamma shape must be a number > 0",
+     ("gamma", "shape")),
     ({"uniform": {"low": "1m", "high": "2m"}, "fixed": "3m"},
      "a distribution is one key naming its family, got \\['fixed', 'uniform'\\]", ()),
     ({}, "a distribution is one key", ()),

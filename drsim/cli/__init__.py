@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("figures", "export", "Write a results folder's trials as csv, json or parquet."),
     "replay": ("replay", "replay", "Replay one drill in real time."),
     "explain": ("explain", "explain", "Say why a group was down or a step waited."),
+    "score": ("score", "score", "Score a real drill against the model (exit 1 outside P5–P95)."),
+    "calibrate": ("calibrate", "calibrate", "Fit step durations to real drills and incidents."),
 }
 
 # long option → its short form, on every command that has the long option

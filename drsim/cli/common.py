@@ -61,7 +61,8 @@ EXIT_WORKER_LOST = 75  # sysexits.h EX_TEMPFAIL: a worker kept dying; --resume m
 EXIT_STATUSES = {
     EXIT_OK: "every objective met",
     EXIT_BREACHED: "an objective breached (one drill: in that drill; many trials: in at least "
-                   "one finished trial), unless --allow-breach",
+                   "one finished trial), unless --allow-breach; drsim score: a drill's figure "
+                   "outside the simulated P5–P95 band",
     EXIT_BAD_INPUT: "bad input (a scenario problem, an output that exists, a results folder "
                     "that is corrupt or in use by another run)",
     EXIT_TRIALS_FAILED: "a trial raised an error: the run is not complete (its folder is kept "
