@@ -104,8 +104,9 @@ def test_the_printed_table(calibrated):
     row = next(line for line in out.splitlines() if "failover.provision-network" in line)
     cells = [c.strip() for c in row.split("│")[1:-1]]
     assert cells[1:4] == ["24", "6", "lognormal"]
-    assert "failback.move-home: too few to fit (needs ≥ 8 observations, ≥ 3 of them ended)" \
-        in out
+    assert "Kept the expert's estimate (fitting needs ≥ 8 observations, ≥ 3 of them ended): " \
+        "failback.confirm-new-york, failback.rebuild-pod-switching, failback.move-home" \
+        in " ".join(out.split())
     assert "smb-central" in out  # the status page's outages table
 
 
@@ -120,3 +121,21 @@ def test_the_installed_entry_point_runs_it(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "detection.ack_delay" in res.stdout and "runbooks:" not in (tmp_path / "f.yaml") \
         .read_text()
+
+
+def test_without_any_input_nothing_is_fitted_or_written(tmp_path):
+    res = runner.invoke(app, ["calibrate", str(ROOT / "scenarios" / "nyc-chicago-drill.yaml"),
+                              "--out", str(tmp_path / "f.yaml")])
+    assert res.exit_code == 2
+    assert res.output.strip() == "error: drsim calibrate: give at least one of --log, " \
+                                 "--pages, --status"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_exists_is_kept_without_force(calibrated, tmp_path):
+    out = tmp_path / "f.yaml"
+    out.write_text("mine\n")
+    res = runner.invoke(app, ["calibrate", str(calibrated["base"]), "--pages",
+                              str(EXAMPLE / "pages.json"), "--out", str(out)])
+    assert res.exit_code == 2 and out.read_text() == "mine\n"
+    assert res.output.strip() == f"error: {out}: already exists; pass --force to overwrite it"

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, cast
 
-from drsim.calibrate.inputs import InputError, InputIssue, Row, parse_time, read_rows
+from drsim.calibrate.inputs import FieldProblem, InputError, InputIssue, Row, parse_time, read_rows
 from drsim.calibrate.records import StepRun
 from drsim.errors import show
 
@@ -44,8 +44,8 @@ def read_drill_log(path: str | Path, tz: tzinfo = UTC) -> list[StepRun]:
     for row in rows:
         try:
             run = _run(row, tz)
-        except _RowProblem as e:
-            problems.append(row.issue(e.field, e.message))
+        except FieldProblem as e:
+            problems.append(row.problem(e))
             continue
         key = (run.drill, run.step, run.start)
         if key in first:
@@ -59,11 +59,6 @@ def read_drill_log(path: str | Path, tz: tzinfo = UTC) -> list[StepRun]:
     return runs
 
 
-class _RowProblem(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
 
 def _time(row: Row, name: str, tz: tzinfo) -> datetime | None:
     text = row.text(name)
@@ -72,23 +67,23 @@ def _time(row: Row, name: str, tz: tzinfo) -> datetime | None:
     try:
         return parse_time(text, tz)
     except ValueError as e:
-        raise _RowProblem(name, str(e)) from None
+        raise FieldProblem(name, str(e)) from None
 
 
 def _run(row: Row, tz: tzinfo) -> StepRun:
     drill, step = row.text("drill"), row.text("step")
     for name, value in (("drill", drill), ("step", step)):
         if value is None:
-            raise _RowProblem(name, f"empty; every row names its {name}")
+            raise FieldProblem(name, f"empty; every row names its {name}")
     start = _time(row, "start", tz)
     if start is None:
-        raise _RowProblem("start", "empty; every row has the time the step started")
+        raise FieldProblem("start", "empty; every row has the time the step started")
     end, stopped = _time(row, "end", tz), _time(row, "stopped", tz)
     after, before = _time(row, "end_after", tz), _time(row, "end_before", tz)
     given = [n for n, v in (("end", end), ("stopped", stopped), ("end_after", after),
                             ("end_before", before)) if v is not None]
     if given not in (["end"], ["stopped"], ["end_after", "end_before"]):
-        raise _RowProblem(given[0] if given else "end",
+        raise FieldProblem(given[0] if given else "end",
                           f"{'none' if not given else ' and '.join(given)} given; {_ENDINGS}")
     censoring, lower, upper = "exact", 0.0, None
     if end is not None:
@@ -100,7 +95,7 @@ def _run(row: Row, tz: tzinfo) -> StepRun:
         censoring, lower, upper = "interval", _after(start, after, "end_after"), \
             _after(start, before, "end_before")
         if not upper > lower:
-            raise _RowProblem("end_before", "not after end_after; the step ended between "
+            raise FieldProblem("end_before", "not after end_after; the step ended between "
                                             "end_after and a later end_before")
     return StepRun(drill=cast(str, drill), step=cast(str, step), start=start,
                    censoring=cast(Any, censoring), lower_s=lower, upper_s=upper,
@@ -111,10 +106,10 @@ def _run(row: Row, tz: tzinfo) -> StepRun:
 def _after(start: datetime, t: datetime, name: str) -> float:
     seconds = (t - start).total_seconds()
     if seconds < 0:
-        raise _RowProblem(name, f"{t.isoformat()} is before start {start.isoformat()}; "
+        raise FieldProblem(name, f"{t.isoformat()} is before start {start.isoformat()}; "
                                 "check both times (and their dates and offsets)")
     if name != "end_after" and seconds == 0:
-        raise _RowProblem(name, f"equals start {start.isoformat()}; a step takes some time")
+        raise FieldProblem(name, f"equals start {start.isoformat()}; a step takes some time")
     return seconds
 
 
@@ -125,7 +120,7 @@ def _outcome(row: Row) -> Any:
     if text.lower() not in OUTCOMES:
         from drsim.distributions import did_you_mean
 
-        raise _RowProblem("outcome", f"{show(text)} is not an outcome"
+        raise FieldProblem("outcome", f"{show(text)} is not an outcome"
                                      f"{did_you_mean(text, OUTCOMES)}; use one of "
                                      f"{', '.join(OUTCOMES)} or leave it empty")
     return text.lower()

@@ -23,8 +23,8 @@ from drsim.distributions import did_you_mean
 from drsim.errors import Issue, ScenarioError, plain, show
 from drsim.units import parse_duration
 
-__all__ = ["InputError", "InputIssue", "Row", "did_you_mean", "parse_time", "parse_seconds",
-           "read_rows", "read_text"]
+__all__ = ["FieldProblem", "InputError", "InputIssue", "Row", "did_you_mean", "parse_time",
+           "parse_seconds", "read_rows", "read_text"]
 
 
 @dataclass(frozen=True, order=True)
@@ -55,6 +55,15 @@ def fail(where: str, field: str, message: str, line: int = 0) -> InputError:
     return InputError([issue(where, field, message, line)])
 
 
+class FieldProblem(Exception):
+    """What is wrong with one field of one row or record; the reader reports it at the row
+    (Row.issue) and goes on to the next, so every problem of a file is listed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
 @dataclass(frozen=True)
 class Row:
     """One CSV row or JSON record: its fields (strings for CSV, JSON values otherwise), the
@@ -66,6 +75,9 @@ class Row:
 
     def issue(self, field: str, message: str) -> InputIssue:
         return issue(self.where, field, message, self.line)
+
+    def problem(self, e: FieldProblem) -> InputIssue:
+        return self.issue(e.field, e.message)
 
     def text(self, name: str) -> str | None:
         """The field as stripped text, None when absent or empty."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from drsim.calibrate.inputs import (
+    FieldProblem,
     InputError,
     InputIssue,
     Row,
@@ -63,23 +64,18 @@ def read_pages(path: str | Path, tz: tzinfo = UTC) -> list[PageRecord]:
             times = {c: _time(row, c, tz) for c in ("created", *CSV_OPTIONAL)}
             name = row.text("incident")
             if name is None:
-                raise _Problem("incident", "empty; every row names its incident")
+                raise FieldProblem("incident", "empty; every row names its incident")
             if name in seen:
-                raise _Problem("incident", f"{show(name)} already on {seen[name]}; remove the "
+                raise FieldProblem("incident", f"{show(name)} already on {seen[name]}; remove the "
                                            "duplicate")
             seen[name] = row.where
             records.append(_record(name, times, row))
-        except _Problem as e:
-            problems.append(row.issue(e.field, e.message))
+        except FieldProblem as e:
+            problems.append(row.problem(e))
     if problems:
         raise InputError(problems)
     return records
 
-
-class _Problem(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
 
 
 def _time(row: Row, name: str, tz: tzinfo) -> datetime | None:
@@ -89,19 +85,19 @@ def _time(row: Row, name: str, tz: tzinfo) -> datetime | None:
     try:
         return parse_time(value, tz)
     except ValueError as e:
-        raise _Problem(name, str(e)) from None
+        raise FieldProblem(name, str(e)) from None
 
 
 def _record(name: str, t: dict[str, datetime | None], row: Row) -> PageRecord:
     created = t["created"]
     if created is None:
-        raise _Problem("created", "empty; every incident has the time it was paged")
+        raise FieldProblem("created", "empty; every incident has the time it was paged")
     for later, earlier in (("acknowledged", "created"), ("declared", "created"),
                            ("resolved", "created"), ("declared", "acknowledged"),
                            ("created", "started")):
         a, b = t.get(later), t.get(earlier)
         if a is not None and b is not None and a < b:
-            raise _Problem(later, f"{a.isoformat()} is before {earlier} {b.isoformat()}; "
+            raise FieldProblem(later, f"{a.isoformat()} is before {earlier} {b.isoformat()}; "
                                   "check both times (and their dates and offsets)")
     return PageRecord(incident=name, created=created, acknowledged=t.get("acknowledged"),
                       declared=t.get("declared"), resolved=t.get("resolved"),
@@ -121,11 +117,11 @@ def _from_pagerduty(path: str | Path, data: Any, tz: tzinfo) -> list[PageRecord]
         try:
             ident = _incident_id(inc)
             if ident in found:
-                raise _Problem("id", f"{show(ident)} already at {found[ident][0].where}; "
+                raise FieldProblem("id", f"{show(ident)} already at {found[ident][0].where}; "
                                      "remove the duplicate")
             found[ident] = (row, _incident_times(row, tz))
-        except _Problem as e:
-            problems.append(row.issue(e.field, e.message))
+        except FieldProblem as e:
+            problems.append(row.problem(e))
     entries = data.get("log_entries") or []
     if not isinstance(entries, list):
         problems.append(issue(name, "log_entries", "expected a list of log entries"))
@@ -135,14 +131,14 @@ def _from_pagerduty(path: str | Path, data: Any, tz: tzinfo) -> list[PageRecord]
                   len(incidents) + i)
         try:
             _apply_log_entry(row, entry, found, tz)
-        except _Problem as e:
-            problems.append(row.issue(e.field, e.message))
+        except FieldProblem as e:
+            problems.append(row.problem(e))
     records = []
     for ident, (row, times) in found.items():
         try:
             records.append(_record(ident, times, row))
-        except _Problem as e:
-            problems.append(row.issue(e.field, e.message))
+        except FieldProblem as e:
+            problems.append(row.problem(e))
     if problems:
         raise InputError(problems)
     return records
@@ -150,26 +146,26 @@ def _from_pagerduty(path: str | Path, data: Any, tz: tzinfo) -> list[PageRecord]
 
 def _incident_id(inc: Any) -> str:
     if not isinstance(inc, dict):
-        raise _Problem("<record>", f"expected an incident object, got {type(inc).__name__}")
+        raise FieldProblem("<record>", f"expected an incident object, got {type(inc).__name__}")
     for key in ("id", "incident_number"):
         if inc.get(key) not in (None, ""):
             return str(inc[key])
-    raise _Problem("id", "missing; each incident has an `id` (or `incident_number`)")
+    raise FieldProblem("id", "missing; each incident has an `id` (or `incident_number`)")
 
 
 def _incident_times(row: Row, tz: tzinfo) -> dict[str, datetime | None]:
     if "created_at" not in row.fields:
-        raise _Problem("created_at", f"missing{did_you_mean('created_at', row.fields)}; each "
+        raise FieldProblem("created_at", f"missing{did_you_mean('created_at', row.fields)}; each "
                                      "incident has the time it was created (paged)")
     times = {ours: _time(row, theirs, tz) for theirs, ours in PD_INCIDENT_TIMES.items()}
     if times["resolved"] is None and row.fields.get("status") == "resolved":
         times["resolved"] = _time(row, "last_status_change_at", tz)
     acks = row.fields.get("acknowledgements") or []
     if not isinstance(acks, list):
-        raise _Problem("acknowledgements", "expected a list of {at, acknowledger}")
+        raise FieldProblem("acknowledgements", "expected a list of {at, acknowledger}")
     for j, ack in enumerate(acks):
         if not isinstance(ack, dict) or "at" not in ack:
-            raise _Problem(f"acknowledgements[{j}]", "expected {\"at\": time, ...}")
+            raise FieldProblem(f"acknowledgements[{j}]", "expected {\"at\": time, ...}")
         _earliest(times, "acknowledged", _time(Row(ack, row.where, row.line), "at", tz))
     return times
 
@@ -182,7 +178,7 @@ def _earliest(times: dict[str, datetime | None], key: str, t: datetime | None) -
 def _apply_log_entry(row: Row, entry: Any, found: dict[str, tuple[Row, dict[str, Any]]],
                      tz: tzinfo) -> None:
     if not isinstance(entry, dict):
-        raise _Problem("<record>", f"expected a log entry object, got {type(entry).__name__}")
+        raise FieldProblem("<record>", f"expected a log entry object, got {type(entry).__name__}")
     kind = entry.get("type")
     if kind not in PD_LOG_TYPES:
         return  # trigger, notify, annotate, assign ...: not a time drsim uses
@@ -191,7 +187,7 @@ def _apply_log_entry(row: Row, entry: Any, found: dict[str, tuple[Row, dict[str,
     inc = entry["incident"]
     ident = str(inc.get("id")) if isinstance(inc, dict) else str(inc)
     if ident not in found:
-        raise _Problem("incident.id", f"{show(ident)} is not an incident of this export"
+        raise FieldProblem("incident.id", f"{show(ident)} is not an incident of this export"
                                       f"{did_you_mean(ident, found)}; export the incidents "
                                       "with their log entries")
     _earliest(found[ident][1], PD_LOG_TYPES[kind], _time(row, "created_at", tz))

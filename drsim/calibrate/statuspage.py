@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drsim.calibrate.inputs import (
+    FieldProblem,
     InputError,
     InputIssue,
     Row,
@@ -51,42 +52,37 @@ def read_status(path: str | Path, tz: tzinfo = UTC) -> list[StatusUpdate]:
         row = Row(inc if isinstance(inc, dict) else {}, where, i)
         try:
             if not isinstance(inc, dict):
-                raise _Problem("<record>", f"expected an incident object, got "
+                raise FieldProblem("<record>", f"expected an incident object, got "
                                            f"{type(inc).__name__}")
             ident = str(inc.get("id") or inc.get("name") or "")
             if not ident:
-                raise _Problem("id", "missing; each incident has an `id` or a `name`")
+                raise FieldProblem("id", "missing; each incident has an `id` or a `name`")
             if ident in seen:
-                raise _Problem("id", f"{show(ident)} already at {seen[ident]}; remove the "
+                raise FieldProblem("id", f"{show(ident)} already at {seen[ident]}; remove the "
                                      "duplicate")
             seen[ident] = where
             updates += _updates(row, ident, tz)
-        except _Problem as e:
-            problems.append(row.issue(e.field, e.message))
+        except FieldProblem as e:
+            problems.append(row.problem(e))
     if problems:
         raise InputError(problems)
     return updates
 
 
-class _Problem(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
 
 def _updates(row: Row, ident: str, tz: tzinfo) -> list[StatusUpdate]:
     items = row.fields.get("incident_updates")
     if not isinstance(items, list) or not items:
-        raise _Problem("incident_updates", "missing or empty; each incident has its updates"
+        raise FieldProblem("incident_updates", "missing or empty; each incident has its updates"
                        f"{did_you_mean('incident_updates', row.fields)}")
     out = []
     for j, u in enumerate(items):
         field = f"incident_updates[{j}]"
         if not isinstance(u, dict):
-            raise _Problem(field, f"expected an update object, got {type(u).__name__}")
+            raise FieldProblem(field, f"expected an update object, got {type(u).__name__}")
         status = u.get("status")
         if status not in STATUSES:
-            raise _Problem(f"{field}.status", f"{show(status)} is not a Statuspage status"
+            raise FieldProblem(f"{field}.status", f"{show(status)} is not a Statuspage status"
                            f"{did_you_mean(str(status), STATUSES)}; one of "
                            f"{', '.join(STATUSES)}")
         at = _time(u, field, tz)
@@ -105,23 +101,23 @@ def _updates(row: Row, ident: str, tz: tzinfo) -> list[StatusUpdate]:
 def _time(u: dict[str, Any], field: str, tz: tzinfo) -> datetime:
     key = "display_at" if u.get("display_at") else "created_at"
     if not u.get(key):
-        raise _Problem(f"{field}.created_at", "missing; each update has the time it was posted")
+        raise FieldProblem(f"{field}.created_at", "missing; each update has the time it was posted")
     try:
         return parse_time(u[key], tz)
     except ValueError as e:
-        raise _Problem(f"{field}.{key}", str(e)) from None
+        raise FieldProblem(f"{field}.{key}", str(e)) from None
 
 
 def _components(items: Any, field: str, key: str) -> tuple[tuple[str, str], ...]:
     if not isinstance(items, list):
-        raise _Problem(field, "expected a list of components")
+        raise FieldProblem(field, "expected a list of components")
     out = []
     for k, c in enumerate(items):
         if not isinstance(c, dict) or not c.get("name"):
-            raise _Problem(f"{field}[{k}]", "expected {\"name\": ..., \"" + key + "\": ...}")
+            raise FieldProblem(f"{field}[{k}]", "expected {\"name\": ..., \"" + key + "\": ...}")
         status = c.get(key)
         if status not in COMPONENT_STATUSES:
-            raise _Problem(f"{field}[{k}].{key}", f"{show(status)} is not a component status"
+            raise FieldProblem(f"{field}[{k}].{key}", f"{show(status)} is not a component status"
                            f"{did_you_mean(str(status), COMPONENT_STATUSES)}; one of "
                            f"{', '.join(COMPONENT_STATUSES)}")
         out.append((str(c["name"]), str(status)))

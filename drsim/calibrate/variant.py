@@ -25,7 +25,7 @@ def flow(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(flow(v) for v in value) + "]"
     if isinstance(value, str):
-        return value if all(c.isalnum() or c in " ._-" for c in value) else json.dumps(value)
+        return value if all(c.isalnum() or c in " ._-/" for c in value) else json.dumps(value)
     return repr(value) if isinstance(value, float) else str(value)
 
 

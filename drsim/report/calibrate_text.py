@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from drsim.calibrate.fit import Fit
     from drsim.calibrate.records import DrillRecord
 
-COLUMNS = ("quantity", "n", "censored", "family", "AIC", "P50", "P90", "P90 90% CI",
-           "expert P90", "P90 change")
+COLUMNS = ("quantity", "n", "cens.", "family", "AIC", "P50", "P90", "P90 90% CI",
+           "expert P90", "change")
+PRINTED = tuple(c for c in COLUMNS if c != "AIC")  # the terminal table (AIC: in the variant)
 
 
 def fit_rows(fits: Sequence[Fit]) -> list[dict[str, str]]:
@@ -27,22 +28,22 @@ def fit_rows(fits: Sequence[Fit]) -> list[dict[str, str]]:
     for f in fits:
         dist = f.distribution or f.expert
         p90 = dist.quantile(0.9)
-        ci = f"{_minutes(f.p90_interval[0])} – {_minutes(f.p90_interval[1])}" \
+        ci = f"{_short(f.p90_interval[0])}–{_short(f.p90_interval[1])}" \
             if f.p90_interval else "—"
         change = p90 / f.expert.quantile(0.9) - 1 if f.expert.quantile(0.9) > 0 else 0.0
         rows.append({"quantity": f.target, "n": str(f.sample.n),
-                     "censored": str(f.sample.censored), "family": f.family,
+                     "cens.": str(f.sample.censored), "family": f.family,
                      "AIC": "—" if f.aic is None else f"{f.aic:.1f}",
-                     "P50": format_duration(dist.quantile(0.5)),
-                     "P90": format_duration(p90), "P90 90% CI": ci,
-                     "expert P90": format_duration(f.expert.quantile(0.9)),
-                     "P90 change": "kept" if f.kept else f"{change:+.0%}"})
+                     "P50": _short(dist.quantile(0.5)), "P90": _short(p90), "P90 90% CI": ci,
+                     "expert P90": _short(f.expert.quantile(0.9)),
+                     "change": "kept" if f.kept else f"{change:+.0%}"})
     return rows
 
 
-def _minutes(seconds: float) -> str:
-    """A duration to the minute (interval ends: more digits would be false precision)."""
-    return format_duration(max(round(seconds / 60), 1) * 60)
+def _short(seconds: float) -> str:
+    """A duration for the table: to the minute from 10 minutes up (the variant file keeps
+    the seconds), to the second below."""
+    return format_duration(round(seconds / 60) * 60 if seconds >= 600 else round(seconds))
 
 
 def outage_rows(records: Sequence[DrillRecord]) -> list[dict[str, str]]:
@@ -60,21 +61,24 @@ def render_fits(fits: Sequence[Fit], console: Console,
                 records: Sequence[DrillRecord] = ()) -> None:
     from rich.table import Table
 
-    table = Table(title="Calibration: fitted durations (P90 change: fitted against the "
-                        "expert's estimate)", title_justify="left")
-    for col in COLUMNS:
-        table.add_column(col, justify="left" if col in ("quantity", "family") else "right")
+    table = Table(title="Calibration: fitted durations (n observations, cens. of them "
+                        "censored; change: fitted P90 against the expert's)", title_justify="left")
+    for col in PRINTED:
+        table.add_column(col, justify="left" if col in ("quantity", "family") else "right",
+                         no_wrap=col == "quantity")
     for row in fit_rows(fits):
-        table.add_row(*(row[c] for c in COLUMNS))
+        table.add_row(*(row[c] for c in PRINTED))
     console.print(table)
-    for f in fits:
-        if f.kept:
-            console.print(f"{f.target}: {f.note}", markup=False)
+    kept = [f.target for f in fits if f.kept]
+    if kept:
+        from drsim.calibrate.fit import MIN_ENDED, MIN_OBS
+
+        console.print(f"Kept the expert's estimate (fitting needs ≥ {MIN_OBS} observations, "
+                      f"≥ {MIN_ENDED} of them ended): {', '.join(kept)}", markup=False)
     outages = outage_rows(records)
     if outages:
-        out = Table(title="Customer-visible outages on the status page (observed; an outcome "
-                          "of the model, compare with `drsim run`, not fitted)",
-                    title_justify="left")
+        out = Table(title="Status-page outages per group (observed, not fitted: compare "
+                          "with `drsim run`)", title_justify="left")
         for col in ("group", "outages", "median", "longest"):
             out.add_column(col, justify="left" if col == "group" else "right")
         for row in outages:
