@@ -4,7 +4,7 @@ docs/topologies.md)."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,7 +14,7 @@ from drsim.errors import Issue, OutputError, ScenarioError
 from drsim.report.output import check_writable, is_stdout, write_atomic
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     topology = "topology"
 
 
@@ -27,8 +27,8 @@ def import_command(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     latency: str | None = typer.Option(
         None, "--latency", help="Latency of every edge that has no latency, no distance and "
-                                "no node coordinates, e.g. 1ms (a warning names each such "
-                                "edge); without it such an edge is an error."),
+                                "no node coordinates, e.g. 1ms (a warning names such "
+                                "links); without it such an edge is an error."),
     primary: str | None = typer.Option(None, "--primary", help="The site (its id in the "
                                        "scenario) where the service runs; default: the site "
                                        "with the most links."),

@@ -59,9 +59,10 @@ class GraphML:
     nodes: list[Element] = field(default_factory=list)
     edges: list[Element] = field(default_factory=list)
     directed: bool = False
+    at: tuple[int, int] = (1, 1)  # where <graph> opens: the place of whole-graph problems
 
     def issue(self, at: Element | Value | None, path: str, message: str) -> Issue:
-        line, col = (at.line, at.col) if at is not None else (1, 1)
+        line, col = (at.line, at.col) if at is not None else self.at
         return Issue(line, col, path, message, self.file)
 
 
@@ -162,6 +163,7 @@ class _Reader:
         if self.graphs > 1:
             self.fail("more than one <graph> in the file; keep the one to import")
         self.graph.directed = attrs.get("edgedefault", "directed") == "directed"
+        self.graph.at = self.where()
 
     def start_node(self, attrs: dict[str, str]) -> None:
         line, col = self.where()

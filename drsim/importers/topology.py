@@ -60,6 +60,7 @@ BANDWIDTH = ("bandwidth", "capacity")
 @dataclass
 class Node:
     id: str
+    gid: str  # its GraphML id
     name: str
     site: bool
     element: Element
@@ -127,6 +128,7 @@ class Importer:
         self.choice = (primary, backup)
         self.issues: list[Issue] = []
         self.warnings: list[Issue] = []
+        self.misplaced: set[str] = set()  # nodes whose coordinates are wrong (reported)
 
     def run(self) -> Skeleton:
         nodes = self.nodes()
@@ -173,7 +175,10 @@ class Importer:
                 base = f"n{base}"
             internal = el.get("Internal")
             site = internal is None or internal.text.strip().lower() not in ("0", "false")
-            out[gid] = Node(unique(base, taken), name, site, el, self.location(el, gid))
+            before = len(self.issues)
+            out[gid] = Node(unique(base, taken), gid, name, site, el, self.location(el, gid))
+            if len(self.issues) > before:
+                self.misplaced.add(gid)
         return out
 
     def location(self, el: Element, gid: str) -> tuple[float, float] | None:
@@ -231,15 +236,24 @@ class Importer:
                                      "a self-loop joins a node to itself and carries no "
                                      "traffic; it is left out"))
                 continue
+            before = len(self.issues)
             measured = self.measure(el, a, b)
             if measured is None:
-                unmeasured.append(el)
+                if len(self.issues) == before and not {a.gid, b.gid} & self.misplaced:
+                    unmeasured.append(el)  # (else a problem already reported explains it)
                 continue
             latency_s, route_km, how = measured
             lid = f"{a.id}-{b.id}"
             lid = unique(lid if len(lid) <= 61 else f"link-{len(out) + 1}", taken)
             out.append(Link(lid, a.id, b.id, latency_s, route_km, self.bandwidth(el), how))
         self.unmeasured(unmeasured)
+        guessed = [lk for lk in out if lk.how == "default"]
+        if guessed:
+            self.warnings.append(self.g.issue(None, "", f"warning: {len(guessed)} link"
+                                 f"{'s have' if len(guessed) != 1 else ' has'} no latency, "
+                                 "distance or coordinates and got the --latency value ("
+                                 f"{', '.join(lk.id for lk in guessed[:5])}"
+                                 f"{', ...' if len(guessed) > 5 else ''}); edit them"))
         return out
 
     def measure(self, el: Element, a: Node, b: Node) -> tuple[float, float, str] | None:
@@ -298,7 +312,7 @@ class Importer:
             return
         how = ("add Latitude and Longitude to both nodes, or a distance (km) or latency (ms) "
                "to the edge, or pass --latency (e.g. --latency 1ms) for every such edge")
-        if len(edges) == len(self.g.edges):
+        if len(edges) == len(self.g.edges) and not self.issues:
             self.issues.append(self.g.issue(edges[0], "", "no edge has a latency or distance "
                                             f"and no two linked nodes have coordinates; {how}"))
             return
