@@ -28,6 +28,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 from drsim.distributions import did_you_mean
 from drsim.errors import Issue, ScenarioError
@@ -408,22 +410,36 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+@cache
+def _plain_safe(text: str) -> bool:
+    return bool(re.fullmatch(r"[a-z][a-z0-9-]*", text)) and \
+        text not in ("y", "n", "yes", "no", "on", "off", "true", "false", "null")
+
+
+def _id(text: str) -> str:
+    """An id as YAML must write it: quoted where YAML would read another type ('0', '1-2'
+    is fine, but '24' is a number and 'no' a boolean)."""
+    return text if _plain_safe(text) else _q(text)
+
+
 def render(file: str, nodes: list[Node], links: list[Link], primary: str, backup: str,
            served: set[str]) -> str:
     """The scenario YAML, commented where a default stands for something the user knows."""
     sites = [n for n in nodes if n.site]
     points = [n for n in nodes if not n.site]
-    out = [HEADER.format(file=file, sites=len(sites), points=len(points), links=len(links),
+    title = Path(file).name
+    out = [HEADER.format(file=_q(title), name=_q(f"Random failures on {title}"),
+                         sites=len(sites), points=len(points), links=len(links),
                          primary=primary, backup=backup, factor=ROUTE_FACTOR,
                          speed=f"{FIBRE_KM_PER_S:,.0f}", cuts=CUTS_PER_1000_KM,
                          site_ttf=SITE_TTF, site_ttr=SITE_TTR, link_ttr=LINK_TTR)]
     out.append("sites:")
     for n in sites:
         loc = f", location: {_where(n)}" if n.location else ""
-        line = f"  {n.id}: {{name: {_q(n.name)}, kind: colocation{loc}, ttf: {SITE_TTF}, " \
+        line = f"  {_id(n.id)}: {{name: {_q(n.name)}, kind: colocation{loc}, ttf: {SITE_TTF}, " \
                f"ttr: {SITE_TTR}}}"
         if n.id in (primary, backup):
-            line = (f"  {n.id}:\n    name: {_q(n.name)}\n    kind: colocation\n"
+            line = (f"  {_id(n.id)}:\n    name: {_q(n.name)}\n    kind: colocation\n"
                     + (f"    location: {_where(n)}\n" if n.location else "")
                     + f"    ttf: {SITE_TTF}\n    ttr: {SITE_TTR}\n"
                     "    components:  # the data centre's servers: edit count, ttf and ttr\n"
@@ -434,19 +450,20 @@ def render(file: str, nodes: list[Node], links: list[Link], primary: str, backup
         out.append("\naccess_points:  # nodes marked Internal=0: other networks, never failing")
         for n in points:
             loc = f", location: {_where(n)}" if n.location else ""
-            out.append(f"  {n.id}: {{name: {_q(n.name)}{loc}}}")
+            out.append(f"  {_id(n.id)}: {{name: {_q(n.name)}{loc}}}")
     out.append("\nlinks:  # latency: see the rule above; ttf: cuts per 1000 km of route")
     for lk in links:
         note = {"latency": "  # latency given", "distance": "  # from the given distance",
                 "coordinates": "", "default": "  # --latency: no distance or coordinates"}
-        out.append(f"  {lk.id}: {{a: {lk.a}, b: {lk.b}, latency: {_ms(lk.latency_s)}, "
-                   f"bandwidth: {lk.bandwidth},\n"
+        out.append(f"  {_id(lk.id)}: {{a: {_id(lk.a)}, b: {_id(lk.b)}, "
+                   f"latency: {_ms(lk.latency_s)}, bandwidth: {lk.bandwidth},\n"
                    f"    ttf: {link_ttf(lk.route_km)}, ttr: {LINK_TTR}}}{note[lk.how]}")
-    out.append(SERVICE.format(primary=primary, backup=backup))
+    out.append(SERVICE.format(primary=_id(primary), backup=_id(backup)))
     out.append("customers:  # one group at every node that can reach the service (edit counts)")
-    out.extend(f"  {n.id}: {{count: {CUSTOMERS_PER_NODE}, access: {n.id}, home: {primary}, "
+    out.extend(f"  {_id(n.id)}: {{count: {CUSTOMERS_PER_NODE}, access: {_id(n.id)}, "
+               f"home: {_id(primary)}, "
                "services: [app]}" for n in nodes if n.id in served)
-    out.append(RUNBOOK.format(primary=primary, backup=backup))
+    out.append(RUNBOOK.format(primary=_id(primary), backup=_id(backup)))
     return "\n".join(out)
 
 
@@ -466,7 +483,7 @@ HEADER = """\
 # - the service `app` runs at {primary} (the most links) with a warm standby at {backup} (the
 #   next); change them with --primary/--backup or edit services, runbooks and components.
 drsim: 1
-name: Random failures on {file}
+name: {name}
 description: >
   A year of random site, link and server failures on the imported network; the service fails
   over from {primary} to {backup} when the primary's servers or site fail.
