@@ -329,3 +329,35 @@ def test_importer_api_matches_the_cli(tmp_path):
     skeleton = Importer(graphml.read(src)).run()
     out, _ = imported(tmp_path, THREE)
     assert skeleton.text == out.read_text()
+
+
+def _scripted(text: str, site: str) -> str:
+    """The skeleton with random failures off and one scripted 2 h outage of `site` at 10:00."""
+    return text.replace("random_failures: true", "random_failures: false") + (
+        f"\ndisruptions:\n  - {{id: out, at: \"2026-01-01T10:00\", targets: [{{site: {site}}}], "
+        "duration: 2h}\n")
+
+
+def test_the_failover_runs_only_when_the_primary_cannot_serve(tmp_path):
+    """A point of presence failing is not a disaster the backup can help with: its own
+    customers are cut off (2 h, the outage), and nobody is moved. The primary failing is:
+    3 failed checks a minute apart (10:00, 10:01, 10:02: the alert at 10:02), ack 5 m,
+    declare 10 m, start-backup 15 m, move-customers 10 m: the other groups are back after
+    2 + 5 + 10 + 15 + 10 = 42 min, and move home 10 m after the primary returns at 12:00."""
+    from drsim import simulate
+    from drsim.scenario import parse_scenario
+
+    out, res = imported(tmp_path, THREE)
+    text = out.read_text()
+    pop = simulate(parse_scenario(_scripted(text, "zurich-2")))
+    assert not [e for e in pop.timeline if e.kind in ("moved", "activated")]
+    groups = pop.metrics.groups
+    assert groups["zurich-2"].downtime_s == 7200 and groups["bern"].downtime_s == 0
+    dc = simulate(parse_scenario(_scripted(text, "bern")))
+    moved = [e for e in dc.timeline if e.kind == "moved"]
+    assert len(moved) == 2  # to the backup, then home
+    # the primary's own customers enter at bern, which is down for the 2 h: no failover helps
+    assert dc.metrics.groups["bern"].downtime_s == 7200
+    assert dc.metrics.groups["zurich"].downtime_s == 42 * 60
+    assert dc.metrics.groups["zurich-2"].downtime_s == 42 * 60
+    assert moved[1].time_s == 12 * 3600 + 10 * 60

@@ -26,7 +26,7 @@ def keys(*groups: str) -> list[str]:
 
 def as_graphml(key: str) -> bytes:
     topo = json.loads((folder() / f"{key}.json").read_text(encoding="utf-8"))
-    geographic = key.startswith("topozoo/")
+    geographic = key.startswith(("topozoo/", "backbone/"))
     g: nx.MultiGraph[str] = nx.MultiGraph()
     for n in topo["nodes"]:
         data: dict[str, object] = {"label": str(n.get("name") or n["id"])}

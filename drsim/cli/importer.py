@@ -40,7 +40,7 @@ def import_command(
     distances, failure defaults to edit, and a service with a failover runbook; it validates
     and runs a year of random failures as written."""
     from drsim.importers import graphml
-    from drsim.importers.topology import Importer
+    from drsim.importers.topology import Importer, count
     from drsim.scenario import parse_scenario
     from drsim.units import parse_duration
 
@@ -73,6 +73,7 @@ def import_command(
         write_atomic(out, skeleton.text)
         sites = sum(1 for n in skeleton.nodes if n.site)
         typer.echo(
-            f"{out}: {sites} sites, {len(skeleton.nodes) - sites} access points, "
-            f"{len(skeleton.links)} links; the service runs at {skeleton.primary}, standby at "
-            f"{skeleton.backup}. Next: drsim validate {out}, then drsim run {out}.")
+            f"{out}: {count(sites, 'site')}, "
+            f"{count(len(skeleton.nodes) - sites, 'access point')}, "
+            f"{count(len(skeleton.links), 'link')}; the service runs at {skeleton.primary}, "
+            f"standby at {skeleton.backup}. Next: drsim validate {out}, then drsim run {out}.")

@@ -16,7 +16,9 @@ The rules (docs/topologies.md gives them with their reasons):
   LINK_TTR; the two data centres' servers fail and are repaired as SERVER_TTF / SERVER_TTR.
 - The service runs at the primary site (most links; ties: the first id) with a warm standby
   at the backup site (the next by the same rule), both in the largest connected part of the
-  graph. A group of CUSTOMERS_PER_NODE customers enters at every node of that part.
+  graph. A group of CUSTOMERS_PER_NODE customers enters at every node of that part. The
+  failover runbook's steps run only when the primary cannot serve (a `when` condition): an
+  outage elsewhere cuts off the customers behind it, which no failover helps.
 """
 
 from __future__ import annotations
@@ -401,6 +403,11 @@ def link_ttf(route_km: float) -> str:
     return f"{{exponential: {{mean: {max(1, round(days))}d}}}}"
 
 
+def count(n: int, noun: str) -> str:
+    """'1 site', '3 sites'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _where(n: Node) -> str:
     assert n.location is not None
     return f"{{lat: {n.location[0]:g}, lon: {n.location[1]:g}}}"
@@ -429,9 +436,12 @@ def render(file: str, nodes: list[Node], links: list[Link], primary: str, backup
     points = [n for n in nodes if not n.site]
     title = Path(file).name
     out = [HEADER.format(file=_q(title), name=_q(f"Random failures on {title}"),
-                         sites=len(sites), points=len(points), links=len(links),
+                         counts=f"{count(len(sites), 'site')}, "
+                                f"{count(len(points), 'access point')} and "
+                                f"{count(len(links), 'link')}",
                          primary=primary, backup=backup, factor=ROUTE_FACTOR,
-                         speed=f"{FIBRE_KM_PER_S:,.0f}", cuts=CUTS_PER_1000_KM,
+                         speed=f"{FIBRE_KM_PER_S:,.0f}",
+                         per_1000=1000 * ROUTE_FACTOR / FIBRE_KM_PER_S * 1000, cuts=CUTS_PER_1000_KM,
                          site_ttf=SITE_TTF, site_ttr=SITE_TTR, link_ttr=LINK_TTR)]
     out.append("sites:")
     for n in sites:
@@ -463,25 +473,27 @@ def render(file: str, nodes: list[Node], links: list[Link], primary: str, backup
     out.extend(f"  {_id(n.id)}: {{count: {CUSTOMERS_PER_NODE}, access: {_id(n.id)}, "
                f"home: {_id(primary)}, "
                "services: [app]}" for n in nodes if n.id in served)
-    out.append(RUNBOOK.format(primary=_id(primary), backup=_id(backup)))
+    out.append(RUNBOOK.format(primary=primary, backup=backup))
     return "\n".join(out)
 
 
 HEADER = """\
 # A scenario skeleton written by `drsim import topology` from {file}:
-# {sites} sites, {points} access points and {links} links, a year of random failures.
+# {counts}, a year of random failures.
 # Edit it into a model of your own estate, then
 #   drsim validate scenario.yaml   # every problem, with its line and how to fix it
 #   drsim run scenario.yaml        # a year of random failures: outages, recovery, downtime
 # The rules (docs/topologies.md):
 # - latency: one-way; the edge's own latency or distance (km) if the file gives one, else the
 #   great-circle distance between its nodes x {factor} (route factor) at {speed} km/s (light in
-#   fibre): 1000 km apart is 7.5 ms.
-# - failure defaults, to edit: every site (point of presence) fails as a whole (power,
-#   cooling, building) with ttf {site_ttf} and ttr {site_ttr};
-#   every link is cut {cuts:g} time(s) a year per 1000 km of route, repaired with ttr {link_ttr}.
+#   fibre): 1000 km apart is {per_1000:g} ms.
+# - failure defaults, to edit: every site (a point of presence) fails as a whole (power,
+#   cooling, building): ttf {site_ttf}, ttr {site_ttr};
+#   every link is cut {cuts:g} time a year per 1000 km of route (its ttf), repaired in
+#   ttr {link_ttr}.
 # - the service `app` runs at {primary} (the most links) with a warm standby at {backup} (the
 #   next); change them with --primary/--backup or edit services, runbooks and components.
+#   The failover runs only when the primary cannot serve (servers or site down).
 drsim: 1
 name: {name}
 description: >
@@ -521,18 +533,23 @@ runbooks:
     trigger: declared
     steps:
       - id: start-backup
+        description: Only when the primary cannot serve (its servers or the whole site
+          down); an outage elsewhere in the network is left to the repairs
+        when: {{service_down: ["app@{primary}"]}}
         duration: 15m
         roles: [on_call]
         effects:
           - activate: {{service: app, site: {backup}}}
       - id: move-customers
         after: [start-backup]
+        when: {{service_up: ["app@{backup}"]}}
         duration: 10m
         roles: [on_call]
         effects:
           - move: {{groups: all, to: {backup}}}
       - id: move-home
         after: [move-customers]
+        when: {{service_up: ["app@{backup}"]}}
         requires: {{site_healthy: [{primary}]}}
         duration: 10m
         roles: [on_call]
