@@ -361,3 +361,16 @@ def test_the_failover_runs_only_when_the_primary_cannot_serve(tmp_path):
     assert dc.metrics.groups["zurich"].downtime_s == 42 * 60
     assert dc.metrics.groups["zurich-2"].downtime_s == 42 * 60
     assert moved[1].time_s == 12 * 3600 + 10 * 60
+
+
+def test_invisible_characters_of_labels_are_left_out_of_names(tmp_path):
+    """A scenario refuses invisible characters in text (they can disguise it); a label holding
+    one (a line separator, a bidi override, a byte-order mark, a tab) is kept without it."""
+    labels = ["a\u2028b", "bi\u202edi", "\ufeffbom", "tab\there"]
+    text = graph(*(node(str(i), label, 0, i) for i, label in enumerate(labels)),
+                 edge("0", "1"), edge("1", "2"), edge("2", "3"))
+    out, res = imported(tmp_path, text)
+    assert res.exit_code == 0, res.output
+    sites = load_scenario(out).sites
+    assert {k: v.name for k, v in sites.items()} == \
+        {"a-b": "a b", "bi-di": "bi di", "bom": "bom", "tab-here": "tab here"}

@@ -21,7 +21,7 @@ from drsim.importers.topology import FIBRE_KM_PER_S, Importer, haversine_km  # n
 from drsim.scenario import parse_scenario  # noqa: E402
 
 ALL = keys("topozoo", "sndlib")
-SAMPLE = ["topozoo/Abilene", "topozoo/Geant2012", "topozoo/TataNld", "sndlib/polska",
+SAMPLE = ["topozoo/Abilene", "topozoo/Geant2012", "topozoo/Arpanet196912", "sndlib/polska",
           "sndlib/germany50"]
 
 

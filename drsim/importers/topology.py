@@ -111,6 +111,13 @@ def sanitise(text: str) -> str:
     return slug[:ID_MAX].rstrip("-")
 
 
+def clean_name(text: str) -> str:
+    """A label as a scenario name: every character a scenario refuses as invisible (controls,
+    line separators, bidi overrides, zero-width marks: not str.isprintable) becomes a space,
+    and runs of spaces one."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def unique(base: str, taken: set[str]) -> str:
     """base, or base-2, base-3, ... : the first not taken (then taken)."""
     name, n = base, 1
@@ -173,7 +180,8 @@ class Importer:
                                    "every node its own id"))
                 continue
             label = el.get(*LABEL)
-            name = label.text if label is not None and label.text else gid
+            name = clean_name(label.text) if label is not None else ""
+            name = name or clean_name(gid) or "node"
             base = sanitise(name) or sanitise(gid) or "node"
             if not base[0].isalnum():
                 base = f"n{base}"
@@ -441,7 +449,8 @@ def render(file: str, nodes: list[Node], links: list[Link], primary: str, backup
                                 f"{count(len(links), 'link')}",
                          primary=primary, backup=backup, factor=ROUTE_FACTOR,
                          speed=f"{FIBRE_KM_PER_S:,.0f}",
-                         per_1000=1000 * ROUTE_FACTOR / FIBRE_KM_PER_S * 1000, cuts=CUTS_PER_1000_KM,
+                         per_1000=1000 * ROUTE_FACTOR / FIBRE_KM_PER_S * 1000,
+                         cuts=CUTS_PER_1000_KM,
                          site_ttf=SITE_TTF, site_ttr=SITE_TTR, link_ttr=LINK_TTR)]
     out.append("sites:")
     for n in sites:
