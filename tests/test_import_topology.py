@@ -374,3 +374,16 @@ def test_invisible_characters_of_labels_are_left_out_of_names(tmp_path):
     sites = load_scenario(out).sites
     assert {k: v.name for k, v in sites.items()} == \
         {"a-b": "a b", "bi-di": "bi di", "bom": "bom", "tab-here": "tab here"}
+
+
+def test_a_flood_of_problems_is_cut_at_twenty(tmp_path):
+    """25 edges nothing measures (one edge is measured, so each is named): the first 20 are
+    listed, then one line says how many more."""
+    nodes = [node("m0", "M0", 0, 0), node("m1", "M1", 0, 1)] + \
+        [node(f"x{i}") for i in range(26)]
+    edges = [edge("m0", "m1")] + [edge(f"x{i}", f"x{i + 1}") for i in range(25)]
+    _, res = imported(tmp_path, graph(*nodes, *edges))
+    lines = res.output.splitlines()
+    assert res.exit_code == 2 and len(lines) == 22
+    assert sum("no latency, distance or coordinates" in ln for ln in lines) == 20
+    assert lines[20].endswith("... and 5 more problems like these")
