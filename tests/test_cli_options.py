@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import drsim.cli.replay as replay_cli
@@ -490,6 +491,7 @@ def test_run_force_overwrites(files, tmp_path):
 
 DEBUGGED = {
     "init": ["init", "{tiny}"],  # exists: refused without --force
+    "import": ["import", "topology", "{broken}"],  # YAML, not XML
     "run": ["run", "{broken}"],
     "show": ["show", "{broken}"],
     "compare": ["compare", "{tiny}", "{broken}", "--trials", "2"],
@@ -779,6 +781,32 @@ def test_export_options(files, tmp_path):
 
 
 # ---- init, and the short forms of the common options ---------------------------------------
+
+
+@covers("import", "--out", "--force", "--latency", "--primary", "--backup")
+def test_import_topology_options(tmp_path):
+    from test_import_topology import THREE, edge, graph, node
+
+    src, out = tmp_path / "g.graphml", tmp_path / "s.yaml"
+    src.write_text(THREE, encoding="utf-8")
+    ok(["import", "topology", src, "--out", out])
+    assert yaml.safe_load(out.read_text())["services"]["app"]["active"] == ["bern"]
+    assert runner.invoke(app, ["import", "topology", str(src), "--out", str(out),
+                               "--primary", "zurich-2"]).exit_code == 2  # exists
+    ok(["import", "topology", src, "--out", out, "--force", "--primary", "zurich-2",
+        "--backup", "bern"])
+    app_ = yaml.safe_load(out.read_text())["services"]["app"]
+    assert app_["active"] == ["zurich-2"] and app_["standby"]["sites"] == ["bern"]
+    src.write_text(graph(node("a"), node("b"), edge("a", "b")), encoding="utf-8")
+    ok(["import", "topology", src, "--out", out, "--force", "--latency", "7ms"])
+    assert yaml.safe_load(out.read_text())["links"]["a-b"]["latency"] == "7ms"
+
+
+@covers("import", "--debug")
+def test_import_debug_shows_the_traceback(files):
+    args = ["import", "topology", str(files["broken"]), "--out", "-"]
+    assert runner.invoke(app, args).exit_code == 2
+    assert isinstance(runner.invoke(app, [*args, "--debug"]).exception, ScenarioError)
 
 
 @covers("init", "--force")

@@ -22,6 +22,7 @@ from typer.models import CommandInfo
 # name → (module in drsim.cli, function, the one-line summary drsim --help lists)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("init", "init", "Write a commented starter scenario to edit."),
+    "import": ("importer", "import_command", "Write a scenario from a network graph (GraphML)."),
     "run": ("run", "run", "Run one drill, or many trials, and report what it costs."),
     "validate": ("validate", "validate", "Check scenario files; every problem of each."),
     "schema": ("catalogue", "schema", "Print the JSON Schema of the scenario format."),

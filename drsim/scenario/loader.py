@@ -373,8 +373,9 @@ def load(path: str | Path) -> RawDoc:
     return load_text(text, str(p))
 
 
-def read_regular(p: Path) -> bytes:
-    """The bytes of a regular file of at most MAX_BYTES; ScenarioError for anything else.
+def read_regular(p: Path, limit: int = MAX_BYTES, what: str = "a scenario") -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (a file larger is refused as too
+    big for `what`); ScenarioError for anything else.
     Opened without blocking and checked on the open file, so a FIFO never hangs and a file
     swapped for a device between check and read is still refused."""
     fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
@@ -385,19 +386,19 @@ def read_regular(p: Path) -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise ScenarioError([Issue(0, 0, "", f"is {_file_kind(st.st_mode)}, not a regular "
                                        "file; name a .yaml file", str(p))])
-        if st.st_size > MAX_BYTES:
-            raise ScenarioError([_too_big(str(p))])
+        if st.st_size > limit:
+            raise ScenarioError([_too_big(str(p), limit, what)])
         with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_BYTES + 1)
+            data = f.read(limit + 1)
     finally:
         os.close(fd)
-    if len(data) > MAX_BYTES:  # grew after the check
-        raise ScenarioError([_too_big(str(p))])
+    if len(data) > limit:  # grew after the check
+        raise ScenarioError([_too_big(str(p), limit, what)])
     return data
 
 
-def _too_big(file: str) -> Issue:
-    return Issue(1, 1, "", f"file is larger than {MAX_BYTES // 1_000_000} MB; a scenario should "
+def _too_big(file: str, limit: int = MAX_BYTES, what: str = "a scenario") -> Issue:
+    return Issue(1, 1, "", f"file is larger than {limit // 1_000_000} MB; {what} should "
                  "be far smaller — split it", file)
 
 
