@@ -20,9 +20,13 @@ if TYPE_CHECKING:
     from drsim.analysis.invest import Investment, invest
     from drsim.analysis.sweep import Sweep, sweep
     from drsim.bundled import bundled_scenarios, default_scenario
+    from drsim.calibrate.drill import read_inputs as read_drills
+    from drsim.calibrate.fit import fit_all as fit_durations
+    from drsim.calibrate.variant import variant_text as fitted_variant
     from drsim.errors import DrsimError, ScenarioError
     from drsim.montecarlo import Trials, run_trials
     from drsim.report.plots import plot_distribution, plot_pareto, plot_status, plot_timeline
+    from drsim.report.plots.calibration import plot_fits
     from drsim.report.story import incident_story
     from drsim.result import RunResult
     from drsim.scenario import load_scenario as load
@@ -56,13 +60,18 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "plot_status": ("drsim.report.plots", "plot_status"),
     "plot_distribution": ("drsim.report.plots", "plot_distribution"),
     "plot_pareto": ("drsim.report.plots", "plot_pareto"),
+    "read_drills": ("drsim.calibrate.drill", "read_inputs"),
+    "fit_durations": ("drsim.calibrate.fit", "fit_all"),
+    "plot_fits": ("drsim.report.plots.calibration", "plot_fits"),
+    "fitted_variant": ("drsim.calibrate.variant", "variant_text"),
 }
 
 # the keys of _PUBLIC (a literal list, so type checkers see what is exported)
 __all__ = ["Comparison", "DrsimError", "Investment", "RunResult", "Scenario", "ScenarioError",
            "Sweep", "Trials", "bundled_scenarios", "compare", "default_scenario",
-           "incident_story", "invest", "load", "parse_scenario", "plot_distribution",
-           "plot_pareto", "plot_status", "plot_timeline", "run_trials", "simulate", "sweep"]
+           "fit_durations", "fitted_variant", "incident_story", "invest", "load",
+           "parse_scenario", "plot_distribution", "plot_fits", "plot_pareto", "plot_status",
+           "plot_timeline", "read_drills", "run_trials", "simulate", "sweep"]
 
 
 def _version() -> str:
