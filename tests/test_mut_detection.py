@@ -261,11 +261,15 @@ def test_an_alert_while_the_first_response_is_under_way_is_folded_into_it():
         (1.5 * H, "declared", "incident 1", "disaster declared")]
 
 
-def test_an_instant_certain_takeover_happens_inside_the_alert_before_runbooks_start():
+def test_an_instant_certain_takeover_happens_at_the_instant_of_its_own_checks_alert():
+    # the standby's own checks (1h, 1h01) alert with monitoring's: one instant, the
+    # incident's alert first (its checks were scheduled first), its runbook started, then
+    # the takeover; the service is back at that instant's refresh
     text = HOT.replace(" STANDBY", "").replace(
         "runbooks:\n", "runbooks:\n  note:\n    trigger: detected\n    steps: [{id: n, "
         "duration: 1m}]\n")
     r = simulate(parse(text))
     at_alert = [k for t, k, *_ in events(r, "detected", "activated", "runbook_start")
                 if t == 1 * H + 1 * M]
-    assert at_alert == ["detected", "activated", "runbook_start"]
+    assert at_alert == ["detected", "runbook_start", "activated"]
+    assert r.metrics.groups["users"].downtime_s == 1 * M

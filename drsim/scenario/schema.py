@@ -467,8 +467,9 @@ class Standby(Model):
     sites: list[Id] = Field(min_length=1)
     mode: Literal["hot", "warm", "cold"] = "cold"
     switchover: DelayDist | None = Field(
-        None, description="hot only: time from the alert until the automatic takeover "
-                          "completes; default instant")
+        None, description="hot only: time from the standby's own alert (its failed "
+                          "health checks) until the automatic takeover completes; default "
+                          "instant")
     success: Probability = Field(1.0, description="hot only: P(the automatic takeover "
                                                   "works); a failure triggers "
                                                   "auto_failover_failed runbooks")

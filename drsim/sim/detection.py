@@ -7,8 +7,12 @@ incident ends, the same check rule raises a new alert, which re-runs `detected` 
 after the declaration rules, `declared` ones. While a service monitoring `requires` is down
 everywhere, an alert goes out only after `degraded_delay` (people notice by other means).
 On the first alert the paged roles acknowledge (see paging.py); after the decision delay the
-incident commander declares a disaster, if customers are still down. Hot standbys take over
-automatically at an alert, after their switchover time, and may fail to.
+incident commander declares a disaster, if customers are still down.
+
+A hot standby is automatic failover: its own health checks (the same interval and count of
+failed checks) watch its service alone, so it takes over once that service has lacked
+customers for the checks, after its switchover time, and may fail to; it stands by again as
+soon as every group has the service without it. An alert about another service never moves it.
 """
 
 from __future__ import annotations
@@ -38,7 +42,12 @@ class Monitor:
         self.det = scenario.detection
         self.streams = streams
         self.hot = world.hot  # (service, site) taken over automatically
+        self.hot_services = sorted(s for s, svc in scenario.services.items()
+                                   if svc.standby and svc.standby.mode == "hot")
+        self.watched = {sid: watched_by(scenario, sid) for sid in self.hot_services}
+        self.watching: set[str] = set()  # hot-standby services whose health checks are failing
         self.switching: set[str] = set()  # services whose automatic takeover is under way
+        self.failed: set[str] = set()  # takeover failed: no retry until the service recovers
         self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
         self.degraded_rng = streams("detection:degraded")
         self.pager = Pager(env, world, self.det, staff, streams, self.wait_if_degraded)
@@ -46,6 +55,8 @@ class Monitor:
     def start(self) -> None:
         self.world.on_incident = lambda incident: self.env.process(self.handle(incident))
         self.world.on_incident_end = lambda incident: self.return_hot_standbys()
+        if self.hot_services:
+            self.world.after_refresh.append(self.watch_hot_standbys)
 
     def handle(self, incident: Incident) -> Proc:
         """Watch the incident to its end: one alert per loss of service inside it."""
@@ -108,23 +119,54 @@ class Monitor:
                                        "it was restored)")
         self.world.rec.event(self.env.now, "detected", f"incident {incident.number}",
                              f"alert after {needed} failed checks{again}")
-        self.fail_over_hot_standbys(incident)
         self.runbooks.trigger("detected")
         return True
 
-    def fail_over_hot_standbys(self, incident: Incident) -> None:
-        """Hot standbys take traffic automatically once monitoring has raised the alert
-        (at once, or after their switchover time and only if the takeover works)."""
-        for sid in sorted(self.sc.services):
-            svc = self.sc.services[sid]
-            if svc.standby and svc.standby.mode == "hot" and sid not in self.switching:
-                sb = svc.standby
-                if sb.switchover is None and sb.success >= 1.0:
-                    self.take_over(sid)
-                elif set(sb.sites) - self.world.active[sid]:
-                    self.switching.add(sid)
-                    self.env.process(self.switch_over(sid, incident))
-        self.world.touch()
+    def watch_hot_standbys(self) -> None:
+        """After each refresh: start the health checks of a hot-standby service some group
+        has just lost, and stand by again where a takeover is no longer needed."""
+        lacking = self.world.lacking()
+        taken = {svc for svc, _ in self.hot}
+        for sid in self.hot_services:
+            if self.failing(sid, lacking):
+                sb = self.sc.services[sid].standby
+                assert sb is not None
+                if (sid not in self.watching and sid not in self.switching
+                        and sid not in self.failed and set(sb.sites) - self.world.active[sid]):
+                    self.watching.add(sid)
+                    self.env.process(self.check_service(sid))
+                continue
+            self.failed.discard(sid)
+            if sid in taken and not self.world.needs_hot_standby(sid):
+                self.stand_by(sid)
+
+    def failing(self, sid: str, lacking: set[str]) -> bool:
+        """What the standby's health checks see: `sid` down at one of its own active sites,
+        or some group without it or without a service that needs it."""
+        own = self.sc.services[sid].active
+        return (any(not self.world.healthy_at.get((sid, site), True) for site in own)
+                or not lacking.isdisjoint(self.watched[sid]))
+
+    def check_service(self, sid: str) -> Proc:
+        """The standby's own health checks: `failed_checks` consecutive checks finding some
+        group without `sid` start the takeover; one finding them all served ends the watch."""
+        interval, needed = self.det.interval, self.det.failed_checks
+        check_s = math.ceil(self.env.now / interval) * interval
+        for _ in range(needed):
+            yield self.world.settled_at(check_s)
+            if not self.failing(sid, self.world.lacking()):
+                self.watching.discard(sid)
+                return
+            check_s += interval
+        self.watching.discard(sid)
+        sb = self.sc.services[sid].standby
+        assert sb is not None
+        if sb.switchover is None and sb.success >= 1.0:
+            self.take_over(sid)
+            self.world.touch()
+        else:
+            self.switching.add(sid)
+            self.env.process(self.switch_over(sid))
 
     def take_over(self, sid: str) -> None:
         svc = self.sc.services[sid]
@@ -137,18 +179,17 @@ class Monitor:
             self.world.rec.event(self.env.now, "activated", sid,
                                  f"hot standby at {', '.join(sorted(new))}")
 
-    def switch_over(self, sid: str, incident: Incident) -> Proc:
+    def switch_over(self, sid: str) -> Proc:
         """An automatic takeover that takes time and can fail; a failure is recorded and
-        starts the runbooks triggered by auto_failover_failed."""
+        starts the runbooks triggered by auto_failover_failed. It lands only if some group
+        still lacks the service when it completes (else it is dropped)."""
         sb = self.sc.services[sid].standby
         assert sb is not None
         yield self.env.timeout(sb.switchover.sample(self.streams(f"standby:{sid}:switchover"))
                                if sb.switchover else 0.0)
         self.switching.discard(sid)
-        current = self.world.incident
-        if incident.end_s is not None and (current is None or current.detected_s is None):
-            return  # nothing alerted needs it any more (a takeover under way when a new
-            # incident is alerted completes for that one: its alert did not start another)
+        if not self.failing(sid, self.world.lacking()):
+            return
         if sb.success >= 1.0 or bool(self.streams(f"standby:{sid}:works").random()
                                      < sb.success):
             self.take_over(sid)
@@ -157,17 +198,22 @@ class Monitor:
         self.world.rec.event(self.env.now, "auto_failover_failed", sid,
                              f"automatic takeover by the hot standby at "
                              f"{', '.join(sb.sites)} failed (succeeds {sb.success:.0%})")
+        self.failed.add(sid)
         self.runbooks.trigger("auto_failover_failed")
+
+    def stand_by(self, sid: str) -> None:
+        """`sid`'s hot standbys that took over go back to standing by."""
+        for svc, site in sorted(self.hot):
+            if svc == sid:
+                self.hot.discard((svc, site))
+                self.world.place(svc, site, False)
+                self.world.rec.event(self.env.now, "deactivated", svc, f"hot standby at {site} "
+                                     "back to standby")
 
     def return_hot_standbys(self) -> None:
         """Once everything is home again, hot standbys go back to standing by."""
-        for sid, site in sorted(self.hot):
-            self.world.place(sid, site, False)
-            self.world.rec.event(self.env.now, "deactivated", sid, f"hot standby at {site} "
-                                 "back to standby")
-        if self.hot:
-            self.hot.clear()
-            self.world.touch()
+        for sid in sorted({svc for svc, _ in self.hot}):
+            self.stand_by(sid)
 
     def page_and_declare(self, incident: Incident, alert: int = 1) -> Proc:
         if incident.acknowledged_s is None:
@@ -198,3 +244,18 @@ class Monitor:
         self.world.rec.event(self.env.now, "declared", f"incident {incident.number}",
                              f"disaster declared{again}")
         self.runbooks.trigger("declared")
+
+
+def watched_by(sc: Scenario, sid: str) -> frozenset[str]:
+    """`sid` and the services that need it (through depends_on, at any depth): a group
+    without any of them may be without it."""
+    out = {sid}
+    grew = True
+    while grew:
+        grew = False
+        for name, svc in sc.services.items():
+            if name not in out and any((d if isinstance(d, str) else d.service) in out
+                                       for d in svc.depends_on):
+                out.add(name)
+                grew = True
+    return frozenset(out)

@@ -576,13 +576,19 @@ class World:
                 and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items())
                 and not self.needs_hot_standby())
 
-    def needs_hot_standby(self) -> bool:
-        """Would some group lose service if the hot standbys that took over stood by again?
-        (Home short of capacity, or a dependency placed at the standby site.) Then not
-        everyone is home: the incident stays open and the standbys keep serving."""
+    def lacking(self) -> set[str]:
+        """Services some group lacks now (as of the last refresh)."""
+        return {svc for _, svc in self._out}
+
+    def needs_hot_standby(self, service: str | None = None) -> bool:
+        """Would some group lose service if the hot standbys that took over (of `service`
+        only, when given) stood by again? (Home short of capacity, or a dependency placed
+        at the standby site.) Then not everyone is home: the incident stays open and the
+        standbys keep serving."""
         if not self.hot:
             return False
-        taken = sorted((svc, site) for svc, site in self.hot if site in self.active[svc])
+        taken = sorted((svc, site) for svc, site in self.hot
+                       if site in self.active[svc] and service in (None, svc))
         try:
             for svc, site in taken:
                 self.active[svc].discard(site)
@@ -592,7 +598,8 @@ class World:
         finally:
             for svc, site in taken:
                 self.active[svc].add(site)
-        return any(site is None for site in serving.values())
+        return any(site is None and self.serving.get(k) is not None
+                   for k, site in serving.items())
 
     def _track_incident(self) -> None:
         now = self.env.now
