@@ -140,6 +140,20 @@ def refuse_beyond_limits(scenarios: list[Scenario], trials: int, force: bool,
                                            for line in limits))
 
 
+def oversized(paths: Sequence[Path], trials: int, until: float | None = None,
+              cells: Callable[[], int] | None = None) -> bool:
+    """Whether the trials asked for are beyond drsim.preflight's limits (so --force applies:
+    it runs them). Bad input is left for the command itself to report."""
+    from drsim.preflight import beyond_limits
+    from drsim.scenario import load_scenario
+
+    try:
+        return bool(beyond_limits([load_scenario(x) for x in paths], trials, until,
+                                  cells() if cells else None))
+    except DrsimError:
+        return False
+
+
 DEBUG = typer.Option(False, "--debug", help="Show a traceback on errors.")
 
 

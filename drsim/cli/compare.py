@@ -24,6 +24,7 @@ from drsim.cli.common import (
     handle_errors,
     load,
     out_console,
+    oversized,
     refuse_beyond_limits,
     refuse_inapplicable,
     validated,
@@ -31,7 +32,6 @@ from drsim.cli.common import (
 from drsim.cli.figures import PLOT_HELP, check_plot, per_metric, write_plot
 from drsim.errors import DrsimError
 from drsim.montecarlo import BACKENDS
-from drsim.preflight import beyond_limits
 from drsim.report.compare_text import render_comparison, render_sweep
 from drsim.report.output import check_writable, write_atomic
 from drsim.scenario import load_scenario
@@ -73,14 +73,13 @@ APPLIES: Applies = {
 
 
 def _oversized(p: Any) -> bool:
-    """True when the trials asked for are beyond drsim.preflight's limits (--force runs them)."""
-    try:
-        if "settings" in p:  # sweep: the grid's cells, each like the base scenario
-            cells = math.prod(len(parse_set(s)[1]) for s in p["settings"])
-            return bool(beyond_limits([load_scenario(p["scenario"])], p["trials"], cells=cells))
-        return bool(beyond_limits([load_scenario(x) for x in p["scenarios"]], p["trials"]))
-    except DrsimError:
-        return False  # the command itself reports the bad input
+    """Beyond the pre-flight limits: sweep's grid has cells, each like the base scenario."""
+    if "settings" in p:
+        return oversized([p["scenario"]], p["trials"],
+                         cells=lambda: math.prod(len(parse_set(s)[1]) for s in p["settings"]))
+    return oversized(p["scenarios"], p["trials"])
+
+
 COMPARE_APPLIES: Applies = {**APPLIES, "unrelated": [UNRELATED]}
 
 

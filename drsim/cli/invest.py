@@ -21,15 +21,14 @@ from drsim.cli.common import (
     handle_errors,
     load,
     out_console,
+    oversized,
     refuse_beyond_limits,
     refuse_inapplicable,
     with_one_of,
 )
 from drsim.cli.figures import PLOT_HELP, check_plot, write_plot
-from drsim.errors import DrsimError
 from drsim.report.invest_text import render_investment, render_sensitivity
 from drsim.report.output import check_writable, is_stdout, write_json
-from drsim.scenario import load_scenario
 
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
@@ -43,14 +42,7 @@ INVEST_APPLIES: Applies = {
 
 
 def _oversized(p: Any) -> bool:
-    """True when the trials asked for are beyond drsim.preflight's limits (--force runs them)."""
-    from drsim.preflight import beyond_limits
-
-    paths = [p["baseline"], *p["option"], *(p["more"] or [])]
-    try:
-        return bool(beyond_limits([load_scenario(x) for x in paths], p["trials"]))
-    except DrsimError:
-        return False  # the command itself reports the bad input
+    return oversized([p["baseline"], *p["option"], *(p["more"] or [])], p["trials"])
 
 
 def _console(to_stderr: bool = False) -> Console:

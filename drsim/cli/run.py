@@ -32,6 +32,7 @@ from drsim.cli.common import (
     handle_errors,
     load,
     out_console,
+    oversized,
     refuse_beyond_limits,
     refuse_inapplicable,
 )
@@ -39,7 +40,6 @@ from drsim.cli.method import answer
 from drsim.errors import DrsimError, OutputError, Terminated, TrialsFailed
 from drsim.methods.choose import METHODS, choose, few_outages_note
 from drsim.montecarlo import BACKENDS, Trials, run_trials
-from drsim.preflight import beyond_limits
 from drsim.report import store
 from drsim.report.folder import ROWS
 from drsim.report.lock import folder_lock, holder, lock_path
@@ -54,7 +54,6 @@ from drsim.report.trials_text import (
     worst_trials,
 )
 from drsim.rows import Rows
-from drsim.scenario import load_scenario
 from drsim.scenario.schema import Scenario
 from drsim.sim.engine import simulate
 from drsim.stats import mean_ci
@@ -79,15 +78,18 @@ OVERWRITES = Mode("with --json, --report, or --out without --resume (it lets the
 
 def _oversized(p: Any) -> bool:
     """True when a Monte Carlo run is beyond drsim.preflight's limits (--force runs it)."""
-    if not _many(p):
-        return False
     try:
         target = parse_until(p["until"]) if p["until"] else None
-        cap = p["trials"] or (UNTIL_CAP if target else DEFAULT_TRIALS)
-        return bool(beyond_limits([load_scenario(p["scenario"] or default_scenario())], cap,
-                                  target[1] if target and not p["trials"] else None))
     except DrsimError:
         return False  # the command itself reports the bad input
+    return _many(p) and oversized([p["scenario"] or default_scenario()],
+                                  trial_cap(p["trials"], target),
+                                  target[1] if target and not p["trials"] else None)
+
+
+def trial_cap(trials: int | None, target: object) -> int:
+    """The trials a run may take: those asked for, else the cap with --until, else the default."""
+    return trials or (UNTIL_CAP if target else DEFAULT_TRIALS)
 
 WITHOUT_TRIALS = Mode(
     "as exact or rare without --trials, --until, --out, --report, --trial, --no-timeline and "
@@ -201,7 +203,7 @@ def run(
         target = parse_until(until) if until else None
         if target:  # an unknown metric is the first thing to say
             target = (resolve_until(sc, target[0]), target[1])
-        cap = trials or (UNTIL_CAP if target else DEFAULT_TRIALS)
+        cap = trial_cap(trials, target)
         # a target the default cap cannot reach is refused; a cap given is the user's call
         refuse_beyond_limits([sc], cap, force, target[1] if target and not trials else None)
         if out is not None:  # one run at a time per folder; checked again once it is ours
