@@ -78,12 +78,14 @@ def estimate(scenario: Scenario, trials: int, cells: int = 1) -> Estimate:
 
 
 def beyond_limits(scenarios: list[Scenario], trials: int, until: float | None = None,
-                  cells: int | None = None) -> list[str]:
+                  cells: int | None = None, keeps_rows: bool = True,
+                  fewer: str = "fewer trials") -> list[str]:
     """What makes `trials` paired trials of each of `scenarios` (or of `cells` scenarios
-    like them: a sweep's grid) too big to start."""
+    like them: a sweep's grid) too big to start. `keeps_rows`: the command holds a row per
+    trial (sensitivity keeps only a mean per point); `fewer`: what to ask for less of."""
     worst = max((estimate(sc, trials, cells or len(scenarios)) for sc in scenarios),
                 key=lambda e: e.events_per_trial)
-    return problems(worst, until)
+    return problems(worst, until, keeps_rows, fewer)
 
 
 def about(x: float) -> str:
@@ -102,7 +104,8 @@ def physical_memory() -> float:
         return float("inf")
 
 
-def problems(est: Estimate, until: float | None = None) -> list[str]:
+def problems(est: Estimate, until: float | None = None, keeps_rows: bool = True,
+             fewer: str = "fewer trials") -> list[str]:
     """What is beyond the limits, one line each (empty when nothing is)."""
     out = []
     if est.events_per_trial > MAX_EVENTS_PER_TRIAL:
@@ -115,9 +118,9 @@ def problems(est: Estimate, until: float | None = None) -> list[str]:
         what = f"{est.trials:,} trials" + (f" × {est.cells:,} scenarios" if est.cells > 1 else "")
         out.append(f"about {about(est.events)} simulated events in all ({what}, about "
                    f"{about(est.events_per_trial)} each), more than {about(MAX_EVENTS)}: a day "
-                   "of one core or more; ask for fewer trials")
+                   f"of one core or more; ask for {fewer}")
     ram = physical_memory()
-    if est.memory_bytes > ram / 2:
+    if keeps_rows and est.memory_bytes > ram / 2:
         cells = f" × {est.cells:,} scenarios" if est.cells > 1 else ""
         out.append(f"about {about(est.memory_bytes / 2**30)} GiB for the trial rows "
                    f"({est.trials:,} trials{cells} × {est.values_per_row} values), more than "

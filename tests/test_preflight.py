@@ -163,3 +163,34 @@ def test_invest_counts_the_baseline_and_every_option(tmp_path):
         "error: about 11.8 billion simulated events in all (20,000,000 trials × 2 scenarios, "
         f"about 296 each), more than 10 billion: a day of one core or more; ask for fewer "
         f"trials{FORCE}")
+
+
+def test_sensitivity_counts_its_sampled_points(tmp_path, monkeypatch):
+    from drsim.analysis import sensitivity as sa
+    from drsim.cli import invest as invest_module
+
+    sc = parse_scenario(tiny())  # two uncertain inputs: box's ttf and ttr (k = 2)
+    # Morris, 10 trajectories: 10 × (2 + 1) = 30 points, tornado 1 + 2 × 2 = 5, after the
+    # 200 critical-path trials: 200 + 35 = 235. Sobol N = 64 first order: 64 × (2 + 2) = 256
+    # points + 5, three trials each, after 200: 200 + 261 × 3 = 983
+    assert sa.planned_trials(sc, "morris", 200, None, 1) == 235
+    assert sa.planned_trials(sc, "sobol", 200, None, 3) == 983
+    # what it plans is what it runs: 8 trials + evaluations × 2 repeats (Morris N = 2)
+    got = sa.sensitivity(sc, "customer_minutes_lost", "morris", trials=8, samples=2,
+                         repeats=2, seed=1, workers=1)
+    assert 8 + got.evaluations * 2 == sa.planned_trials(sc, "morris", 8, 2, 2) == 8 + 11 * 2
+    path = tmp_path / "tiny.yaml"
+    path.write_text(tiny())
+    # 200 + 35 × 1,000,000 = 35,000,200 trials × 296 events = 10.4 billion > 10 billion; no
+    # line about rows (sensitivity keeps a mean per point, not a row per trial)
+    res = invoke("sensitivity", path, "--repeats", 10**6)
+    assert (res.exit_code, res.output) == (2, (
+        "error: about 10.4 billion simulated events in all (35,000,200 trials, about 296 "
+        "each), more than 10 billion: a day of one core or more; ask for fewer --trials, "
+        f"--samples or --repeats{FORCE}\n"))
+    ran: list[int] = []
+    monkeypatch.setattr(invest_module, "run_sensitivity",
+                        lambda *a, **k: ran.append(a[5]) or (_ for _ in ()).throw(
+                            KeyboardInterrupt))
+    res = invoke("sensitivity", path, "--repeats", 10**6, "--force")
+    assert (res.exit_code, ran) == (130, [10**6])

@@ -383,6 +383,19 @@ def tornado(model: Model) -> tuple[list[TornadoBar], float]:
     return bars, median
 
 
+def planned_trials(scenario: Scenario, method: str, trials: int, samples: int | None,
+                   repeats: int) -> int:
+    """Trials sensitivity() will simulate: the critical-path trials, then `repeats` at each
+    point SALib samples (Morris: N·(k+1) for k inputs; Sobol, first order: N·(k+2)) and at
+    each tornado point (all at median, and each input at its P10 and at its P90: 1 + 2k)."""
+    k = len(uncertain_inputs(scenario))
+    if not k:
+        return trials
+    n = samples or (10 if method == "morris" else 64)
+    points = n * (k + 1) if method == "morris" else n * (k + 2)
+    return trials + (points + 1 + 2 * k) * repeats
+
+
 def sensitivity(scenario: Scenario, metric: str = "rto_basic", method: str = "morris",
                 trials: int = 200, samples: int | None = None, repeats: int = 1,
                 seed: int | None = None, workers: int | None = 1) -> Sensitivity:

@@ -129,19 +129,20 @@ def validated(raw: RawDoc) -> Scenario:
 
 
 def refuse_beyond_limits(scenarios: list[Scenario], trials: int, force: bool,
-                         until: float | None = None, cells: int | None = None) -> None:
+                         until: float | None = None, cells: int | None = None,
+                         **how: Any) -> None:
     """Stop before any work when the command asks for more than drsim.preflight allows (one
     error line per limit), unless --force."""
     from drsim.preflight import beyond_limits
 
-    limits = beyond_limits(scenarios, trials, until, cells)
+    limits = beyond_limits(scenarios, trials, until, cells, **how)
     if limits and not force:
         raise DrsimError("\nerror: ".join(f"{line}; pass --force to run it anyway"
                                            for line in limits))
 
 
 def oversized(paths: Sequence[Path], trials: int, until: float | None = None,
-              cells: Callable[[], int] | None = None) -> bool:
+              cells: Callable[[], int] | None = None, **how: Any) -> bool:
     """Whether the trials asked for are beyond drsim.preflight's limits (so --force applies:
     it runs them). Bad input is left for the command itself to report."""
     from drsim.preflight import beyond_limits
@@ -149,7 +150,7 @@ def oversized(paths: Sequence[Path], trials: int, until: float | None = None,
 
     try:
         return bool(beyond_limits([load_scenario(x) for x in paths], trials, until,
-                                  cells() if cells else None))
+                                  cells() if cells else None, **how))
     except DrsimError:
         return False
 

@@ -24,15 +24,17 @@ from drsim.cli.common import (
     oversized,
     refuse_beyond_limits,
     refuse_inapplicable,
-    with_one_of,
 )
 from drsim.cli.figures import PLOT_HELP, check_plot, write_plot
+from drsim.errors import DrsimError
 from drsim.report.invest_text import render_investment, render_sensitivity
 from drsim.report.output import check_writable, is_stdout, write_json
 
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
-    "force": [with_one_of("with --json or --plot (it lets them overwrite)", "json_out", "plot")],
+    "force": [Mode("with --json or --plot (it lets them overwrite), or beyond the pre-flight "
+                   "limits (it runs anyway)", "remove it",
+                   lambda p: bool(p["json_out"] or p["plot"]) or _sampled_oversized(p))],
 }
 INVEST_APPLIES: Applies = {
     "force": [Mode("with --json or --plot (it lets them overwrite), or beyond the pre-flight "
@@ -43,6 +45,24 @@ INVEST_APPLIES: Applies = {
 
 def _oversized(p: Any) -> bool:
     return oversized([p["baseline"], *p["option"], *(p["more"] or [])], p["trials"])
+
+
+# sensitivity keeps a mean per sampled point, not a row per trial
+SAMPLED: dict[str, Any] = {"keeps_rows": False,
+                           "fewer": "fewer --trials, --samples or --repeats"}
+
+
+def _sampled_oversized(p: Any) -> bool:
+    """Sensitivity's trials (critical path, sampled points, tornado) beyond the limits."""
+    from drsim.analysis.sensitivity import planned_trials
+    from drsim.scenario import load_scenario
+
+    try:
+        sc = load_scenario(p["scenario"])
+        total = planned_trials(sc, p["method"].lower(), p["trials"], p["samples"], p["repeats"])
+    except DrsimError:
+        return False  # the command itself reports the bad input
+    return oversized([p["scenario"]], total, **SAMPLED)
 
 
 def _console(to_stderr: bool = False) -> Console:
@@ -126,7 +146,8 @@ def sensitivity(
     plot: Path | None = typer.Option(None, "--plot", help=PLOT_HELP.format(
         what="the tornado (the --top inputs)")),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --json or --plot "
-                                                      "file."),
+                                                      "file, or run beyond the pre-flight "
+                                                      "limits."),
     debug: bool = DEBUG,
 ) -> None:
     """What drives a recovery metric: runbook critical path, Morris/Sobol indices (SALib) and
@@ -138,6 +159,10 @@ def sensitivity(
         if json_out is not None and not is_stdout(json_out):
             check_writable(json_out, force)
         fmt = check_plot(plot, force)
+        from drsim.analysis.sensitivity import planned_trials
+
+        refuse_beyond_limits([sc], planned_trials(sc, method, trials, samples, repeats), force,
+                             **SAMPLED)
         result = run_sensitivity(sc, metric, method, trials, samples, repeats, seed, workers)
         if json_out is not None:
             write_json(json_out, result.to_dict())
