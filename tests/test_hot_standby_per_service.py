@@ -125,3 +125,42 @@ disruptions:
     assert [(t, k, s) for t, k, s, _ in events(r, "activated", "deactivated")] == [
         (1 * H + 10 * M, "activated", "db"), (3 * H, "deactivated", "db")]
     assert r.metrics.groups["users"].downtime_s == pytest.approx(10 * M)
+
+
+def test_a_loss_shorter_than_the_checks_is_called_off_and_the_next_one_detected():
+    # a.box down 1h–1h03: the 1h check fails, the 1h05 one passes, so the watch ends; down
+    # again 2h–3h: checks 2h, 2h05, 2h10 → taken over at 2h10. shop: 3 + 10 min down
+    r = run("  - {id: blip, at: 1h, targets: [{component: a.box}], duration: 3m}\n"
+            "  - {id: f, at: 2h, targets: [{component: a.box}], duration: 1h}\n")
+    assert [(t, k) for t, k, *_ in events(r, "activated", "deactivated")] == [
+        (2 * H + 10 * M, "activated"), (3 * H, "deactivated")]
+    assert r.metrics.groups["shop"].downtime_s == 13 * M
+
+
+def test_an_active_site_down_brings_the_standby_in_though_nobody_lost_service():
+    # web active at a and b, standby c: a.box down 1h–3h, shop is served from b all along,
+    # but web's checks see it down at its own site a: c joins at 1h10 and stands by at 3h
+    text = TWO.replace("web: {requires: [box], active: [a], standby",
+                       "web: {requires: [box], active: [a, b], standby").replace(
+        "  far-c:", "  pop-b: {a: pop, b: b, latency: 3ms}\n  far-c:")
+    r = simulate(parse(text.replace(
+        "DISRUPTIONS", "  - {id: f, at: 1h, targets: [{component: a.box}], duration: 2h}\n")))
+    assert [(t, k, s) for t, k, s, _ in events(r, "activated", "deactivated")] == [
+        (1 * H + 10 * M, "activated", "web"), (3 * H, "deactivated", "web")]
+    assert r.metrics.groups["shop"].downtime_s == 0
+
+
+def test_changes_during_the_checks_and_switchover_start_no_second_attempt():
+    # web: switchover 20m, never works. a.box down 1h–4h: checks 1h, 1h05, 1h10, then the
+    # 20 min switchover fails at 1h30, once, though b.box's blips at 1h03 and 1h20 refresh
+    # the world during the checks and during the switchover
+    text = TWO.replace("standby: {sites: [c], mode: hot}}\n  mail",
+                       "standby: {sites: [c], mode: hot, switchover: 20m, success: 0%}}\n"
+                       "  mail")
+    r = simulate(parse(text.replace(
+        "DISRUPTIONS", "  - {id: f, at: 1h, targets: [{component: a.box}], duration: 3h}\n"
+                       "  - {id: g, at: 63m, targets: [{component: b.box}], duration: 1m}\n"
+                       "  - {id: h, at: 80m, targets: [{component: b.box}], duration: 1m}\n")))
+    assert [(t, s) for t, _, s, _ in events(r, "auto_failover_failed")] == [
+        (1 * H + 30 * M, "web")]
+    assert r.metrics.groups["shop"].downtime_s == 3 * H

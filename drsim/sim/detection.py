@@ -45,8 +45,7 @@ class Monitor:
         self.hot_services = sorted(s for s, svc in scenario.services.items()
                                    if svc.standby and svc.standby.mode == "hot")
         self.watched = {sid: watched_by(scenario, sid) for sid in self.hot_services}
-        self.watching: set[str] = set()  # hot-standby services whose health checks are failing
-        self.switching: set[str] = set()  # services whose automatic takeover is under way
+        self.taking: set[str] = set()  # services whose checks are failing or switchover runs
         self.failed: set[str] = set()  # takeover failed: no retry until the service recovers
         self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
         self.degraded_rng = streams("detection:degraded")
@@ -54,7 +53,6 @@ class Monitor:
 
     def start(self) -> None:
         self.world.on_incident = lambda incident: self.env.process(self.handle(incident))
-        self.world.on_incident_end = lambda incident: self.return_hot_standbys()
         if self.hot_services:
             self.world.after_refresh.append(self.watch_hot_standbys)
 
@@ -123,18 +121,18 @@ class Monitor:
         return True
 
     def watch_hot_standbys(self) -> None:
-        """After each refresh: start the health checks of a hot-standby service some group
-        has just lost, and stand by again where a takeover is no longer needed."""
+        """After each refresh: start the takeover of a hot-standby service failing its health
+        checks, and stand by again where a takeover is no longer needed."""
         lacking = self.world.lacking()
         taken = {svc for svc, _ in self.hot}
         for sid in self.hot_services:
             if self.failing(sid, lacking):
                 sb = self.sc.services[sid].standby
                 assert sb is not None
-                if (sid not in self.watching and sid not in self.switching
-                        and sid not in self.failed and set(sb.sites) - self.world.active[sid]):
-                    self.watching.add(sid)
-                    self.env.process(self.check_service(sid))
+                if (sid not in self.taking and sid not in self.failed
+                        and set(sb.sites) - self.world.active[sid]):
+                    self.taking.add(sid)
+                    self.env.process(self.take_over_when_due(sid))
                 continue
             self.failed.discard(sid)
             if sid in taken and not self.world.needs_hot_standby(sid):
@@ -143,51 +141,27 @@ class Monitor:
     def failing(self, sid: str, lacking: set[str]) -> bool:
         """What the standby's health checks see: `sid` down at one of its own active sites,
         or some group without it or without a service that needs it."""
-        own = self.sc.services[sid].active
-        return (any(not self.world.healthy_at.get((sid, site), True) for site in own)
+        return (any(not self.world.healthy_at[sid, site] for site in self.sc.services[sid].active)
                 or not lacking.isdisjoint(self.watched[sid]))
 
-    def check_service(self, sid: str) -> Proc:
-        """The standby's own health checks: `failed_checks` consecutive checks finding some
-        group without `sid` start the takeover; one finding them all served ends the watch."""
+    def take_over_when_due(self, sid: str) -> Proc:
+        """`failed_checks` consecutive checks failing, then the switchover: the takeover,
+        which may fail (recorded; it starts the runbooks triggered by auto_failover_failed,
+        and is not tried again until the service has recovered). A check that passes, or a
+        service whole again when the switchover ends, calls it off."""
         interval, needed = self.det.interval, self.det.failed_checks
         check_s = math.ceil(self.env.now / interval) * interval
         for _ in range(needed):
             yield self.world.settled_at(check_s)
             if not self.failing(sid, self.world.lacking()):
-                self.watching.discard(sid)
+                self.taking.discard(sid)
                 return
             check_s += interval
-        self.watching.discard(sid)
-        sb = self.sc.services[sid].standby
-        assert sb is not None
-        if sb.switchover is None and sb.success >= 1.0:
-            self.take_over(sid)
-            self.world.touch()
-        else:
-            self.switching.add(sid)
-            self.env.process(self.switch_over(sid))
-
-    def take_over(self, sid: str) -> None:
-        svc = self.sc.services[sid]
-        assert svc.standby is not None
-        new = set(svc.standby.sites) - self.world.active[sid]
-        if new:
-            for site in sorted(new):
-                self.world.place(sid, site, True)
-            self.hot.update((sid, site) for site in new)
-            self.world.rec.event(self.env.now, "activated", sid,
-                                 f"hot standby at {', '.join(sorted(new))}")
-
-    def switch_over(self, sid: str) -> Proc:
-        """An automatic takeover that takes time and can fail; a failure is recorded and
-        starts the runbooks triggered by auto_failover_failed. It lands only if some group
-        still lacks the service when it completes (else it is dropped)."""
         sb = self.sc.services[sid].standby
         assert sb is not None
         yield self.env.timeout(sb.switchover.sample(self.streams(f"standby:{sid}:switchover"))
                                if sb.switchover else 0.0)
-        self.switching.discard(sid)
+        self.taking.discard(sid)
         if not self.failing(sid, self.world.lacking()):
             return
         if sb.success >= 1.0 or bool(self.streams(f"standby:{sid}:works").random()
@@ -201,6 +175,17 @@ class Monitor:
         self.failed.add(sid)
         self.runbooks.trigger("auto_failover_failed")
 
+    def take_over(self, sid: str) -> None:
+        svc = self.sc.services[sid]
+        assert svc.standby is not None
+        new = set(svc.standby.sites) - self.world.active[sid]
+        if new:
+            for site in sorted(new):
+                self.world.place(sid, site, True)
+            self.hot.update((sid, site) for site in new)
+            self.world.rec.event(self.env.now, "activated", sid,
+                                 f"hot standby at {', '.join(sorted(new))}")
+
     def stand_by(self, sid: str) -> None:
         """`sid`'s hot standbys that took over go back to standing by."""
         for svc, site in sorted(self.hot):
@@ -209,11 +194,6 @@ class Monitor:
                 self.world.place(svc, site, False)
                 self.world.rec.event(self.env.now, "deactivated", svc, f"hot standby at {site} "
                                      "back to standby")
-
-    def return_hot_standbys(self) -> None:
-        """Once everything is home again, hot standbys go back to standing by."""
-        for sid in sorted({svc for svc, _ in self.hot}):
-            self.stand_by(sid)
 
     def page_and_declare(self, incident: Incident, alert: int = 1) -> Proc:
         if incident.acknowledged_s is None:

@@ -131,7 +131,6 @@ class World:
         self.closed: Counter[str] = Counter(s for s, site in scenario.sites.items()
                                             if site.access == "closed")  # no staff entry
         self.on_incident: Callable[[Incident], object] | None = None
-        self.on_incident_end: Callable[[Incident], object] | None = None
         self.units_idle: Counter[tuple[str, str]] = Counter()  # standby units up, not serving
         self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
         self.remote = remote_services(scenario)  # health may hang on other sites and links
@@ -615,9 +614,7 @@ class World:
                 self.incident.end_s = now
                 self.rec.event(now, "incident_end", f"incident {self.incident.number}",
                                "all groups home with full redundancy")
-                ended, self.incident = self.incident, None
-                if self.on_incident_end:
-                    self.on_incident_end(ended)
+                self.incident = None
 
 
 class _Late(simpy.Event):
