@@ -164,3 +164,29 @@ def test_changes_during_the_checks_and_switchover_start_no_second_attempt():
     assert [(t, s) for t, _, s, _ in events(r, "auto_failover_failed")] == [
         (1 * H + 30 * M, "web")]
     assert r.metrics.groups["shop"].downtime_s == 3 * H
+
+
+def test_a_group_without_a_service_needing_it_two_levels_up_fails_its_checks():
+    # app (same site) needs api, api needs db at c, where db is only a hot standby: db is
+    # healthy at its own site a, but users lack app from the start, and app needs db
+    # through api, so db's checks (0, 5m, 10m) take it over at c at 10m; it stays in
+    # service, since standing by would take app down again
+    text = """
+drsim: 1
+name: chain
+simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 2h, seed: 1}
+sites: {a: {}, c: {}}
+links:
+  a-c: {a: a, b: c, latency: 1ms}
+services:
+  db: {active: [a], standby: {sites: [c], mode: hot}}
+  api: {active: [a], depends_on: [{service: db, at: c}]}
+  app: {active: [a], depends_on: [api]}
+customers:
+  users: {count: 10, access: a, home: a, services: [app]}
+detection: {interval: 5m, failed_checks: 3}
+"""
+    r = simulate(parse(text))
+    assert [(t, k, s) for t, k, s, _ in events(r, "activated", "deactivated")] == [
+        (10 * M, "activated", "db")]
+    assert r.metrics.groups["users"].downtime_s == 10 * M
