@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from drsim.methods.markov import Model
+from drsim.methods.result import MethodResult
 from drsim.units import SECONDS_PER_YEAR
 
 DENSE = 800  # states up to which the dense GTH and expm are used
@@ -46,36 +47,30 @@ class GroupAnswer:
     expected_outages: float  # within the horizon, from all-up
 
 
-@dataclass(frozen=True)
-class ExactResult:
-    """The exact method's answer: per group, and customer-weighted over all groups."""
+@dataclass(frozen=True, kw_only=True)
+class ExactResult(MethodResult):
+    """The exact method's answer: per group, and customer-weighted over all groups
+    (`unavailability`: over the horizon from all up, DES's mean 'unavailability')."""
 
-    scenario: str
+    method: str = "exact"
     states: int
     horizon_s: float
     groups: tuple[GroupAnswer, ...]
-    unavailability: float  # customer-weighted, over the horizon (DES's mean 'unavailability')
     steady_unavailability: float
     residual: float
-    seconds: float
-    method: str = "exact"
 
     @property
-    def availability(self) -> float:
-        return 1.0 - self.unavailability
-
-    @property
-    def precision(self) -> str:
+    def how_exact(self) -> str:
         shown = "below 1e-15" if self.residual < 1e-15 else f"{self.residual:.0e}"
-        return f"exact for the Markov model: {self.states:,} states, solver residual {shown}"
+        model = "the approximating Markov model" if self.approximation else "the Markov model"
+        return f"exact for {model}: {self.states:,} states, solver residual {shown}"
 
     def to_dict(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["availability"] = self.availability
-        doc["precision"] = self.precision
-        doc["groups"] = [{k: (None if isinstance(v, float) and math.isinf(v) else v)
-                          for k, v in asdict(g).items()} for g in self.groups]
-        return doc
+        return {**self.stated(), "states": self.states, "horizon_s": self.horizon_s,
+                "steady_unavailability": self.steady_unavailability,
+                "residual": self.residual,
+                "groups": [{k: (None if isinstance(v, float) and math.isinf(v) else v)
+                            for k, v in asdict(g).items()} for g in self.groups]}
 
 
 def gth(q: np.ndarray) -> np.ndarray:
@@ -200,7 +195,8 @@ def solve(model: Model, scenario: str = "") -> ExactResult:
                                                                            strict=True))),
         steady_unavailability=float(sum(wi * a.steady_unavailability
                                         for wi, a in zip(w, answers, strict=True))),
-        residual=residual, seconds=time.process_time() - started)
+        residual=residual, seconds=time.process_time() - started,
+        approximation=model.approximation)
 
 
 __all__ = ["DENSE", "ExactResult", "GroupAnswer", "gth", "occupation", "solve",

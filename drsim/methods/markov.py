@@ -232,20 +232,24 @@ def _detection_delay(sc: Scenario) -> tuple[float, int, str]:
     n = min(MAX_PHASES, matched)
     moments = "mean and variance" if n == matched else f"mean (variance {matched / n:.2g}×)"
     nth = {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
-    return mean, n, (f"the detection delay (checks every {fmt(interval)}, alert on the {nth} "
+    return mean, n, (f"detection delay (checks every {fmt(interval)}, alert on the {nth} "
                      f"failing one: {fmt((k - 1) * interval)} to {fmt(k * interval)} after the "
-                     f"loss, mean {fmt(mean)}) as an Erlang-{n} delay of the same {moments}")
+                     f"loss, mean {fmt(mean)}) by an Erlang-{n} delay of the same {moments}")
+
+
+def hot_standby(sc: Scenario) -> str | None:
+    """The first service (by id) with a hot standby, or None."""
+    return next((sid for sid, svc in sorted(sc.services.items())
+                 if svc.standby is not None and svc.standby.mode == "hot"), None)
 
 
 def _takeover(sc: Scenario, approximate: bool, reasons: list[str],
               approximable: list[str]) -> Takeover | None:
     """The scenario's hot standby as a Takeover (with `approximate`), else the reason it is
     not Markovian (in `approximable` too when the approximation would take it)."""
-    hot = sorted(sid for sid, svc in sc.services.items()
-                 if svc.standby is not None and svc.standby.mode == "hot")
-    if not hot:
+    sid = hot_standby(sc)
+    if sid is None:
         return None
-    sid = hot[0]
     path = f"services.{sid}.standby"
     sb = sc.services[sid].standby
     assert sb is not None
@@ -277,7 +281,8 @@ def _takeover(sc: Scenario, approximate: bool, reasons: list[str],
         approximable.append(reason)
         return None
     return Takeover(sid, tuple(sb.sites), mean, n, switch_rate, sb.success,
-                    f"phase-type approximation: {path}: {wording}; the rest is exact")
+                    f"phase-type approximation of {path}'s {wording}; the rest of the chain "
+                    "is the scenario's")
 
 
 # ---- one block per element ------------------------------------------------------------------
@@ -617,4 +622,4 @@ def state_label(model: Model, state: int) -> str:
 
 
 __all__ = ["APPROXIMATE", "MAX_PHASES", "MAX_STATES", "Block", "Model", "NotMarkovian",
-           "ServiceRule", "Takeover", "build", "state_label"]
+           "ServiceRule", "Takeover", "build", "hot_standby", "state_label"]
