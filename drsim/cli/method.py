@@ -61,6 +61,6 @@ def reasons_placed(path: Path | None) -> Iterator[None]:
         issues = []
         for reason in e.reasons:
             where = e.path(reason)
-            line, col, file = raw.place(tuple(where.split(".")) if where else ())
+            line, col, file = raw.place(tuple(where.split(".")) if where else (), key=True)
             issues.append(Issue(line, col, where, reason.removeprefix(f"{where}: "), file))
         raise ScenarioError(issues) from None
