@@ -147,9 +147,9 @@ def test_without_approximate_the_hot_standby_is_refused_naming_the_switch():
         markov.build(parse_scenario(text))
     assert err.value.reasons == [
         "services.svc.standby: a hot standby takes over after detection, whose alert comes "
-        "2m to 3m after the loss (checks every 1m, alert on the failing check number 3), not "
-        "at an exponential time; add --approximate for a phase-type approximation of that "
-        "delay, or use --method des"]
+        "2m to 3m after the loss (checks every 1m, alert on the 3rd failing one), not at an "
+        "exponential time; add --approximate for a phase-type approximation of that delay, "
+        "or use --method des"]
     assert err.value.approximable
 
 
@@ -248,8 +248,8 @@ def test_every_reason_is_a_line_at_its_place_and_nothing_is_written(tmp_path):
         f"{path}:8:5: sites.a.ttr: repair is lognormal(mean 1h 26m 39s); the exact "
         "method needs exponential (use --method des)",
         f"{path}:18:5: services.svc.standby: a hot standby takes over after detection, whose "
-        "alert comes 2m to 3m after the loss (checks every 1m, alert on the failing check "
-        "number 3), not at an exponential time; add --approximate for a phase-type "
+        "alert comes 2m to 3m after the loss (checks every 1m, alert on the 3rd failing "
+        "one), not at an exponential time; add --approximate for a phase-type "
         "approximation of that delay, or use --method des",
         f"{path}:20:3: runbooks.fix: runbook steps wait for detection (checks at fixed "
         "intervals) and people; the exact method needs exponential times (use --method des)",

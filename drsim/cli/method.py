@@ -26,7 +26,7 @@ def answer(sc: Scenario, method: str, seed: int, json_out: Path | None, console:
     from drsim.methods import exact, markov, rare
     from drsim.report.method_text import render_exact, render_rare
 
-    with reasons_placed(path):
+    with reasons_placed(sc, path):
         model = markov.build(sc, approximate)
     if method == "exact":
         solved = exact.solve(model, sc.name)
@@ -45,7 +45,7 @@ def answer(sc: Scenario, method: str, seed: int, json_out: Path | None, console:
 
 
 @contextmanager
-def reasons_placed(path: Path | None) -> Iterator[None]:
+def reasons_placed(sc: Scenario, path: Path | None) -> Iterator[None]:
     """A NotMarkovian refusal as a ScenarioError: each reason one issue, at the line of the
     element it names in the scenario file (`path`; None: the bundled scenario)."""
     from drsim.errors import Issue, ScenarioError
@@ -61,6 +61,9 @@ def reasons_placed(path: Path | None) -> Iterator[None]:
         issues = []
         for reason in e.reasons:
             where = e.path(reason)
-            line, col, file = raw.place(tuple(where.split(".")) if where else (), key=True)
+            key: tuple[str | int, ...] = tuple(where.split(".")) if where else ()
+            if key[:1] == ("disruptions",):  # a list: its items are placed by index
+                key = ("disruptions", [d.id for d in sc.disruptions].index(str(key[1])))
+            line, col, file = raw.place(key, key=True)
             issues.append(Issue(line, col, where, reason.removeprefix(f"{where}: "), file))
         raise ScenarioError(issues) from None

@@ -13,10 +13,17 @@ on (`simulation.random_failures: true`), and every element that can fail —
   `success` probability;
 
 and nothing that waits on a clock or a person outside that: no scripted `disruptions`, no
-`runbooks` (their steps wait for detection, which checks at fixed intervals), no hot standby
-(it waits for detection too), no spare-part stock, no failure suspension, no service
-dependencies, no capacity limits (`capacity`, `serves`). Anything else is refused with one
-line naming the element and what the exact method would need; `--method des` answers it.
+`runbooks` (their steps wait for detection, which checks at fixed intervals), no spare-part
+stock, no failure suspension, no service dependencies, no capacity limits (`capacity`,
+`serves`). Anything else is refused with one line per element naming it and what the exact
+method would need (every reason, not the first); `--method des` answers it.
+
+**A hot standby** waits for detection too (the alert comes a nearly fixed time after the
+loss), so it is refused unless `build(..., approximate=True)` (`--approximate`): then its
+takeover is a `Takeover` whose detection delay is an Erlang of the same mean and variance (a
+phase-type approximation, stated in `Model.approximation`; see `_detection_delay`), for a
+scenario with that one service. The chain is then the element chain times the takeover's
+modes (`_with_takeover`), restricted to the states reachable from all up.
 
 **The chain.** Elements fail and are repaired independently of each other (a site's random
 failure does not touch its components in drsim: only a power disruption does), so the chain
@@ -147,8 +154,8 @@ def _scenario_reasons(sc: Scenario) -> list[str]:
     if not sc.simulation.random_failures:
         reasons.append("simulation.random_failures: false, so nothing fails at random; the "
                        "exact method answers questions about random failures (set it true)")
-    if sc.disruptions:
-        reasons.append(f"disruptions.{sc.disruptions[0].id}: scripted faults strike at given "
+    for disruption in sc.disruptions:
+        reasons.append(f"disruptions.{disruption.id}: scripted faults strike at given "
                        "times, not at exponential rates; the exact method needs random "
                        "failures only (use --method des)")
     for rid in sorted(sc.runbooks):
@@ -231,8 +238,7 @@ def _detection_delay(sc: Scenario) -> tuple[float, int, str]:
     matched = 3 * (2 * k - 1) ** 2
     n = min(MAX_PHASES, matched)
     moments = "mean and variance" if n == matched else f"mean (variance {matched / n:.2g}×)"
-    nth = {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
-    return mean, n, (f"detection delay (checks every {fmt(interval)}, alert on the {nth} "
+    return mean, n, (f"detection delay (checks every {fmt(interval)}, alert on the {_nth(k)} "
                      f"failing one: {fmt((k - 1) * interval)} to {fmt(k * interval)} after the "
                      f"loss, mean {fmt(mean)}) by an Erlang-{n} delay of the same {moments}")
 
@@ -241,6 +247,10 @@ def hot_standby(sc: Scenario) -> str | None:
     """The first service (by id) with a hot standby, or None."""
     return next((sid for sid, svc in sorted(sc.services.items())
                  if svc.standby is not None and svc.standby.mode == "hot"), None)
+
+
+def _nth(k: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
 
 
 def _takeover(sc: Scenario, approximate: bool, reasons: list[str],
@@ -274,7 +284,7 @@ def _takeover(sc: Scenario, approximate: bool, reasons: list[str],
         interval, k = sc.detection.interval, sc.detection.failed_checks
         reason = (f"{path}: a hot standby takes over after detection, whose alert comes "
                   f"{fmt((k - 1) * interval)} to {fmt(k * interval)} after the loss (checks "
-                  f"every {fmt(interval)}, alert on the failing check number {k}), not at an "
+                  f"every {fmt(interval)}, alert on the {_nth(k)} failing one), not at an "
                   "exponential time; add --approximate for a phase-type approximation of "
                   "that delay, or use --method des")
         reasons.append(reason)
@@ -574,14 +584,14 @@ def _with_takeover(q: sparse.csr_matrix, failure: sparse.csr_matrix, up_base: np
 
     n_el, m, n = q.shape[0], len(t.modes), t.phases
     on, failed = m - 2, m - 1
-    needed = (~up_base).any(axis=0)
+    needed = np.asarray((~up_base).any(axis=0), dtype=bool)
     coo = q.tocoo()
     x, y = coo.row, coo.col
     is_fail = np.asarray(failure.tocsr()[x, y]).ravel() > 0
     mode = np.arange(m)
     to_mode = np.where(needed[y][:, None], np.where(mode == 0, 1, mode)[None, :], 0)
-    rows = [(x[:, None] * m + mode).ravel()]
-    cols = [(y[:, None] * m + to_mode).ravel()]
+    rows: list[np.ndarray] = [(x[:, None] * m + mode).ravel()]
+    cols: list[np.ndarray] = [(y[:, None] * m + to_mode).ravel()]
     rates = [np.repeat(coo.data, m)]
     flags = [np.repeat(is_fail, m)]
     step = n / t.delay_s
