@@ -92,21 +92,40 @@ def gth(q: np.ndarray) -> np.ndarray:
     return x / x.sum()
 
 
-def steady_state(model: Model) -> np.ndarray:
+class Pinned:
+    """Solutions z of z Q = rhs with z₀ = 0 (Q is singular; rhs sums to 0), from one sparse
+    LU of the other states' equations: no dense row (Σ = 1) to fill the factors in."""
+
+    def __init__(self, model: Model) -> None:
+        from scipy.sparse.linalg import splu
+
+        self.size = model.size
+        self.lu = splu(model.q.T.tocsc()[1:, :][:, 1:].tocsc(), permc_spec="MMD_AT_PLUS_A")
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        z = np.zeros(self.size)
+        z[1:] = self.lu.solve(rhs[1:])
+        return z
+
+
+def steady_state(model: Model, pinned: Pinned | None = None) -> np.ndarray:
     if model.size <= DENSE:
         return gth(model.q.toarray())
-    from scipy.sparse.linalg import spsolve
-
-    a = model.q.T.tolil()
-    a[0, :] = 1.0
-    b = np.zeros(model.size)
-    b[0] = 1.0
-    pi = spsolve(a.tocsc(), b)
+    # π Q = 0 with π₀ = 1: the other columns' equations, Σ_i≠0 π_i q_ij = −q_0j
+    rhs = -np.asarray(model.q[0].toarray()).ravel()
+    pi = (pinned or Pinned(model)).solve(rhs)
+    pi[0] = 1.0
     return np.maximum(pi, 0.0) / np.maximum(pi, 0.0).sum()
 
 
-def at_horizon(model: Model) -> np.ndarray:
-    """p(T) from state 0."""
+def at_horizon(model: Model, pi: np.ndarray | None = None) -> np.ndarray:
+    """p(T) from state 0.
+
+    A large chain with a hot standby's takeover (`model.kept`) is stiff (detection phases
+    last seconds, the horizon a year), beyond expm_multiply: there the elements' own
+    distribution at T is exact (they evolve independently of the takeover: the product of
+    each element's e^{Q_b T}), and the takeover's mode given the elements is taken as in the
+    long run (`pi`), which it reaches within minutes of each element change."""
     start = np.zeros(model.size)
     start[0] = 1.0
     t = model.horizon_s
@@ -114,15 +133,31 @@ def at_horizon(model: Model) -> np.ndarray:
         import scipy.linalg
 
         return start @ scipy.linalg.expm(model.q.toarray() * t)
+    if model.kept is not None:
+        return _settled_modes(model, steady_state(model) if pi is None else pi)
     from scipy.sparse.linalg import expm_multiply
 
     return np.asarray(expm_multiply(model.q.T.tocsc() * t, start))
 
 
-def occupation(model: Model) -> np.ndarray:
+def _settled_modes(model: Model, pi: np.ndarray) -> np.ndarray:
+    """p(T) as the exact element distribution at T times the long-run mode given it."""
+    import scipy.linalg
+
+    assert model.kept is not None
+    elements = np.ones(1)
+    for b in model.blocks:
+        elements = np.kron(elements, scipy.linalg.expm(b.q * model.horizon_s)[0])
+    element = model.kept // len(model.modes)
+    settled = np.bincount(element, weights=pi, minlength=elements.size)
+    return elements[element] * pi / settled[element]
+
+
+def occupation(model: Model, pi: np.ndarray | None = None,
+               pinned: Pinned | None = None) -> np.ndarray:
     """X = ∫₀ᵀ p(t) dt from state 0: X Q = p(T) − e₀ with Σ X = T (see the module doc)."""
     n, t = model.size, model.horizon_s
-    rhs = at_horizon(model)
+    rhs = at_horizon(model, pi)
     rhs[0] -= 1.0
     if n == 1:
         return np.array([t])
@@ -133,12 +168,11 @@ def occupation(model: Model) -> np.ndarray:
         import scipy.linalg
 
         return np.asarray(scipy.linalg.solve(a, rhs))
-    from scipy.sparse.linalg import spsolve
-
-    s = model.q.T.tolil()
-    s[0, :] = 1.0
-    rhs[0] = t
-    return np.asarray(spsolve(s.tocsc(), rhs))
+    # every solution is z + cπ (z₀ = 0); Σ X = T fixes c
+    pinned = pinned or Pinned(model)
+    pi = steady_state(model, pinned) if pi is None else pi
+    z = pinned.solve(rhs)
+    return z + (t - z.sum()) * pi
 
 
 def mean_time_to_down(model: Model, down: np.ndarray) -> float:
@@ -170,8 +204,9 @@ def mean_time_to_down(model: Model, down: np.ndarray) -> float:
 def solve(model: Model, scenario: str = "") -> ExactResult:
     """Every exact figure of the model."""
     started = time.process_time()
-    pi = steady_state(model)
-    x = occupation(model)
+    pinned = Pinned(model) if model.size > DENSE else None
+    pi = steady_state(model, pinned)
+    x = occupation(model, pi, pinned)
     q = model.q.tocsr()
     scale = float(abs(q).max()) if q.nnz else 1.0
     residual = float(np.abs(pi @ q).max()) / scale if q.nnz else 0.0
