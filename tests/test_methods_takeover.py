@@ -299,3 +299,23 @@ def test_the_sparse_path_gives_the_dense_answer(monkeypatch, horizon, within):
                                                          rel=1e-12)
     assert sparse.unavailability == pytest.approx(dense.unavailability, rel=within)
     assert sparse.groups[0].mttf_s == pytest.approx(90 * 86400, rel=REL)
+
+
+def test_notes_name_the_switch_or_count_the_other_reasons():
+    from drsim.methods.choose import choose, few_outages_note
+
+    hot = parse_scenario(two_sites(("10h", "2h"), ("20h", "5h"), "30m", 2, "1h", 0.8))
+    # DES saw 3 outages in 1,000 trials: too few; the rare method needs the switch here
+    assert few_outages_note(3, 1000, hot) == (
+        "only 3 of 1,000 trials saw an outage, too few for a firm availability; --method rare "
+        "--approximate estimates it by importance sampling on a phase-type approximation ("
+        "services.svc.standby: a hot standby takes over after detection, whose alert comes "
+        "30m to 1h 00m after the loss (checks every 30m, alert on the 2nd failing one), not "
+        "at an exponential time; add --approximate for a phase-type approximation of that "
+        "delay, or use --method des)")
+    several = parse_scenario(SEVERAL)
+    why = choose(several, "auto", {"approximate": True}).why
+    assert why.startswith("auto chose des: not Markovian (runbooks.fix: runbook steps wait")
+    assert why.endswith("; and 1 more reason, each listed by --method exact)")
+    assert choose(several, "auto", {}).why.endswith(
+        "; and 2 more reasons, each listed by --method exact)")
