@@ -166,7 +166,8 @@ def test_des_agrees_where_detection_is_short_against_repair():
     """a fails daily and is back in 2 h on average; detection takes 2–3 min (k = 3, 1-min
     checks) and the switchover 5 min: the approximation is good (E[e^{−μ_A D}] of the true
     delay and of the Erlang-75 differ by 5e-10). 40 DES trials of 60 days: their mean must lie
-    within 3 standard errors of the exact answer (seeded: z = −1.4, SE 4.1% of U ≈ 0.0168)."""
+    within 3 standard errors of the exact answer (seeded: z = −1.4, SE 4.1% of U ≈ 0.0168;
+    with the per-service hot-standby checks of branch h/hot, z = −0.9)."""
     des, se, u = _des_vs_exact(two_sites(("1d", "2h"), ("2d", "4h"), "1m", 3, "5m", 0.9,
                                          "60d"), 40, 3)
     assert abs(des - u) < 3 * se
@@ -187,7 +188,8 @@ def test_where_detection_rivals_repair_the_shape_matters_and_the_fit_holds(monke
       often).
 
     30 DES trials of 10 days (seeded: SE 1.3% of U) agree with the true delay's U and with the
-    two-moment fit (z = 0.06), and reject the Erlang-3 by more than 5 standard errors (6.7)."""
+    two-moment fit (z = 0.06), and reject the Erlang-3 by more than 5 standard errors (6.7;
+    with the per-service hot-standby checks of branch h/hot: z = −0.8 and 5.9)."""
     text = two_sites(("1h", "10m"), None, "5m", 3, None, 1.0, "10d")
     l_true = math.exp(-1) * (1 - math.exp(-0.5)) / 0.5
     u_true = (1 / 7) * (1 - l_true)
