@@ -4,10 +4,12 @@ For a generator Q (rates per second) and start state 0 (everything up):
 
 - **steady state** π: πQ = 0, Σπ = 1. Chains up to `DENSE` states are solved by the
   Grassmann–Taksar–Heyman elimination (subtractions only of like-signed terms, so even a
-  probability of 1e-15 comes out to full relative precision); larger ones by sparse LU.
+  probability of 1e-15 comes out to full relative precision); larger ones by one sparse LU
+  of the equations with π₀ = 1 pinned (`Pinned`: no dense Σ row to fill the factors in).
 - **time average over the horizon** T from all-up, what a drsim trial measures: the expected
   time in each state X = ∫₀ᵀ p(t) dt satisfies X Q = p(T) − p(0) (integrate p′ = pQ) and
-  Σ X = T, one linear solve once p(T) = p(0) e^{QT} is known (scipy's expm / expm_multiply).
+  Σ X = T, one linear solve once p(T) = p(0) e^{QT} is known (scipy's expm / expm_multiply;
+  for a large chain with a hot standby's takeover, see `at_horizon`).
 - **MTTF** of a group from all-up: the mean time to absorption in its down states,
   (−Q_TT) m = 1 over the states from which it can still lose service.
 - **outage frequency**: Σ over up states i and down states j of π_i q_ij (steady, per

@@ -58,9 +58,6 @@ if TYPE_CHECKING:
 MAX_STATES = 200_000
 
 
-APPROXIMATE = "--approximate"  # the switch that allows the phase-type approximation
-
-
 class NotMarkovian(DrsimError):
     """The scenario has elements the exact and rare methods cannot model: `reasons` holds one
     line per element (`path: what; what the method needs (use --method des)`), every one of
@@ -631,5 +628,5 @@ def state_label(model: Model, state: int) -> str:
     return f"{said}, standby: {model.modes[mode]}" if model.modes else said
 
 
-__all__ = ["APPROXIMATE", "MAX_PHASES", "MAX_STATES", "Block", "Model", "NotMarkovian",
+__all__ = ["MAX_PHASES", "MAX_STATES", "Block", "Model", "NotMarkovian",
            "ServiceRule", "Takeover", "build", "hot_standby", "state_label"]
