@@ -94,13 +94,15 @@ def test_auto_without_trials_runs_a_thousand(tmp_path):
 
 
 def test_exact_refuses_a_non_markovian_scenario_in_one_line(tmp_path):
-    code, out, err = invoke(scenario(tmp_path, ttr=LOGNORMAL_TTR), "--method", "exact")
+    path = scenario(tmp_path, ttr=LOGNORMAL_TTR)
+    code, out, err = invoke(path, "--method", "exact")
     assert code == 2
     # lognormal median 3 h, p90 8 h: σ = ln(8/3)/1.2816 = 0.7653, mean = 3 h · e^{σ²/2}
-    # = 3 h · 1.3404 = 4.021 h = 4h 01m 15s
+    # = 3 h · 1.3404 = 4.021 h = 4h 01m 15s; placed at the ttr key (line 8, column 57)
     assert err.splitlines() == [
-        "error: sites.a.components.box.ttr: repair is lognormal(mean 4h 01m 15s); the exact "
-        "method needs exponential (use --method des)"]
+        f"{path}:8:57: sites.a.components.box.ttr: repair is lognormal(mean 4h 01m 15s); the "
+        "exact method needs exponential (use --method des)",
+        "1 problem found; nothing was run or written."]
     assert out == ""
 
 

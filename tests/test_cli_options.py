@@ -139,6 +139,10 @@ REFUSED: list[tuple[list[str], str, str, Mode]] = [
     ([*ONE_DRILL_ARGS, "--method", "rare", "--trial", "2"], "run", "--method",
      run.WITHOUT_TRIALS),
     ([*ONE_DRILL_ARGS, "--method", "exact", "--seed", "3"], "run", "--seed", run.NOT_EXACT),
+    # --approximate approximates a hot standby's detection delay: tiny has none, des none
+    ([*ONE_DRILL_ARGS, "--method", "exact", "--approximate"], "run", "--approximate",
+     run.APPROXIMATES),
+    ([*ONE_DRILL_ARGS, "--approximate"], "run", "--approximate", run.APPROXIMATES),
     # --trial replays one trial as one drill: not with the options of many trials
     ([*MC_ARGS, "--trial", "2"], "run", "--trial", run.ONE_DRILL),
     (["run", "{tiny}", "--until", "unavailability=5%", "--trial", "2"], "run", "--trial",
@@ -331,6 +335,33 @@ def test_run_method_exact_and_rare_answer_the_long_run_question(files):
     # one unit: every cycle is up 120 h on average then down 4 h, held at its expected
     # time, so the estimate has no variance at all: exactly 1/31, an interval of width 0
     assert rare["method"] == "rare" and rare["ci95"] == pytest.approx([1 / 31, 1 / 31])
+
+
+@covers("run", "--approximate")
+def test_run_approximate_lets_exact_answer_a_hot_standby(files, tmp_path):
+    # tiny's component moved behind a hot standby at site b (which never fails), instant
+    # takeover, checks every 1 h, alert on the 1st failing check: detection U(0, 1 h], mean
+    # D = 30 min, as an Erlang-3 (δ = 6/h). a's box: λ = 1/120 h, μ = 1/4 h. Without
+    # --approximate it is refused naming the switch; with it, U = λ/(λ+μ)·(1 − (δ/(δ+μ))³)
+    # = (1/31)(1 − (6/6.25)³) = (1/31)(0.115264) = 0.0037182
+    text = (TINY % ("4h", 100)).replace(
+        "services:\n  svc: {requires: [box], active: [a]}",
+        "  b:\n    components:\n      box: {count: 1}\n"
+        "access_points:\n  pop: {}\n"
+        "links:\n  pop-a: {a: pop, b: a}\n  pop-b: {a: pop, b: b}\n"
+        "detection: {interval: 1h, failed_checks: 1}\n"
+        "services:\n  svc: {requires: [box], active: [a], standby: {sites: [b], mode: hot}}"
+    ).replace("access: a, home: a", "access: pop, home: a").replace(
+        "  sites: {a: {capital: 1000, operating: 100}}",
+        "  sites: {a: {capital: 1000, operating: 100}, b: {capital: 1000, operating: 100}}")
+    path = tmp_path / "hot.yaml"
+    path.write_text(text)
+    refused = runner.invoke(app, ["run", str(path), "--method", "exact"])
+    assert refused.exit_code == 2 and "add --approximate for a phase-type" in refused.output
+    doc = json.loads(ok(["run", path, "--method", "exact", "--approximate", "--json",
+                         "-"]).stdout)
+    assert doc["steady_unavailability"] == pytest.approx((1 / 31) * (1 - 0.96**3), rel=1e-9)
+    assert doc["approximation"].startswith("phase-type approximation")
 
 
 @covers("run", "--allow-breach")

@@ -100,9 +100,27 @@ WITHOUT_TRIALS = Mode(
 NOT_EXACT = Mode("with --method des, rare or auto (an exact answer draws no random numbers)",
                  "remove it", lambda p: p["method"] != "exact")
 
+
+def _approximable(p: Any) -> bool:
+    """--method exact, rare or auto on a scenario with something to approximate (a hot
+    standby's detection delay); a scenario that does not load is the command's to report."""
+    if p["method"] == "des":
+        return False
+    from drsim.methods.markov import hot_standby
+
+    try:
+        return hot_standby(load_scenario(p["scenario"] or default_scenario())) is not None
+    except DrsimError:
+        return True
+
+
+APPROXIMATES = Mode("with --method exact, rare or auto on a scenario with a hot standby (it "
+                    "approximates the detection delay before the takeover)", "remove it",
+                    _approximable)
+
 # which options apply in which mode (every other option applies in every mode)
 APPLIES: Applies = {
-    "method": [WITHOUT_TRIALS], "seed": [NOT_EXACT],
+    "method": [WITHOUT_TRIALS], "seed": [NOT_EXACT], "approximate": [APPROXIMATES],
     "workers": [MONTE_CARLO, OWN_WORKERS], "backend": [MONTE_CARLO],
     "scheduler": [MONTE_CARLO, DASK], "batch_size": [MONTE_CARLO], "fmt": [WITH_OUT],
     "resume": [WITH_OUT], "force": [OVERWRITES], "timeline": [ONE_DRILL], "trial": [ONE_DRILL],
@@ -165,6 +183,11 @@ def run(
                                     "(no --trials, --out, --report, --until, --trial or "
                                     "objectives), "
                                     "else des. See docs/methods.md."),
+    approximate: bool = typer.Option(False, "--approximate",
+                                     help="Let exact, rare and auto model a hot standby's "
+                                          "detection delay (nearly fixed) by a phase-type "
+                                          "(Erlang) delay of the same mean and variance; the "
+                                          "answer says it is approximate."),
     debug: bool = DEBUG,
 ) -> None:
     """Run one drill, or with --trials/--until many, and report what it costs."""
@@ -183,7 +206,7 @@ def run(
             note(choice.why)
         if choice.method in ("exact", "rare"):
             answer(sc, choice.method, sc.simulation.seed if seed is None else seed, json_out,
-                   console)
+                   console, approximate, scenario)
             return
         if method == "auto":
             trials = trials or (None if until or out else 1000)

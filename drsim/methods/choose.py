@@ -8,6 +8,11 @@ objectives (rto/rpo/availability objectives are checked per trial by DES). Then,
 scenario is Markovian (drsim.methods.markov), auto answers with the exact method; otherwise
 with DES — Monte Carlo trials (`--trials`, default 1000), after which a note suggests
 `--method rare` when fewer than `FEW_OUTAGES` trials saw an outage.
+
+**Auto never approximates on its own.** A scenario that is Markovian but for a hot standby's
+detection delay is answered by DES, with a note that `--approximate` would let the exact
+method answer it (a phase-type approximation); with `--approximate` auto uses the exact
+method on the approximating chain, and the answer says so.
 """
 
 from __future__ import annotations
@@ -43,16 +48,21 @@ def not_availability(sc: Scenario, params: Mapping[str, Any]) -> str:
 def choose(sc: Scenario, method: str, params: Mapping[str, Any]) -> Choice:
     if method != "auto":
         return Choice(method, "")
-    from drsim.methods.markov import NotMarkovian, build
+    from drsim.methods.markov import NotMarkovian, build, hot_standby
 
     try:
-        build(sc)
+        build(sc, bool(params.get("approximate")))
     except NotMarkovian as e:
-        return Choice("des", f"auto chose des: not Markovian ({e.reasons[0]})")
+        if e.approximable:
+            return Choice("des", "auto chose des: the exact method would have to approximate "
+                                 f"({e.reasons[0]})")
+        return Choice("des", f"auto chose des: not Markovian ({_first(e.reasons)})")
     other = not_availability(sc, params)
     if other:
         return Choice("des", f"auto chose des: {other}")
-    return Choice("exact", "auto chose exact: the scenario is Markovian and the question is "
+    markovian = ("Markovian with the phase-type approximation --approximate allows"
+                 if params.get("approximate") and hot_standby(sc) else "Markovian")
+    return Choice("exact", f"auto chose exact: the scenario is {markovian} and the question is "
                            "availability")
 
 
@@ -66,6 +76,15 @@ def few_outages_note(with_outage: int, trials: int, sc: Scenario) -> str:
         build(sc)
         hint = "--method rare estimates it by importance sampling"
     except NotMarkovian as e:
-        hint = f"--method rare needs a Markovian scenario ({e.reasons[0]})"
+        hint = (f"--method rare --approximate estimates it by importance sampling on a "
+                f"phase-type approximation ({e.reasons[0]})" if e.approximable else
+                f"--method rare needs a Markovian scenario ({_first(e.reasons)})")
     return (f"only {with_outage} of {trials:,} trials saw an outage, too few for a firm "
             f"availability; {hint}")
+
+
+def _first(reasons: list[str]) -> str:
+    """The first reason, and how many more `--method exact` would list."""
+    more = len(reasons) - 1
+    return reasons[0] + (f"; and {more} more reason{'s' if more > 1 else ''}, each listed by "
+                         "--method exact" if more else "")

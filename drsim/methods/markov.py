@@ -13,10 +13,17 @@ on (`simulation.random_failures: true`), and every element that can fail —
   `success` probability;
 
 and nothing that waits on a clock or a person outside that: no scripted `disruptions`, no
-`runbooks` (their steps wait for detection, which checks at fixed intervals), no hot standby
-(it waits for detection too), no spare-part stock, no failure suspension, no service
-dependencies, no capacity limits (`capacity`, `serves`). Anything else is refused with one
-line naming the element and what the exact method would need; `--method des` answers it.
+`runbooks` (their steps wait for detection, which checks at fixed intervals), no spare-part
+stock, no failure suspension, no service dependencies, no capacity limits (`capacity`,
+`serves`). Anything else is refused with one line per element naming it and what the exact
+method would need (every reason, not the first); `--method des` answers it.
+
+**A hot standby** waits for detection too (the alert comes a nearly fixed time after the
+loss), so it is refused unless `build(..., approximate=True)` (`--approximate`): then its
+takeover is a `Takeover` whose detection delay is an Erlang of the same mean and variance (a
+phase-type approximation, stated in `Model.approximation`; see `_detection_delay`), for a
+scenario with that one service. The chain is then the element chain times the takeover's
+modes (`_with_takeover`), restricted to the states reachable from all up.
 
 **The chain.** Elements fail and are repaired independently of each other (a site's random
 failure does not touch its components in drsim: only a power disruption does), so the chain
@@ -34,6 +41,7 @@ of everything that matters, so leaving them out changes no answer).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -51,13 +59,19 @@ MAX_STATES = 200_000
 
 
 class NotMarkovian(DrsimError):
-    """The scenario has an element the exact and rare methods cannot model: `reasons` holds
-    one line per element (`path: what; what the method needs (use --method des)`)."""
+    """The scenario has elements the exact and rare methods cannot model: `reasons` holds one
+    line per element (`path: what; what the method needs (use --method des)`), every one of
+    them; `approximable` says they all go away with the phase-type approximation."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, reasons: list[str], approximable: bool = False) -> None:
         self.reasons = reasons
-        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
-        super().__init__(reasons[0] + more)
+        self.approximable = approximable
+        super().__init__("\n".join(reasons))
+
+    def path(self, reason: str) -> str:
+        """The scenario path a reason names ('' when it names none)."""
+        head = reason.split(": ", 1)[0]
+        return head if re.fullmatch(r"[A-Za-z0-9_.-]+", head) else ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,11 @@ class Model:
     up: np.ndarray  # bool [group, state]
     horizon_s: float
     notes: tuple[str, ...] = field(default=())
+    # with a hot standby's takeover (approximated): each state's mode, the product index
+    # (element state × mode) of each kept (reachable) state, and what was approximated
+    modes: tuple[str, ...] = ()
+    kept: np.ndarray | None = None
+    approximation: str = ""
 
     @property
     def size(self) -> int:
@@ -132,8 +151,8 @@ def _scenario_reasons(sc: Scenario) -> list[str]:
     if not sc.simulation.random_failures:
         reasons.append("simulation.random_failures: false, so nothing fails at random; the "
                        "exact method answers questions about random failures (set it true)")
-    if sc.disruptions:
-        reasons.append(f"disruptions.{sc.disruptions[0].id}: scripted faults strike at given "
+    for disruption in sc.disruptions:
+        reasons.append(f"disruptions.{disruption.id}: scripted faults strike at given "
                        "times, not at exponential rates; the exact method needs random "
                        "failures only (use --method des)")
     for rid in sorted(sc.runbooks):
@@ -141,10 +160,6 @@ def _scenario_reasons(sc: Scenario) -> list[str]:
                        "intervals) and people; the exact method needs exponential times "
                        "(use --method des)")
     for sid, svc in sorted(sc.services.items()):
-        if svc.standby is not None and svc.standby.mode == "hot":
-            reasons.append(f"services.{sid}.standby: a hot standby takes over after "
-                           "detection (checks at fixed intervals, not exponential); use "
-                           "--method des")
         if svc.depends_on:
             reasons.append(f"services.{sid}.depends_on: service dependencies are not in the "
                            "exact method's model (use --method des)")
@@ -173,6 +188,108 @@ def _used_components(sc: Scenario) -> set[tuple[str, str]]:
         for site_id, site in sc.sites.items():
             used.update((site_id, c) for c in comps if c in site.components)
     return used
+
+
+# ---- a hot standby's takeover: detection approximated by a phase-type delay ---------------
+
+MAX_PHASES = 150  # Erlang phases for the detection delay (3(2k − 1)² for k failed checks)
+
+
+@dataclass(frozen=True)
+class Takeover:
+    """A hot standby's automatic takeover, as drsim's monitoring does it for one service:
+    once its customers lose it, the alert comes after the `failed_checks`-th failing check
+    (a delay between (k − 1)·interval and k·interval, uniform within, mean `delay_s`; here an
+    Erlang of `phases` phases with that mean), then the switchover (exponential at
+    `switch_rate`, or instant when None) activates `sites` with probability `success` (else
+    the takeover has failed until the service is back). The standby stands down, and a
+    takeover under way stops, as soon as the customers are served without it."""
+
+    service: str
+    sites: tuple[str, ...]
+    delay_s: float
+    phases: int
+    switch_rate: float | None
+    success: float
+    described: str
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        detecting = tuple(f"detecting {i}/{self.phases}" for i in range(1, self.phases + 1))
+        switching = ("switching",) if self.switch_rate is not None else ()
+        return ("standing by", *detecting, *switching, "taken over", "takeover failed")
+
+
+def _detection_delay(sc: Scenario) -> tuple[float, int, str]:
+    """(mean, Erlang phases, wording) of the alert's delay after a loss of service.
+
+    Checks run every I from the simulation start and the alert comes on the k-th failing one,
+    so a loss at a uniformly random phase of the check grid is alerted after U(0, I] + (k − 1)I:
+    mean D = (k − ½)I, variance I²/12, squared coefficient of variation 1/(12(k − ½)²) =
+    1/(3(2k − 1)²). An Erlang-n of mean D has SCV 1/n, so n = 3(2k − 1)² phases match both
+    moments (3 for k = 1, 27 for k = 2, 75 for k = 3); beyond MAX_PHASES only the mean."""
+    from drsim.units import format_duration as fmt
+
+    interval, k = sc.detection.interval, sc.detection.failed_checks
+    mean = (k - 0.5) * interval
+    matched = 3 * (2 * k - 1) ** 2
+    n = min(MAX_PHASES, matched)
+    moments = "mean and variance" if n == matched else f"mean (variance {matched / n:.2g}×)"
+    return mean, n, (f"detection delay (checks every {fmt(interval)}, alert on the {_nth(k)} "
+                     f"failing one: {fmt((k - 1) * interval)} to {fmt(k * interval)} after the "
+                     f"loss, mean {fmt(mean)}) by an Erlang-{n} delay of the same {moments}")
+
+
+def hot_standby(sc: Scenario) -> str | None:
+    """The first service (by id) with a hot standby, or None."""
+    return next((sid for sid, svc in sorted(sc.services.items())
+                 if svc.standby is not None and svc.standby.mode == "hot"), None)
+
+
+def _nth(k: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
+
+
+def _takeover(sc: Scenario, approximate: bool, reasons: list[str],
+              approximable: list[str]) -> Takeover | None:
+    """The scenario's hot standby as a Takeover (with `approximate`), else the reason it is
+    not Markovian (in `approximable` too when the approximation would take it)."""
+    sid = hot_standby(sc)
+    if sid is None:
+        return None
+    path = f"services.{sid}.standby"
+    sb = sc.services[sid].standby
+    assert sb is not None
+    before = len(reasons)
+    if len(sc.services) > 1:
+        reasons.append(f"{path}: a hot standby is modelled (approximately) only for a scenario "
+                       f"with one service, not {len(sc.services)} (monitoring watches them "
+                       "all); use --method des")
+    if sc.detection.requires:
+        reasons.append("detection.requires: monitoring that needs a service (a degraded "
+                       "delay while it is down) is not in the exact method's model; use "
+                       "--method des")
+    switch_rate = None
+    if sb.switchover is not None and not _is_zero(sb.switchover):
+        switch_rate = _rate(sb.switchover, f"{path}.switchover", "the switchover", reasons)
+    if len(reasons) > before:
+        return None
+    mean, n, wording = _detection_delay(sc)
+    if not approximate:
+        from drsim.units import format_duration as fmt
+
+        interval, k = sc.detection.interval, sc.detection.failed_checks
+        reason = (f"{path}: a hot standby takes over after detection, whose alert comes "
+                  f"{fmt((k - 1) * interval)} to {fmt(k * interval)} after the loss (checks "
+                  f"every {fmt(interval)}, alert on the {_nth(k)} failing one), not at an "
+                  "exponential time; add --approximate for a phase-type approximation of "
+                  "that delay, or use --method des")
+        reasons.append(reason)
+        approximable.append(reason)
+        return None
+    return Takeover(sid, tuple(sb.sites), mean, n, switch_rate, sb.success,
+                    f"phase-type approximation of {path}'s {wording}; the rest of the chain "
+                    "is the scenario's")
 
 
 # ---- one block per element ------------------------------------------------------------------
@@ -301,8 +418,10 @@ def _component(sc: Scenario, site_id: str, cid: str, comp: Component,
     return _component_block(f"components.{site_id}.{cid}", comp, lam, mu, crews)
 
 
-def _blocks(sc: Scenario) -> list[Block]:
+def _blocks(sc: Scenario, approximate: bool = False) -> tuple[list[Block], Takeover | None]:
     reasons = _scenario_reasons(sc)
+    approximable: list[str] = []
+    takeover = _takeover(sc, approximate, reasons, approximable)
     blocks: list[Block] = []
     elements: list[tuple[str, str, Site | Link]] = [
         *(("sites", k, v) for k, v in sorted(sc.sites.items())),
@@ -325,8 +444,8 @@ def _blocks(sc: Scenario) -> list[Block]:
                 if block is not None:
                     blocks.append(block)
     if reasons:
-        raise NotMarkovian(reasons)
-    return blocks
+        raise NotMarkovian(reasons, approximable=len(approximable) == len(reasons))
+    return blocks, takeover
 
 
 # ---- the joint chain ------------------------------------------------------------------------
@@ -358,9 +477,10 @@ class ServiceRule:
         self.sc, self.topo = sc, Topology(sc)
 
     def site_ok(self, group: str, svc_id: str, site: str, down: frozenset[str],
-                broken: frozenset[tuple[str, str]]) -> bool:
+                broken: frozenset[tuple[str, str]],
+                extra: frozenset[tuple[str, str]] = frozenset()) -> bool:
         grp, svc = self.sc.customers[group], self.sc.services[svc_id]
-        if site not in svc.active or site in down:
+        if (site not in svc.active and (svc_id, site) not in extra) or site in down:
             return False
         if any((site, c) in broken for c in [*svc.requires, *grp.requires]):
             return False
@@ -369,19 +489,23 @@ class ServiceRule:
         lat = self.topo.latency(grp.access, site, down)
         return lat is not None and lat <= svc.latency_budget
 
-    def served(self, group: str, down: frozenset[str],
-               broken: frozenset[tuple[str, str]]) -> bool:
+    def served(self, group: str, down: frozenset[str], broken: frozenset[tuple[str, str]],
+               extra: frozenset[tuple[str, str]] = frozenset()) -> bool:
+        """`extra`: (service, site) pairs a hot standby has activated besides `active`."""
         grp = self.sc.customers[group]
         for svc_id in _essential(self.sc, group):
-            active = self.sc.services[svc_id].active
-            places = [grp.home] + ([s for s in active if s != grp.home] if len(active) > 1
-                                   else [])
-            if not any(self.site_ok(group, svc_id, s, down, broken) for s in places):
+            svc = self.sc.services[svc_id]
+            active = [*svc.active, *(s for v, s in sorted(extra) if v == svc_id)]
+            routed = len(svc.active) > 1 or (svc.standby is not None
+                                             and svc.standby.mode == "hot")
+            places = [grp.home] + ([s for s in active if s != grp.home] if routed else [])
+            if not any(self.site_ok(group, svc_id, s, down, broken, extra) for s in places):
                 return False
         return True
 
 
-def _up_matrix(sc: Scenario, blocks: list[Block], groups: list[str]) -> np.ndarray:
+def _up_matrix(sc: Scenario, blocks: list[Block], groups: list[str],
+               extra: frozenset[tuple[str, str]] = frozenset()) -> np.ndarray:
     sizes = [b.size for b in blocks]
     digits = (np.indices(sizes).reshape(len(sizes), -1) if sizes
               else np.zeros((0, 1), dtype=int))
@@ -401,38 +525,108 @@ def _up_matrix(sc: Scenario, blocks: list[Block], groups: list[str]) -> np.ndarr
             else:
                 down.add(rest[0])
         for i, g in enumerate(groups):
-            up_by_key[i, j] = rule.served(g, frozenset(down), frozenset(broken))
+            up_by_key[i, j] = rule.served(g, frozenset(down), frozenset(broken), extra)
     return up_by_key[:, np.ravel(inverse)]
 
 
-def build(sc: Scenario) -> Model:
-    """The scenario's CTMC, or NotMarkovian naming every element outside the subset."""
+def build(sc: Scenario, approximate: bool = False) -> Model:
+    """The scenario's CTMC, or NotMarkovian naming every element outside the subset. With
+    `approximate`, a hot standby's detection delay is a phase-type (Erlang) approximation
+    (`Model.approximation` says so)."""
     from scipy import sparse
 
-    blocks = _blocks(sc)
+    blocks, takeover = _blocks(sc, approximate)
     sizes = [b.size for b in blocks]
-    total = int(np.prod(sizes)) if sizes else 1
+    modes = len(takeover.modes) if takeover else 1
+    total = (int(np.prod(sizes)) if sizes else 1) * modes
     if total > MAX_STATES:
+        shown = " × ".join(map(str, sizes + ([modes] if takeover else [])))
         raise NotMarkovian([f"the exact chain has {total:,} states (more than "
-                            f"{MAX_STATES:,}): {' × '.join(map(str, sizes))} over "
-                            f"{len(blocks)} elements; use --method des"])
+                            f"{MAX_STATES:,}): {shown} over {len(blocks)} elements"
+                            + (" and the takeover's modes" if takeover else "")
+                            + "; use --method des"])
     q = _kron_sum([b.q - np.diag(np.diag(b.q)) for b in blocks], sizes)
-    q = (q - sparse.diags(np.asarray(q.sum(axis=1)).ravel())).tocsr()
     failure = _kron_sum([b.failure.astype(float) for b in blocks], sizes)
     groups = sorted(sc.customers)
     up = _up_matrix(sc, blocks, groups)
+    kept = None
+    if takeover is not None:
+        extra = frozenset((takeover.service, s) for s in takeover.sites)
+        q, failure, up, kept = _with_takeover(q, failure, up,
+                                              _up_matrix(sc, blocks, groups, extra), takeover)
+    q = (q - sparse.diags(np.asarray(q.sum(axis=1)).ravel())).tocsr()
     customers = np.array([sc.customers[g].count for g in groups], dtype=float)
     return Model(tuple(blocks), tuple(groups), customers, q, failure.tocsr(), up,
-                 sc.simulation.horizon)
+                 sc.simulation.horizon, modes=takeover.modes if takeover else (), kept=kept,
+                 approximation=takeover.described if takeover else "")
+
+
+def _with_takeover(q: sparse.csr_matrix, failure: sparse.csr_matrix, up_base: np.ndarray,
+                   up_hot: np.ndarray, t: Takeover
+                   ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """The element chain (off-diagonal `q`) times the takeover's modes, restricted to the
+    states reachable from (all up, standing by); state = element state × modes + mode.
+
+    The scenario has one service, so monitoring's 'someone lacks service' is 'some group is
+    down without the standby' (`needed`). An element change into a state where nobody needs
+    the standby puts the mode back to standing by (the standby stands down, a detection or
+    takeover under way stops); into one where someone does, standing by starts detection
+    (phase 1) and any other mode carries on. Detection advances through its phases at
+    rate phases / delay; its end starts the switchover, whose end activates the standby with
+    probability `success` (a failure is a failure transition for the rare method's biasing).
+    A group is served in 'taken over' as with the standby sites active (`up_hot`), in every
+    other mode as without them (`up_base`)."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import breadth_first_order
+
+    n_el, m, n = q.shape[0], len(t.modes), t.phases
+    on, failed = m - 2, m - 1
+    needed = np.asarray((~up_base).any(axis=0), dtype=bool)
+    coo = q.tocoo()
+    x, y = coo.row, coo.col
+    is_fail = np.asarray(failure.tocsr()[x, y]).ravel() > 0
+    mode = np.arange(m)
+    to_mode = np.where(needed[y][:, None], np.where(mode == 0, 1, mode)[None, :], 0)
+    rows: list[np.ndarray] = [(x[:, None] * m + mode).ravel()]
+    cols: list[np.ndarray] = [(y[:, None] * m + to_mode).ravel()]
+    rates = [np.repeat(coo.data, m)]
+    flags = [np.repeat(is_fail, m)]
+    step = n / t.delay_s
+    moves = [(i, i + 1, step, False) for i in range(1, n)]
+    p = t.success
+    if t.switch_rate is None:
+        moves += [(n, on, p * step, False), (n, failed, (1 - p) * step, True)]
+    else:
+        moves += [(n, n + 1, step, False), (n + 1, on, p * t.switch_rate, False),
+                  (n + 1, failed, (1 - p) * t.switch_rate, True)]
+    states = np.arange(n_el) * m
+    for a, b, rate, flag in moves:
+        if rate > 0:
+            rows.append(states + a)
+            cols.append(states + b)
+            rates.append(np.full(n_el, rate))
+            flags.append(np.full(n_el, flag))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    size = (n_el * m, n_el * m)
+    joint = sparse.csr_matrix((np.concatenate(rates), (r, c)), shape=size)
+    fail = sparse.csr_matrix((np.concatenate(flags).astype(float), (r, c)), shape=size)
+    kept = np.sort(breadth_first_order(joint, 0, directed=True, return_predecessors=False))
+    el, md = np.divmod(kept, m)
+    up = np.where(md == on, up_hot[:, el], up_base[:, el])
+    return (joint[kept][:, kept].tocsr(), (fail[kept][:, kept] > 0).astype(float).tocsr(),
+            up, kept)
 
 
 def state_label(model: Model, state: int) -> str:
     """'sites.a: down, components.a.box: 1 failed' for a joint state (for reading)."""
+    index = int(model.kept[state]) if model.kept is not None else state
+    element, mode = divmod(index, len(model.modes) or 1)
     sizes = [b.size for b in model.blocks]
-    digits = np.unravel_index(state, sizes) if sizes else ()
-    return ", ".join(f"{b.element}: {b.labels[int(d)]}"
+    digits = np.unravel_index(element, sizes) if sizes else ()
+    said = ", ".join(f"{b.element}: {b.labels[int(d)]}"
                      for b, d in zip(model.blocks, digits, strict=True)) or "(no element fails)"
+    return f"{said}, standby: {model.modes[mode]}" if model.modes else said
 
 
-__all__ = ["MAX_STATES", "Block", "Model", "NotMarkovian", "ServiceRule", "build",
-           "state_label"]
+__all__ = ["MAX_PHASES", "MAX_STATES", "Block", "Model", "NotMarkovian",
+           "ServiceRule", "Takeover", "build", "hot_standby", "state_label"]

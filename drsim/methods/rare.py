@@ -42,6 +42,7 @@ import numpy as np
 
 from drsim.errors import DrsimError
 from drsim.methods.markov import Model
+from drsim.methods.result import MethodResult
 
 Z95 = 1.959963984540054
 BATCH = 50_000
@@ -127,34 +128,26 @@ def cycles(model: Model, n: int, rng: np.random.Generator, bias: bool
                      "use --method exact or des")
 
 
-@dataclass(frozen=True)
-class RareResult:
-    """Long-run unavailability estimated by importance sampling, with its 95% interval."""
+@dataclass(frozen=True, kw_only=True)
+class RareResult(MethodResult):
+    """Long-run unavailability (customer-weighted) estimated by importance sampling, with
+    its 95% interval."""
 
-    scenario: str
-    unavailability: float  # customer-weighted, long run
+    method: str = "rare"
     low: float
     high: float
     rel_error: float  # half-width of the 95% interval relative to the estimate
     groups: tuple[tuple[str, float, float], ...]  # (group, estimate, relative half-width)
     cycles: int
-    seconds: float
-    method: str = "rare"
 
     @property
-    def availability(self) -> float:
-        return 1.0 - self.unavailability
-
-    @property
-    def precision(self) -> str:
+    def how_exact(self) -> str:
         return (f"95% CI ±{100 * self.rel_error:.1f}% (importance sampling, "
                 f"{self.cycles:,} cycles)")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "scenario": self.scenario,
-                "unavailability": self.unavailability, "availability": self.availability,
-                "ci95": [self.low, self.high], "rel_error": self.rel_error,
-                "precision": self.precision, "cycles": self.cycles, "seconds": self.seconds,
+        return {**self.stated(), "ci95": [self.low, self.high], "rel_error": self.rel_error,
+                "cycles": self.cycles,
                 "groups": [{"group": g, "steady_unavailability": u, "rel_error": r}
                            for g, u, r in self.groups]}
 
@@ -191,10 +184,12 @@ def estimate(model: Model, seed: int = 0, cycles_n: int | None = None, target: f
                 or spent > max_seconds:
             break
     total = sum(t.size for t in taus)
-    return RareResult(scenario, float(u[0]), float(u[0] * (1 - re[0])),
-                      float(u[0] * (1 + re[0])), float(re[0]),
-                      tuple((g, float(u[i + 1]), float(re[i + 1]))
-                            for i, g in enumerate(model.groups)), total, spent)
+    return RareResult(scenario=scenario, unavailability=float(u[0]),
+                      low=float(u[0] * (1 - re[0])), high=float(u[0] * (1 + re[0])),
+                      rel_error=float(re[0]),
+                      groups=tuple((g, float(u[i + 1]), float(re[i + 1]))
+                                   for i, g in enumerate(model.groups)),
+                      cycles=total, seconds=spent, approximation=model.approximation)
 
 
 __all__ = ["RareResult", "cycles", "estimate"]

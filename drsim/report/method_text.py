@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from drsim.methods.exact import ExactResult
     from drsim.methods.rare import RareResult
+    from drsim.methods.result import MethodResult
 
 
 def nines(u: float) -> str:
@@ -34,9 +35,17 @@ def mttf(seconds: float) -> str:
     return format_duration(seconds)
 
 
+def render_method(r: MethodResult, console: Console, name: str) -> None:
+    """The first line: the method and how exact it is; then, on its own line, what was
+    approximated (an approximate answer always says so and of what)."""
+    console.print(f"[bold]{escape(name)}[/bold]  method {r.method}"
+                  + (" (approximate)" if r.approximation else "") + f": {escape(r.how_exact)}")
+    if r.approximation:
+        console.print(f"approximation: {escape(r.approximation)}")
+
+
 def render_exact(r: ExactResult, console: Console, name: str) -> None:
-    console.print(f"[bold]{escape(name)}[/bold]  method exact: "
-                  f"{escape(r.precision)}")
+    render_method(r, console, name)
     table = Table(title=f"Per customer group (horizon {format_duration(r.horizon_s)} from "
                         "all up; long run: steady state)")
     for col in ("group", "customers", "availability (horizon)", "unavailability (long run)",
@@ -53,8 +62,7 @@ def render_exact(r: ExactResult, console: Console, name: str) -> None:
 
 
 def render_rare(r: RareResult, console: Console, name: str) -> None:
-    console.print(f"[bold]{escape(name)}[/bold]  method rare: "
-                  f"{escape(r.precision)}")
+    render_method(r, console, name)
     table = Table(title="Long-run unavailability, 95% CI")
     for col in ("group", "unavailability", "±"):
         table.add_column(col, justify="left" if col == "group" else "right")
