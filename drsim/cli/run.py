@@ -107,6 +107,7 @@ def _approximable(p: Any) -> bool:
     if p["method"] == "des":
         return False
     from drsim.methods.markov import hot_standby
+    from drsim.scenario import load_scenario
 
     try:
         return hot_standby(load_scenario(p["scenario"] or default_scenario())) is not None
