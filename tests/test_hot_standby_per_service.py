@@ -190,3 +190,16 @@ detection: {interval: 5m, failed_checks: 3}
     assert [(t, k, s) for t, k, s, _ in events(r, "activated", "deactivated")] == [
         (10 * M, "activated", "db")]
     assert r.metrics.groups["users"].downtime_s == 10 * M
+
+
+def test_degraded_monitoring_delays_the_alert_not_the_takeover():
+    # monitoring needs web, down everywhere from 1h: the alert due at 1h10 waits the 1 h
+    # degraded delay (to 2h10), but web's standby has its own checks and takes over at 1h10
+    text = TWO.replace("failed_checks: 3}", "failed_checks: 3, requires: [web], "
+                                            "degraded_delay: 1h}")
+    r = simulate(parse(text.replace(
+        "DISRUPTIONS", "  - {id: f, at: 1h, targets: [{component: a.box}], duration: 2h}\n")))
+    assert [(t, k) for t, k, *_ in events(r, "detection_degraded", "activated", "detected")] == [
+        (1 * H + 10 * M, "detection_degraded"), (1 * H + 10 * M, "activated"),
+        (2 * H + 10 * M, "detected")]
+    assert r.metrics.groups["shop"].downtime_s == 10 * M

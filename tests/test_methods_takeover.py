@@ -321,3 +321,14 @@ def test_notes_name_the_switch_or_count_the_other_reasons():
     assert why.endswith("; and 1 more reason, each listed by --method exact)")
     assert choose(several, "auto", {}).why.endswith(
         "; and 2 more reasons, each listed by --method exact)")
+
+
+def test_degraded_monitoring_delays_the_alert_not_the_takeover():
+    # detection.requires: [svc] with a 2 h degraded delay: while svc is down everywhere the
+    # alert waits, but the standby's own checks do not, so the answer is the same closed form
+    # as without it (k = 1, instant, p = 1: (1/6)(1 − (12/12.5)³ · 0.8))
+    text = two_sites(("10h", "2h"), ("20h", "5h"), "30m", 1, None, 1.0).replace(
+        "failed_checks: 1}", "failed_checks: 1, requires: [svc], degraded_delay: 2h}")
+    r = exact.solve(markov.build(parse_scenario(text), approximate=True))
+    assert r.groups[0].steady_unavailability == pytest.approx(
+        (1 / 6) * (1 - (12 / 12.5) ** 3 * 0.8), rel=REL)

@@ -263,12 +263,8 @@ def _takeover(sc: Scenario, approximate: bool, reasons: list[str],
     before = len(reasons)
     if len(sc.services) > 1:
         reasons.append(f"{path}: a hot standby is modelled (approximately) only for a scenario "
-                       f"with one service, not {len(sc.services)} (monitoring watches them "
-                       "all); use --method des")
-    if sc.detection.requires:
-        reasons.append("detection.requires: monitoring that needs a service (a degraded "
-                       "delay while it is down) is not in the exact method's model; use "
-                       "--method des")
+                       f"with one service, not {len(sc.services)} (the chain follows one "
+                       "takeover); use --method des")
     switch_rate = None
     if sb.switchover is not None and not _is_zero(sb.switchover):
         switch_rate = _rate(sb.switchover, f"{path}.switchover", "the switchover", reasons)
