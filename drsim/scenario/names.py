@@ -9,32 +9,38 @@ case-insensitive file system when results are written per id.
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
 from drsim.errors import Issue
 from drsim.scenario.loader import PathKey, RawDoc
-from drsim.scenario.schema_issues import schema_type_at, unwrap
+from drsim.scenario.schema_issues import child_type, schema_type_at, unwrap
 
 
 def case_clashes(raw: RawDoc) -> list[Issue]:
     """One issue per id that differs from an earlier id of the same kind only by case."""
     issues: list[Issue] = []
-    stack: list[tuple[Any, PathKey]] = [(raw.data, ())]
+    # (value, its path, its schema type); values outside the schema hold no ids to compare
+    stack: list[tuple[Any, PathKey, Any]] = [(raw.data, (), schema_type_at(()))]
     while stack:
-        node, path = stack.pop()
+        node, path, tp = stack.pop()
         if isinstance(node, dict):
-            if _keyed_by_id(path):
+            if typing.get_origin(tp) is dict:
                 _clashes(raw, path, [(k, (*path, k), True) for k in node], issues)
-            stack.extend((v, (*path, k)) for k, v in node.items())
+            items: Iterable[tuple[str | int, Any]] = node.items()
         elif isinstance(node, list):
-            if _list_of_ids(path):
+            if _list_of_ids(tp):
                 _clashes(raw, path, [(e["id"], (*path, i, "id"), False)
                                      for i, e in enumerate(node)
                                      if isinstance(e, dict) and isinstance(e.get("id"), str)],
                          issues)
-            stack.extend((v, (*path, i)) for i, v in enumerate(node))
+            items = enumerate(node)
+        else:
+            continue
+        stack.extend((v, (*path, k), sub) for k, v in items
+                     if isinstance(v, dict | list) and (sub := child_type(tp, k)) is not None)
     return issues
 
 
@@ -53,12 +59,7 @@ def _clashes(raw: RawDoc, where: PathKey, ids: list[tuple[str, PathKey, bool]],
                                       "rename one of them", key=key))
 
 
-def _keyed_by_id(path: PathKey) -> bool:
-    return typing.get_origin(schema_type_at(path)) is dict
-
-
-def _list_of_ids(path: PathKey) -> bool:
-    tp = schema_type_at(path)
+def _list_of_ids(tp: Any) -> bool:
     if typing.get_origin(tp) is not list:
         return False
     item = unwrap(typing.get_args(tp)[0])
