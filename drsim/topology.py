@@ -37,6 +37,7 @@ class Topology:
         self.index = {n: i for i, n in enumerate(self.nodes)}
         ids = sorted(scenario.links)
         self._link_ids = ids
+        self._link_index = {k: i for i, k in enumerate(ids)}
         self._a = np.array([self.index[scenario.links[k].a] for k in ids], dtype=np.int64)
         self._b = np.array([self.index[scenario.links[k].b] for k in ids], dtype=np.int64)
         self._lat = np.array([scenario.links[k].latency for k in ids], dtype=float) + EPS
@@ -46,9 +47,11 @@ class Topology:
 
     def _up_matrix(self, down: frozenset[str]) -> csr_matrix:
         """Adjacency of the links that are up between places that are up."""
-        up = np.array([k not in down for k in self._link_ids], dtype=bool)
-        if down:
-            dead = np.array([n in down for n in self.nodes], dtype=bool)
+        up = np.ones(len(self._link_ids), dtype=bool)
+        if down:  # (a few elements: index them rather than test every link and place)
+            up[[self._link_index[k] for k in down if k in self._link_index]] = False
+            dead = np.zeros(len(self.nodes), dtype=bool)
+            dead[[self.index[k] for k in down if k in self.index]] = True
             up &= ~dead[self._a] & ~dead[self._b]
         a, b, w = self._a[up], self._b[up], self._lat[up]
         order = np.argsort(w, kind="stable")  # parallel links: keep the fastest
@@ -69,6 +72,12 @@ class Topology:
 
     def _component_labels(self, down: frozenset[str]) -> np.ndarray:
         return connected_components(self._matrix(down), directed=False)[1]
+
+    def labels(self, down: frozenset[str]) -> np.ndarray:
+        """The connected component of each place (by Topology.index) avoiding `down` (a
+        failed place has no link up: it is alone in its component)."""
+        labels: np.ndarray = self._labels(down)
+        return labels
 
     def connected(self, a: str, b: str, down: frozenset[str]) -> bool:
         """Is there any path from a to b avoiding `down` elements? (One labelling of the
