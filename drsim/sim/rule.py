@@ -71,9 +71,11 @@ class Coupling:
             return None  # a group moved anywhere may share any site's capacity
         places = {e for e in d0 ^ d1 if e in self.nodes}
         places.update(site for site, _ in b0 ^ b1)
-        places.update(site for _, site in p0[0] ^ p1[0])
-        places.update(site for _, site in p0[2] ^ p1[2])
-        places.update(site for (site, _), _ in set(u0) ^ set(u1))
+        if p0 is not p1:  # (one placement is shared by every state until it changes)
+            places.update(site for _, site in p0[0] ^ p1[0])
+            places.update(site for _, site in p0[2] ^ p1[2])
+        if u0 != u1:
+            places.update(site for (site, _), _ in set(u0) ^ set(u1))
         dirty = set(off) | away | self.always
         for p in places:
             dirty.update(self.by_place.get(p, ()))
