@@ -9,7 +9,7 @@ case-insensitive file system when results are written per id.
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,6 +24,7 @@ def case_clashes(raw: RawDoc) -> list[Issue]:
     issues: list[Issue] = []
     # (value, its path, its schema type); values outside the schema hold no ids to compare
     stack: list[tuple[Any, PathKey, Any]] = [(raw.data, (), schema_type_at(()))]
+    typed = _child_types()
     while stack:
         node, path, tp = stack.pop()
         if isinstance(node, dict):
@@ -40,8 +41,24 @@ def case_clashes(raw: RawDoc) -> list[Issue]:
         else:
             continue
         stack.extend((v, (*path, k), sub) for k, v in items
-                     if isinstance(v, dict | list) and (sub := child_type(tp, k)) is not None)
+                     if isinstance(v, dict | list) and (sub := typed(tp, k)) is not None)
     return issues
+
+
+def _child_types() -> Callable[[Any, str | int], Any]:
+    """child_type, remembered per (type, key) for one walk: a thousand sites repeat the same
+    few (a dict's or a list's values all share one type, so their key does not matter)."""
+    seen: dict[tuple[int, str | int | None], Any] = {}
+    held: list[Any] = []  # keeps every type asked about alive, so no id is reused
+
+    def typed(tp: Any, key: str | int) -> Any:
+        slot = (id(tp), None if typing.get_origin(tp) in (dict, list) else key)
+        if slot not in seen:
+            held.append(tp)
+            seen[slot] = child_type(tp, key)
+        return seen[slot]
+
+    return typed
 
 
 def _clashes(raw: RawDoc, where: PathKey, ids: list[tuple[str, PathKey, bool]],
