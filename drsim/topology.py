@@ -107,9 +107,10 @@ class Topology:
             if before is not None:
                 return self._after_failure(x, down, before)
         for near in reversed(self._recent):  # one element repaired
-            if len(near) == len(down) + 1 and down < near and near in self._label_memo:
+            before = self._label_memo.get(near)
+            if before is not None and len(near) == len(down) + 1 and down < near:
                 (x,) = near - down
-                return self._after_repair(x, down, self._label_memo[near])
+                return self._after_repair(x, down, before)
         return None
 
     def _after_failure(self, x: str, down: frozenset[str],
