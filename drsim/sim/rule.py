@@ -82,8 +82,9 @@ class Coupling:
         if d0 != d1:
             dirty |= self.budgeted
             l0, l1 = self.topo.labels(d0), self.topo.labels(d1)
-            moved = (l0[self.access] == l0[self.home]) != (l1[self.access] == l1[self.home])
-            dirty.update(self.order[i] for i in np.flatnonzero(moved))
+            if l0 is not l1:  # (a failure that splits nothing keeps the very same labels)
+                moved = (l0[self.access] == l0[self.home]) != (l1[self.access] == l1[self.home])
+                dirty.update(self.order[i] for i in np.flatnonzero(moved))
         if self.capacity:
             for g in list(dirty):
                 dirty |= self.cluster.get(g, frozenset())
