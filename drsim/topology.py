@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from drsim.scenario.schema import Scenario
 
 EPS = 1e-12  # sparse matrices drop zeros: a zero-latency link weighs this much instead
-LABELS_KEPT = 8192  # component labellings kept (one array of places each)
+LABELS_KEPT = 4096  # component labellings kept (one array of places each, often shared)
 RECENT_KEPT = 8  # the last states labelled, where a repair looks for its state before
 
 
