@@ -113,3 +113,19 @@ def test_case_clashes_walk_the_schema_with_the_data():
     raw = loader.load_text("sites:\n  a:\n    components:\n      c:\n        ttf: {X: 1, x: 2}\n")
     assert case_clashes(raw) == []
     assert schema_type_at(("sites", "a", "components", "c", "ttf", "x")) is None
+
+
+def test_case_clashes_skip_what_cannot_hold_ids_but_find_them_deep_down():
+    # a service's protection tiers (a list of items with an id, three levels down) are
+    # walked; a link's fields can hold no ids, so the walk never goes into it
+    text = ("drsim: 1\nname: x\nsimulation: {start: 2026-01-01T00:00, horizon: 1d}\n"
+            "sites:\n  a: {}\n  b: {}\n"
+            "links:\n  l: {a: a, b: b, latency: 1ms}\n"
+            "services:\n  v:\n    active: [a]\n    protection:\n"
+            "      - {id: snap, kind: snapshot, at: a}\n"
+            "      - {id: SNAP, kind: snapshot, at: b}\n")
+    raw = loader.load_text(text, "p.yaml")
+    [issue] = case_clashes(raw)
+    # lines: 13 is tier 'snap', 14 tier 'SNAP'
+    assert (issue.path, issue.line) == ("services.v.protection[1].id", 14)
+    assert "differs from 'snap' (line 13)" in issue.message

@@ -46,8 +46,9 @@ def case_clashes(raw: RawDoc) -> list[Issue]:
 
 
 def _child_types() -> Callable[[Any, str | int], Any]:
-    """child_type, remembered per (type, key) for one walk: a thousand sites repeat the same
-    few (a dict's or a list's values all share one type, so their key does not matter)."""
+    """child_type, remembered per (type, key) for one walk (a thousand sites repeat the same
+    few; a dict's or a list's values all share one type, so their key does not matter), or
+    None where nothing below can hold ids to compare (a link, a distribution): not walked."""
     seen: dict[tuple[int, str | int | None], Any] = {}
     held: list[Any] = []  # keeps every type asked about alive, so no id is reused
 
@@ -55,10 +56,24 @@ def _child_types() -> Callable[[Any, str | int], Any]:
         slot = (id(tp), None if typing.get_origin(tp) in (dict, list) else key)
         if slot not in seen:
             held.append(tp)
-            seen[slot] = child_type(tp, key)
+            sub = child_type(tp, key)
+            seen[slot] = sub if _holds_ids(sub) else None
         return seen[slot]
 
     return typed
+
+
+def _holds_ids(tp: Any, visiting: frozenset[int] = frozenset()) -> bool:
+    """Whether a value of schema type `tp` may hold, itself or anywhere below, ids compared
+    by case_clashes (a mapping keyed by id, a list of items with an id)."""
+    if typing.get_origin(tp) is dict or _list_of_ids(tp):
+        return True
+    if id(tp) in visiting:
+        return False  # a type within itself (cascades): its fields are being looked at
+    visiting |= {id(tp)}
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return any(_holds_ids(child_type(tp, name), visiting) for name in tp.model_fields)
+    return typing.get_origin(tp) is list and _holds_ids(child_type(tp, 0), visiting)
 
 
 def _clashes(raw: RawDoc, where: PathKey, ids: list[tuple[str, PathKey, bool]],
