@@ -207,19 +207,21 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        key_marks = self.doc.key_marks
         for key_node, value_node in self.merged_pairs(node, path):
             key = self.scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int) or isinstance(key, bool):
                 self.problem(key_node, path, "a key must be a plain name; quote it or rename it")
                 continue
             key = str(key)
+            sub = (*path, key)
             if key in out:
-                self.problem(key_node, (*path, key),
+                self.problem(key_node, sub,
                              f"duplicate key '{key}'; each key may appear once, remove one")
                 continue
             m = key_node.start_mark
-            self.doc.key_marks[(*path, key)] = (m.line + 1, m.column + 1)
-            out[key] = self.build(value_node, (*path, key), depth + 1)
+            key_marks[sub] = (m.line + 1, m.column + 1)
+            out[key] = self.build(value_node, sub, depth + 1)
         return out
 
     def merged_pairs(self, node: yaml.MappingNode,
