@@ -145,7 +145,25 @@ def test_a_broken_component_re_evaluates_the_groups_at_its_site_only():
 
 def test_a_link_that_disconnects_nothing_re_evaluates_no_group():
     world = world_of(mesh(10))
+    before = world.serving
     assert affected_after(world, lambda w: w.hit("s1-s2", "link")) == set()
+    assert world.serving is before  # nothing changed: the very same answer object
+
+
+def test_groups_re_evaluated_to_the_same_answers_keep_the_answer_object():
+    # box at s2 broken (both units down): a2, b2 lose v2, a new answer object with exactly
+    # those two entries changed; then a link failure elsewhere re-evaluates a2, b2 (off home)
+    # to the same answers: the answer object is kept
+    world = world_of(mesh(10))
+    before = world.serving
+    world.unit_down("s2", "box", "t")
+    world.unit_down("s2", "box", "t")
+    world.refresh()
+    broken = world.serving
+    assert broken is not before
+    assert [k for k in before if before[k] != broken[k]] == [("a2", "v2"), ("b2", "v2")]
+    assert affected_after(world, lambda w: w.hit("s6-s7", "link")) == {"a2", "b2"}
+    assert world.serving is broken
 
 
 def test_an_access_point_cut_off_re_evaluates_its_groups():

@@ -370,7 +370,9 @@ class World:
                 lat = self.topo.latency(access, site, down)
                 return (float("inf") if lat is None else lat, site)
 
-            yield from sorted((s for s in self.active[svc] if s != first), key=nearness)
+            others = [s for s in self.active[svc] if s != first]
+            yield from sorted(others, key=nearness) if len(others) > 1 else others  # (one
+            # other site needs no ranking: no latencies to compute)
 
     def _pinned_ok(self, group: str, site: str) -> bool:
         """The components the group's customers live on are up at `site` (where it has them)."""
@@ -397,8 +399,8 @@ class World:
         redo = None if base is None else self._coupling.affected(base[0], key, base[1].off)
         if base is None or redo is None:
             serving, order, off = Served(), self.groups_by_priority, set()
-        else:
-            serving, order = Served(base[1]), sorted(redo, key=self._coupling.rank.__getitem__)
+        else:  # only the groups re-evaluated, merged into the base answer below
+            serving, order = Served(), sorted(redo, key=self._coupling.rank.__getitem__)
             off = set(base[1].off - redo)
         down = key[0]
         load: Counter[str] = Counter()
@@ -427,6 +429,12 @@ class World:
             if self.assigned[g] != grp.home or any(serving[g, s] != grp.home
                                                    for s in grp.services):
                 off.add(g)
+        if base is not None and redo is not None:
+            if off == base[1].off and all(base[1][k] == v for k, v in serving.items()):
+                serving = base[1]  # nothing changed: the very same answer
+            else:
+                fresh, serving = serving, Served(base[1])  # (the base's order of entries)
+                serving.update(fresh)
         serving.off = frozenset(off)
         self._rule_base = (key, serving)
         return serving, memo
