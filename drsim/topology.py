@@ -9,6 +9,7 @@ shortest paths run in scipy's compiled Dijkstra on a sparse matrix of the links 
 from __future__ import annotations
 
 import math
+from collections import deque
 from functools import lru_cache
 from itertools import pairwise
 
@@ -20,6 +21,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from drsim.scenario.schema import Scenario
 
 EPS = 1e-12  # sparse matrices drop zeros: a zero-latency link weighs this much instead
+LABELS_KEPT = 4096  # component labellings kept (one array of places each, often shared)
+RECENT_KEPT = 8  # the last states labelled, where a repair looks for its state before
 
 
 class Topology:
@@ -37,18 +40,28 @@ class Topology:
         self.index = {n: i for i, n in enumerate(self.nodes)}
         ids = sorted(scenario.links)
         self._link_ids = ids
+        self._link_index = {k: i for i, k in enumerate(ids)}
         self._a = np.array([self.index[scenario.links[k].a] for k in ids], dtype=np.int64)
         self._b = np.array([self.index[scenario.links[k].b] for k in ids], dtype=np.int64)
         self._lat = np.array([scenario.links[k].latency for k in ids], dtype=float) + EPS
         self._matrix = lru_cache(maxsize=1024)(self._up_matrix)
         self._rows = lru_cache(maxsize=65536)(self._shortest_from)
-        self._labels = lru_cache(maxsize=4096)(self._component_labels)
+        self._label_memo: dict[frozenset[str], np.ndarray] = {}
+        self._recent: list[frozenset[str]] = []  # the last states labelled (for repairs)
+        # place → (link, the place at its other end), for the searches of _labels
+        self._adjacent: dict[str, list[tuple[str, str]]] = {n: [] for n in self.nodes}
+        for k in ids:
+            a, b = scenario.links[k].a, scenario.links[k].b
+            self._adjacent[a].append((k, b))
+            self._adjacent[b].append((k, a))
 
     def _up_matrix(self, down: frozenset[str]) -> csr_matrix:
         """Adjacency of the links that are up between places that are up."""
-        up = np.array([k not in down for k in self._link_ids], dtype=bool)
-        if down:
-            dead = np.array([n in down for n in self.nodes], dtype=bool)
+        up = np.ones(len(self._link_ids), dtype=bool)
+        if down:  # (a few elements: index them rather than test every link and place)
+            up[[self._link_index[k] for k in down if k in self._link_index]] = False
+            dead = np.zeros(len(self.nodes), dtype=bool)
+            dead[[self.index[k] for k in down if k in self.index]] = True
             up &= ~dead[self._a] & ~dead[self._b]
         a, b, w = self._a[up], self._b[up], self._lat[up]
         order = np.argsort(w, kind="stable")  # parallel links: keep the fastest
@@ -67,8 +80,95 @@ class Topology:
                               indices=self.index[source], return_predecessors=True)
         return dist, pred
 
+    def _labels(self, down: frozenset[str]) -> np.ndarray:
+        """A labelling of the connected components avoiding `down`, derived when it can be
+        from the labelling of a state one element away (a failure or a repair changes the
+        components only around that element), else computed anew (scipy). Any labelling of
+        the same components gives the same answers: only equality of labels is read."""
+        got = self._label_memo.get(down)
+        if got is None:
+            got = self._derived_labels(down)
+            if got is None:
+                got = self._component_labels(down)
+            if len(self._label_memo) >= LABELS_KEPT:
+                self._label_memo.clear()
+                self._recent.clear()
+            self._label_memo[down] = got
+        if not self._recent or self._recent[-1] != down:
+            self._recent = [*self._recent[-(RECENT_KEPT - 1):], down]
+        return got
+
     def _component_labels(self, down: frozenset[str]) -> np.ndarray:
         return connected_components(self._matrix(down), directed=False)[1]
+
+    def _derived_labels(self, down: frozenset[str]) -> np.ndarray | None:
+        for x in down:  # one more element failed than in a state already labelled
+            before = self._label_memo.get(down - {x})
+            if before is not None:
+                return self._after_failure(x, down, before)
+        for near in reversed(self._recent):  # one element repaired
+            before = self._label_memo.get(near)
+            if before is not None and len(near) == len(down) + 1 and down < near:
+                (x,) = near - down
+                return self._after_repair(x, down, before)
+        return None
+
+    def _after_failure(self, x: str, down: frozenset[str],
+                       before: np.ndarray) -> np.ndarray | None:
+        """The labels once `x` fails on top of `before`, or None when its component may have
+        split (then they are computed anew)."""
+        if x in self._link_index:
+            u, v = self._ends(x)
+            if u in down or v in down or before[self.index[u]] != before[self.index[v]]:
+                return before  # it joined nothing that is not joined otherwise
+            return before if self._joined(u, {v}, down) else None
+        if x not in self.index:
+            return before  # not part of the network
+        near = {w for k, w in self._adjacent[x] if k not in down and w not in down}
+        if len(near) > 1 and not self._joined(min(near), near - {min(near)}, down):
+            return None
+        after = before.copy()
+        after[self.index[x]] = int(before.max()) + 1  # alone now
+        return after
+
+    def _after_repair(self, x: str, down: frozenset[str], before: np.ndarray) -> np.ndarray:
+        """The labels once `x` (down in `before`) is back: the components it joins merge."""
+        if x in self._link_index:
+            ends = [self._ends(x)] if not set(self._ends(x)) & down else []
+        elif x in self.index:
+            ends = [(x, w) for k, w in self._adjacent[x] if k not in down and w not in down]
+        else:
+            return before
+        after = before
+        for u, v in ends:
+            lu, lv = after[self.index[u]], after[self.index[v]]
+            if lu != lv:
+                after = after.copy() if after is before else after
+                after[after == lv] = lu
+        return after
+
+    def _ends(self, link: str) -> tuple[str, str]:
+        i = self._link_index[link]
+        return self.nodes[self._a[i]], self.nodes[self._b[i]]
+
+    def _joined(self, source: str, targets: set[str], down: frozenset[str]) -> bool:
+        """Whether `source` reaches every one of `targets` avoiding `down` (a search that
+        stops as soon as it has found them: around a failed element, a few hops)."""
+        left, seen, todo = set(targets), {source}, deque([source])
+        while todo:
+            for k, w in self._adjacent[todo.popleft()]:
+                if w not in seen and k not in down and w not in down:
+                    seen.add(w)
+                    left.discard(w)
+                    if not left:
+                        return True
+                    todo.append(w)
+        return not left
+
+    def labels(self, down: frozenset[str]) -> np.ndarray:
+        """The connected component of each place (by Topology.index) avoiding `down` (a
+        failed place has no link up: it is alone in its component)."""
+        return self._labels(down)
 
     def connected(self, a: str, b: str, down: frozenset[str]) -> bool:
         """Is there any path from a to b avoiding `down` elements? (One labelling of the

@@ -7,11 +7,14 @@ numbers as numbers (so `no` stays the string 'no' and `1:30` stays '1:30', not 9
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,7 +125,39 @@ class _FastLoader(_Loader):
         self.events.dispose()
 
 
-for _cls in (_Loader, _FastLoader):
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _ComposingLoader(CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """libyaml parsing *and* composing the node tree (CParser.get_single_node, about 10x
+        faster than _FastLoader's Python composer), for a document without anchors: with no
+        anchor (`&name`) there is no alias to count (an alias would be undefined, an error
+        that sends the document to _Loader), so _Loader.compose_node has nothing to do.
+        Scalars are resolved by the same implicit resolvers, and the nodes carry libyaml's
+        marks, as _FastLoader's do."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._tags: dict[tuple[Any, str, Any], str] = {}
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            """Resolver.resolve (libyaml's composer asks it for every node's tag),
+            remembered per text: a scenario repeats a few values many times."""
+            key = (kind, value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:  # (types-PyYAML leaves Resolver.resolve unannotated)
+                tag = self._tags[key] = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            return tag
+
+    _LOADERS: tuple[type[yaml.resolver.BaseResolver], ...] = (_Loader, _FastLoader,
+                                                              _ComposingLoader)
+else:  # pragma: no cover (PyYAML built without libyaml)
+    _LOADERS = (_Loader, _FastLoader)
+
+
+for _cls in _LOADERS:
     _cls.yaml_implicit_resolvers = {}
 for _tag, _regexp, _first in [
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
@@ -134,14 +169,14 @@ for _tag, _regexp, _first in [
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
 ]:
-    for _cls in (_Loader, _FastLoader):
+    for _cls in _LOADERS:
         _cls.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
 
 
 class _Builder:
     """Walks the composed node tree, building data and marks, enforcing the limits."""
 
-    def __init__(self, loader: _Loader, doc: RawDoc) -> None:
+    def __init__(self, loader: yaml.constructor.SafeConstructor, doc: RawDoc) -> None:
         self.loader, self.doc = loader, doc
         self.issues: list[Issue] = []
         self.nodes = 0
@@ -172,24 +207,29 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        key_marks = self.doc.key_marks
         for key_node, value_node in self.merged_pairs(node, path):
             key = self.scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int) or isinstance(key, bool):
                 self.problem(key_node, path, "a key must be a plain name; quote it or rename it")
                 continue
             key = str(key)
+            sub = (*path, key)
             if key in out:
-                self.problem(key_node, (*path, key),
+                self.problem(key_node, sub,
                              f"duplicate key '{key}'; each key may appear once, remove one")
                 continue
             m = key_node.start_mark
-            self.doc.key_marks[(*path, key)] = (m.line + 1, m.column + 1)
-            out[key] = self.build(value_node, (*path, key), depth + 1)
+            key_marks[sub] = (m.line + 1, m.column + 1)
+            out[key] = self.build(value_node, sub, depth + 1)
         return out
 
     def merged_pairs(self, node: yaml.MappingNode,
                      path: PathKey) -> list[tuple[yaml.Node, yaml.Node]]:
         """The mapping's own pairs after any merged (`<<: *base`) pairs they do not override."""
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        if not any(k.tag in _FLATTENED for k, _ in pairs):
+            return pairs  # (flatten_mapping would change nothing)
         own = [(k, v) for k, v in node.value if k.tag != _MERGE_TAG]
         self.loader.flatten_mapping(node)
         own_ids = {id(k) for k, _ in own}
@@ -202,9 +242,10 @@ class _Builder:
         return [*merged.values(), *own]
 
     def scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
-        if node.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
-                            "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
-                            "tag:yaml.org,2002:null"):
+        if node.tag == _STR_TAG:  # most values: the text itself (construct_yaml_str)
+            value = node.value
+            return value if value.isprintable() else self.text(node, path, value)
+        if node.tag not in _SCALAR_TAGS:
             self.problem(node, path, f"unsupported YAML tag {_short(node.tag)}; remove the tag")
             return None
         if node.tag == "tag:yaml.org,2002:int" and len(node.value.lstrip("+-0_")) > 18 \
@@ -212,20 +253,24 @@ class _Builder:
             self.problem(node, path, f"{show(node.value)} is too large a whole number (the "
                          f"largest is {MAX_INT}); check for a typo")
             return None
-        value = self.loader.construct_object(node, deep=True)
+        value = self.loader.yaml_constructors[node.tag](self.loader, node)
         if isinstance(value, float) and not math.isfinite(value):
             what = "not a finite number" if math.isnan(value) or "inf" in node.value.lower() \
                 else "too large a number"  # 1e400: written finite, too big for a float
             self.problem(node, path, f"{show(node.value)} is {what}; write a real value")
             return None
-        if isinstance(value, str):
-            bad = next((c for c in value if not c.isprintable() and c not in "\n\t"), None)
-            if bad is not None:
-                self.problem(node, path, f"{show(value)} holds the invisible character "
-                             f"{_char_name(bad)}, which could disguise text in reports and "
-                             "terminals; delete it")
-                return None
         return value
+
+    def text(self, node: yaml.ScalarNode, path: PathKey, value: str) -> str | None:
+        """A string holding a character that is not printable: refused unless it is only
+        newlines and tabs."""
+        bad = next((c for c in value if not c.isprintable() and c not in "\n\t"), None)
+        if bad is None:
+            return value
+        self.problem(node, path, f"{show(value)} holds the invisible character "
+                     f"{_char_name(bad)}, which could disguise text in reports and "
+                     "terminals; delete it")
+        return None
 
 
 def _char_name(c: str) -> str:
@@ -238,6 +283,10 @@ def _short(tag: str) -> str:
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_FLATTENED = (_MERGE_TAG, "tag:yaml.org,2002:value")  # keys SafeConstructor.flatten_mapping edits
+_STR_TAG = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = (_STR_TAG, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
@@ -272,13 +321,47 @@ def _reader_issue(text: str, e: yaml.reader.ReaderError, file: str) -> Issue:
                  "delete it or write it as an escape in a double-quoted string", file)
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector held off while a scenario is read and checked: that
+    allocates hundreds of thousands of objects at a thousand sites, and each collection walks
+    every one of them again (most of the time spent, before). They hold no cycles to collect;
+    collection resumes after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def load_text(text: str, file: str = "<scenario>") -> RawDoc:
     """Parse scenario text; raise ScenarioError listing every YAML-level problem."""
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise ScenarioError([Issue(1, 1, "", f"file is larger than {MAX_BYTES // 1_000_000} MB; "
                                    "a scenario should be far smaller — split it", file)])
-    doc = _fast_load(text, file)
-    return doc if doc is not None else _load(text, file)
+    with paused_gc():
+        doc = _fast_load(text, file)
+        return doc if doc is not None else _load(text, file)
+
+
+# One-line flow collections holding no other collection, quote or comment: each one's
+# bracket closes it, so it nests nothing (see _shallow).
+_LEAF_FLOW = re.compile(r"\[[^\[\]{}\"'#\n]*\]|\{[^\[\]{}\"'#\n]*\}")
+MAX_C_NESTING = 1000  # libyaml's composer recurses in C: ~300 bytes of stack per level
+
+
+def _shallow(text: str) -> bool:
+    """Whether the document surely nests at most MAX_C_NESTING levels deep, read off the text:
+    libyaml's composer (C recursion, no depth check) may only see a document it cannot
+    overflow on. A flow collection opens at a '[' or '{' (one that nests nothing counts once,
+    whichever it is); a block collection nested in another starts further right, or (a
+    sequence as a mapping's value) in the same column, so block nesting is at most twice the
+    widest start of a line: indentation and compact '- '/'? ' indicators."""
+    flow = text.count("[") + text.count("{") - len(_LEAF_FLOW.findall(text)) + 1
+    width = (MAX_C_NESTING - flow - 1) // 2 - 1  # the widest start that stays within bounds
+    return width >= 0 and re.search(f"\n[ ?-]{{{width + 1}}}", "\n" + text) is None
 
 
 def _fast_load(text: str, file: str) -> RawDoc | None:
@@ -288,7 +371,8 @@ def _fast_load(text: str, file: str) -> RawDoc | None:
         return None  # (characters PyYAML refuses: _load says where)
     doc = RawDoc(None, file)
     try:
-        loader = _FastLoader(text)
+        composing = "&" not in text and _shallow(text)
+        loader = (_ComposingLoader if composing else _FastLoader)(text)
     except (yaml.YAMLError, ValueError):
         return None
     try:

@@ -9,33 +9,71 @@ case-insensitive file system when results are written per id.
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
 from drsim.errors import Issue
 from drsim.scenario.loader import PathKey, RawDoc
-from drsim.scenario.schema_issues import schema_type_at, unwrap
+from drsim.scenario.schema_issues import child_type, schema_type_at, unwrap
 
 
 def case_clashes(raw: RawDoc) -> list[Issue]:
     """One issue per id that differs from an earlier id of the same kind only by case."""
     issues: list[Issue] = []
-    stack: list[tuple[Any, PathKey]] = [(raw.data, ())]
+    # (value, its path, its schema type); values outside the schema hold no ids to compare
+    stack: list[tuple[Any, PathKey, Any]] = [(raw.data, (), schema_type_at(()))]
+    typed = _child_types()
     while stack:
-        node, path = stack.pop()
+        node, path, tp = stack.pop()
         if isinstance(node, dict):
-            if _keyed_by_id(path):
+            if typing.get_origin(tp) is dict:
                 _clashes(raw, path, [(k, (*path, k), True) for k in node], issues)
-            stack.extend((v, (*path, k)) for k, v in node.items())
+            items: Iterable[tuple[str | int, Any]] = node.items()
         elif isinstance(node, list):
-            if _list_of_ids(path):
+            if _list_of_ids(tp):
                 _clashes(raw, path, [(e["id"], (*path, i, "id"), False)
                                      for i, e in enumerate(node)
                                      if isinstance(e, dict) and isinstance(e.get("id"), str)],
                          issues)
-            stack.extend((v, (*path, i)) for i, v in enumerate(node))
+            items = enumerate(node)
+        else:
+            continue
+        stack.extend((v, (*path, k), sub) for k, v in items
+                     if isinstance(v, dict | list) and (sub := typed(tp, k)) is not None)
     return issues
+
+
+def _child_types() -> Callable[[Any, str | int], Any]:
+    """child_type, remembered per (type, key) for one walk (a thousand sites repeat the same
+    few; a dict's or a list's values all share one type, so their key does not matter), or
+    None where nothing below can hold ids to compare (a link, a distribution): not walked."""
+    seen: dict[tuple[int, str | int | None], Any] = {}
+    held: list[Any] = []  # keeps every type asked about alive, so no id is reused
+
+    def typed(tp: Any, key: str | int) -> Any:
+        slot = (id(tp), None if typing.get_origin(tp) in (dict, list) else key)
+        if slot not in seen:
+            held.append(tp)
+            sub = child_type(tp, key)
+            seen[slot] = sub if _holds_ids(sub) else None
+        return seen[slot]
+
+    return typed
+
+
+def _holds_ids(tp: Any, visiting: frozenset[int] = frozenset()) -> bool:
+    """Whether a value of schema type `tp` may hold, itself or anywhere below, ids compared
+    by case_clashes (a mapping keyed by id, a list of items with an id)."""
+    if typing.get_origin(tp) is dict or _list_of_ids(tp):
+        return True
+    if id(tp) in visiting:
+        return False  # a type within itself (cascades): its fields are being looked at
+    visiting |= {id(tp)}
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return any(_holds_ids(child_type(tp, name), visiting) for name in tp.model_fields)
+    return typing.get_origin(tp) is list and _holds_ids(child_type(tp, 0), visiting)
 
 
 def _clashes(raw: RawDoc, where: PathKey, ids: list[tuple[str, PathKey, bool]],
@@ -53,12 +91,7 @@ def _clashes(raw: RawDoc, where: PathKey, ids: list[tuple[str, PathKey, bool]],
                                       "rename one of them", key=key))
 
 
-def _keyed_by_id(path: PathKey) -> bool:
-    return typing.get_origin(schema_type_at(path)) is dict
-
-
-def _list_of_ids(path: PathKey) -> bool:
-    tp = schema_type_at(path)
+def _list_of_ids(tp: Any) -> bool:
     if typing.get_origin(tp) is not list:
         return False
     item = unwrap(typing.get_args(tp)[0])

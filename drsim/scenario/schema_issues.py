@@ -180,19 +180,23 @@ def _literal_options(msg: str) -> list[str]:
 
 def schema_type_at(path: PathKey) -> Any:
     """The (unwrapped) schema type of the value at `path`, or None outside the schema."""
-    tp: Any = Scenario
+    tp: Any = unwrap(Scenario)
     for part in path:
-        tp = unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(str(part))
-            if field is None:
-                return None
-            tp = field.annotation
-        elif typing.get_origin(tp) in (dict, list):
-            tp = typing.get_args(tp)[-1]  # dict[str, X] or list[X] → X
-        else:
+        tp = child_type(tp, part)
+        if tp is None:
             return None
-    return unwrap(tp)
+    return tp
+
+
+def child_type(tp: Any, part: str | int) -> Any:
+    """schema_type_at((*path, part)) from tp = schema_type_at(path): a walk down the data
+    carries the type along instead of walking from the top for every value."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        field = tp.model_fields.get(str(part))
+        return None if field is None else unwrap(field.annotation)
+    if typing.get_origin(tp) in (dict, list):
+        return unwrap(typing.get_args(tp)[-1])  # dict[str, X] or list[X] → X
+    return None
 
 
 def _model_at(path: PathKey) -> type[BaseModel] | None:

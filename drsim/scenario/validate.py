@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from drsim.errors import Issue, ScenarioError
-from drsim.scenario.loader import RawDoc
+from drsim.scenario.loader import RawDoc, paused_gc
 from drsim.scenario.names import case_clashes
 from drsim.scenario.references import References
 from drsim.scenario.schema import Scenario
@@ -22,6 +22,11 @@ from drsim.scenario.times import dst_issues
 
 def validate(raw: RawDoc) -> Scenario:
     """Return the typed Scenario, or raise ScenarioError with every problem found."""
+    with paused_gc():
+        return _validate(raw)
+
+
+def _validate(raw: RawDoc) -> Scenario:
     issues: list[Issue] = []
     scenario = None
     try:

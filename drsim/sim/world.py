@@ -24,6 +24,7 @@ from drsim.scenario.schema import Dependency, Scenario
 from drsim.sim import causes
 from drsim.sim.capacity import CapacityPools, Placement, Pool
 from drsim.sim.protection import Protection, failover_loss
+from drsim.sim.rule import Served, shared_coupling
 from drsim.sim.streams import Streams
 from drsim.topology import Topology
 
@@ -134,6 +135,8 @@ class World:
         self.units_idle: Counter[tuple[str, str]] = Counter()  # standby units up, not serving
         self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
         self.remote = remote_services(scenario)  # health may hang on other sites and links
+        self._coupling = shared_coupling(topology, scenario, self.remote)
+        self._rule_base: tuple[RuleKey, Served] | None = None  # an answer, and its state
         self.pools = CapacityPools(scenario)
         self.hot: set[tuple[str, str]] = set()  # (service, site) a hot standby took over
         # since when (for cause chains): elements down, components below k, with units down
@@ -366,7 +369,9 @@ class World:
                 lat = self.topo.latency(access, site, down)
                 return (float("inf") if lat is None else lat, site)
 
-            yield from sorted((s for s in self.active[svc] if s != first), key=nearness)
+            others = [s for s in self.active[svc] if s != first]
+            yield from sorted(others, key=nearness) if len(others) > 1 else others  # (one
+            # other site needs no ranking: no latencies to compute)
 
     def _pinned_ok(self, group: str, site: str) -> bool:
         """The components the group's customers live on are up at `site` (where it has them)."""
@@ -381,13 +386,25 @@ class World:
         lat = self.topo.latency(access, site, down)
         return lat is not None and lat <= budget
 
-    def compute_serving(self) -> tuple[Serving, Health]:
+    def compute_serving(self, key: RuleKey | None = None) -> tuple[Serving, Health]:
+        """Who is served in the state `key` names (the current state, computed when not
+        given). Groups are placed in priority order; starting from the last answer this world
+        saw, only the groups the change can affect are placed again (sim/rule.py)."""
+        if key is None:
+            key = (self.down_set(), self._broken, self.placement_key(),
+                   self.pools.units_key(self.units_out()))
         memo: dict[tuple[str, str], bool] = {}
-        down = self.down_set()
+        base = self._rule_base
+        redo = None if base is None else self._coupling.affected(base[0], key, base[1].off)
+        if base is None or redo is None:
+            serving, order, off = Served(), self.groups_by_priority, set()
+        else:  # only the groups re-evaluated, merged into the base answer below
+            serving, order = Served(), sorted(redo, key=self._coupling.rank.__getitem__)
+            off = set(base[1].off - redo)
+        down = key[0]
         load: Counter[str] = Counter()
         slots = Placement(self.pools, self.units_out())
-        serving: dict[tuple[str, str], str | None] = {}
-        for g in self.groups_by_priority:
+        for g in order:
             grp = self.sc.customers[g]
             hosts: set[str] = set()
             for svc in grp.services:
@@ -408,6 +425,17 @@ class World:
                     slots.take(g, svc, site)
                     serving[g, svc] = site
                     break
+            if self.assigned[g] != grp.home or any(serving[g, s] != grp.home
+                                                   for s in grp.services):
+                off.add(g)
+        if base is not None and redo is not None:
+            if off == base[1].off and all(base[1][k] == v for k, v in serving.items()):
+                serving = base[1]  # nothing changed: the very same answer
+            else:
+                fresh, serving = serving, Served(base[1])  # (the base's order of entries)
+                serving.update(fresh)
+        serving.off = frozenset(off)
+        self._rule_base = (key, serving)
         return serving, memo
 
     def state_key(self) -> StateKey:
@@ -450,8 +478,11 @@ class World:
         (states recur: all well, one element down)."""
         if self._placement is None or self._placement[0] != key[2]:
             self._placement = (key[2], self.placement_key())
-        return self._answers.get((key[0], key[1], self._placement[1], key[3]),
-                                 self.compute_serving)
+        rule_key = (key[0], key[1], self._placement[1], key[3])
+        got = self._answers.get(rule_key, lambda: self.compute_serving(rule_key))
+        if isinstance(got[0], Served):  # (every answer is: the state the next one starts from)
+            self._rule_base = (rule_key, got[0])
+        return got
 
     def placement_key(self) -> PlacementKey:
         """The placement by content: where services are active, which groups are pointed
