@@ -37,6 +37,9 @@ PlacementKey = tuple[frozenset[tuple[str, str]], tuple[tuple[str, str], ...],
                      frozenset[tuple[str, str]]]
 RuleKey = tuple[frozenset[str], frozenset[tuple[str, str]], PlacementKey,
                 tuple[tuple[Pool, int], ...]]
+Unserved = tuple[tuple[str, str], ...]  # (group, service) pairs without a site, sorted
+Changes = tuple[tuple[tuple[str, str], str | None], ...]  # ((group, service), site) now
+_ABSENT = object()
 ANSWERS_BUDGET = 500_000  # (group, service) pairs kept in the shared answers (~100 MB at most)
 
 
@@ -50,6 +53,11 @@ class RuleAnswers:
     def __init__(self, pairs: int) -> None:
         self.limit = max(16, ANSWERS_BUDGET // max(1, pairs))  # memory stays bounded
         self.answers: dict[RuleKey, tuple[Serving, Health]] = {}
+        # by the id of answers held here (an entry keeps them alive, so no id is reused
+        # while it stands): the unserved pairs of an answer, the pairs that change from
+        # one answer to another (trials make the same moves between the same few states)
+        self._unserved: dict[int, tuple[Serving, Unserved]] = {}
+        self._changes: dict[tuple[int, int], tuple[Serving, Serving, Changes]] = {}
 
     def get(self, key: RuleKey, compute: Callable[[], tuple[Serving, Health]]
             ) -> tuple[Serving, Health]:
@@ -59,6 +67,26 @@ class RuleAnswers:
                 self.answers.clear()
             got = self.answers[key] = compute()
         return got
+
+    def unserved(self, serving: Serving) -> Unserved:
+        """The (group, service) pairs `serving` leaves without a site, sorted."""
+        got = self._unserved.get(id(serving))
+        if got is None:
+            if len(self._unserved) >= self.limit:
+                self._unserved.clear()
+            got = self._unserved[id(serving)] = (serving, tuple(sorted(
+                k for k, site in serving.items() if site is None)))
+        return got[1]
+
+    def changes(self, old: Serving, new: Serving) -> Changes:
+        """The pairs `new` serves differently from `old` (or `old` lacks), in `new`'s order."""
+        got = self._changes.get((id(old), id(new)))
+        if got is None:
+            if len(self._changes) >= self.limit:
+                self._changes.clear()
+            got = self._changes[id(old), id(new)] = (old, new, tuple(
+                (k, site) for k, site in new.items() if old.get(k, _ABSENT) != site))
+        return got[2]
 
 
 _ANSWERS: weakref.WeakKeyDictionary[Topology, RuleAnswers] = weakref.WeakKeyDictionary()
@@ -70,6 +98,44 @@ def shared_answers(topology: Topology, scenario: Scenario) -> RuleAnswers:
     if got is None:
         pairs = sum(len(g.services) for g in scenario.customers.values())
         got = _ANSWERS[topology] = RuleAnswers(pairs)
+    return got
+
+
+Place = tuple[int, str, str]  # (rank in the order service health is recorded, service, site)
+
+
+class Layout:
+    """What a refresh looks up by what changed, fixed by the scenario: built with its first
+    world and shared by all worlds built on the same Topology (one scenario), so a refresh
+    reads only the places and groups at the sites that changed, never every one."""
+
+    def __init__(self, sc: Scenario) -> None:
+        self.places = {s: sorted(set(svc.active) | set(svc.standby.sites if svc.standby else ()))
+                       for s, svc in sc.services.items()}
+        self.remote = remote_services(sc)  # health may hang on other sites and links
+        # every place in recording order (services as listed, their sites sorted); those of
+        # services whose health hangs on their own site only, by site; the remote ones
+        self.all_places: tuple[Place, ...] = tuple(
+            (rank, svc, site) for rank, (svc, site) in enumerate(
+                (svc, site) for svc in sc.services for site in self.places[svc]))
+        self.places_at: dict[str, list[Place]] = {}
+        for place in self.all_places:
+            if place[1] not in self.remote:
+                self.places_at.setdefault(place[2], []).append(place)
+        self.remote_places = tuple(p for p in self.all_places if p[1] in self.remote)
+        self.homed: dict[str, tuple[str, ...]] = {}  # site → the groups it is home to
+        for g in sorted(sc.customers):
+            self.homed[sc.customers[g].home] = (*self.homed.get(sc.customers[g].home, ()), g)
+
+
+_LAYOUTS: weakref.WeakKeyDictionary[Topology, Layout] = weakref.WeakKeyDictionary()
+
+
+def shared_layout(topology: Topology, scenario: Scenario) -> Layout:
+    """The layout shared by all worlds built on `topology` (created with the first)."""
+    got = _LAYOUTS.get(topology)
+    if got is None:
+        got = _LAYOUTS[topology] = Layout(scenario)
     return got
 
 
@@ -126,15 +192,15 @@ class World:
         self._placement: tuple[int, PlacementKey] | None = None  # (version, its content)
         self._last_key: StateKey | None = None
         self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
-        self.places = {s: sorted(set(svc.active) | set(svc.standby.sites if svc.standby else ()))
-                       for s, svc in scenario.services.items()}
+        self.layout = shared_layout(topology, scenario)
+        self.places = self.layout.places  # (shared: read only)
         self.closed: Counter[str] = Counter(s for s, site in scenario.sites.items()
                                             if site.access == "closed")  # no staff entry
         self.on_incident: Callable[[Incident], object] | None = None
         self.on_incident_end: Callable[[Incident], object] | None = None
         self.units_idle: Counter[tuple[str, str]] = Counter()  # standby units up, not serving
         self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
-        self.remote = remote_services(scenario)  # health may hang on other sites and links
+        self.remote = self.layout.remote  # health may hang on other sites and links
         self.pools = CapacityPools(scenario)
         self.hot: set[tuple[str, str]] = set()  # (service, site) a hot standby took over
         # since when (for cause chains): elements down, components below k, with units down
@@ -142,6 +208,8 @@ class World:
         self.broken_since: dict[tuple[str, str], float] = {}
         self.degraded_since: dict[tuple[str, str], float] = {}
         self._out: set[tuple[str, str]] = set()  # (group, service) pairs explained as unserved
+        self._unserved: Unserved = ()  # the pairs self.serving leaves without a site
+        self._away: set[str] = set()  # groups pointed at a site other than their home
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -226,6 +294,7 @@ class World:
     def assign(self, group: str, site: str) -> None:
         """Point a customer group at the site that should serve it."""
         self.assigned[group] = site
+        (self._away.discard if site == self.sc.customers[group].home else self._away.add)(group)
         self._reassigned.add(group)
         self.placement_version += 1
         self.touch()
@@ -435,8 +504,8 @@ class World:
         # a group's basic/full status moves only if its service, its assignment or its home
         # site (redundancy, power) changed
         self._track_groups(self.sc.customers if first else sorted(
-            changed | self._reassigned | {g for g, grp in self.sc.customers.items()
-                                          if grp.home in self._touched_sites}))
+            changed.union(self._reassigned, *(self.layout.homed.get(s, ())
+                                              for s in self._touched_sites))))
         self._touched_sites.clear()
         self._reassigned.clear()
         self._replaced.clear()
@@ -458,8 +527,7 @@ class World:
         """The placement by content: where services are active, which groups are pointed
         away from home, which copies of data are corrupted."""
         return (frozenset((svc, site) for svc, sites in self.active.items() for site in sites),
-                tuple(sorted((g, site) for g, site in self.assigned.items()
-                             if site != self.sc.customers[g].home)),
+                tuple(sorted((g, self.assigned[g]) for g in self._away)),
                 frozenset(self.corrupted))
 
     def _apply_serving(self, serving: dict[tuple[str, str], str | None],
@@ -468,9 +536,8 @@ class World:
         now = self.env.now
         self._track_health(memo, sites)
         changed: set[str] = set()
-        for (g, svc), site in serving.items():
-            if (g, svc) in self.serving and self.serving[g, svc] == site:
-                continue
+        for (g, svc), site in (() if serving is self.serving
+                               else self._answers.changes(self.serving, serving)):
             changed.add(g)
             was = self.serving.get((g, svc), self.last_site[g, svc])
             if site is not None:
@@ -480,17 +547,17 @@ class World:
                 self.rec.event(now, "service_restored" if site else "service_lost", g,
                                f"{svc} at {site}" if site else f"{svc} (was at {was})"
                                + self._no_room(g, svc, serving))
-        self.serving = serving
+        self.serving, self._unserved = serving, self._answers.unserved(serving)
         return changed
 
     def _explain(self, serving: Serving, memo: Health) -> None:
         """Record why each group without a service lacks it (the chain changes with the
         state, so every state change re-asks for every group still without service)."""
         now = self.env.now
-        out = {k for k, site in serving.items() if site is None}
+        out = set(self._unserved)
         for g, svc in self._out - out:
             self.rec.unblocked(now, g, svc)
-        for g, svc in sorted(out):
+        for g, svc in self._unserved:
             self.rec.blocked(now, g, svc, causes.unserved(self, g, svc, serving, memo))
         self._out = out
 
@@ -509,20 +576,24 @@ class World:
         service's health there changes only with that site's state, a placement or a data
         change there (same-site dependents follow), or, for a remote service, anywhere)."""
         now = self.env.now
-        for svc, svc_def in self.sc.services.items():
-            for site in self.places[svc]:
-                if (sites is not None and site not in sites and svc not in self.remote
-                        and site not in self._replaced):
-                    continue
-                ok = self._healthy(svc, site, memo)
-                was = self.healthy_at.get((svc, site), site in svc_def.active)
-                if ok != was:
-                    self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}",
-                                   "" if ok or svc not in self.remote
-                                   else self.why_unhealthy(svc, site, memo))
-                    if not ok:
-                        self.unhealthy_since[svc, site] = now
-                self.healthy_at[svc, site] = ok
+        if sites is None:
+            places: Iterable[Place] = self.layout.all_places
+        else:
+            at = self.layout.places_at
+            places = sorted([*self.layout.remote_places,
+                             *(p for s in sites | self._replaced for p in at.get(s, ()))])
+        for _, svc, site in places:
+            ok = self._healthy(svc, site, memo)
+            was = self.healthy_at.get((svc, site))
+            if was is None:
+                was = site in self.sc.services[svc].active
+            if ok != was:
+                self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}",
+                               "" if ok or svc not in self.remote
+                               else self.why_unhealthy(svc, site, memo))
+                if not ok:
+                    self.unhealthy_since[svc, site] = now
+            self.healthy_at[svc, site] = ok
 
     def _check_data_loss(self, group: str, svc: str, site: str) -> None:
         prev = self.last_site[group, svc]
@@ -567,13 +638,13 @@ class World:
                 self.rec.blocked(now, g, "full", causes.not_full(self, g))
 
     def impacted(self) -> bool:
-        return any(site is None for site in self.serving.values())
+        return bool(self._unserved)
 
     def all_clear(self) -> bool:
         return (not self.impacted() and self.runbooks_running == 0 and self.all_elements_up()
                 and not any(site in self.sc.services[svc].active  # a data fault at a
                             for svc, site in self.corrupted)  # home ends with a restore
-                and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items())
+                and not self._away
                 and not self.needs_hot_standby())
 
     def needs_hot_standby(self) -> bool:
@@ -603,7 +674,7 @@ class World:
             if self.on_incident:
                 self.on_incident(self.incident)
         if self.incident is not None:
-            self.incident.groups.update(g for (g, _), site in self.serving.items() if site is None)
+            self.incident.groups.update(g for g, _ in self._unserved)
             if self.all_clear():
                 self.incident.end_s = now
                 self.rec.event(now, "incident_end", f"incident {self.incident.number}",
