@@ -123,9 +123,25 @@ class Layout:
             if place[1] not in self.remote:
                 self.places_at.setdefault(place[2], []).append(place)
         self.remote_places = tuple(p for p in self.all_places if p[1] in self.remote)
+        self.place_of = {(svc, site): p for p in self.all_places for _, svc, site in [p]}
+        # svc → the services whose health at a site follows svc's there: itself and those
+        # needing it at the same site, directly or through others
+        self.follows = {svc: _followers(sc, svc) for svc in sc.services}
         self.homed: dict[str, tuple[str, ...]] = {}  # site → the groups it is home to
         for g in sorted(sc.customers):
             self.homed[sc.customers[g].home] = (*self.homed.get(sc.customers[g].home, ()), g)
+
+
+def _followers(sc: Scenario, svc: str) -> frozenset[str]:
+    out, todo = {svc}, [svc]
+    while todo:
+        need = todo.pop()
+        for other, spec in sc.services.items():
+            if other not in out and any(d == need for d in spec.depends_on
+                                        if isinstance(d, str)):  # needs it at the same site
+                out.add(other)
+                todo.append(other)
+    return frozenset(out)
 
 
 _LAYOUTS: weakref.WeakKeyDictionary[Topology, Layout] = weakref.WeakKeyDictionary()
@@ -163,7 +179,8 @@ class World:
         self.site_units_down: Counter[str] = Counter()  # the same, summed per site
         self._touched_sites: set[str] = set()  # sites (and links) changed since last refresh
         self._reassigned: set[str] = set()  # groups pointed elsewhere since last refresh
-        self._replaced: set[str] = set()  # sites where a service was placed or its data changed
+        # (service, site) placed, or whose data changed, since the last refresh
+        self._replaced: set[tuple[str, str]] = set()
         self.down: Counter[str] = Counter()  # sites and links currently hit (overlapping hits)
         self.active = {s: set(svc.active) for s, svc in scenario.services.items()}
         self.any_route = {s: len(svc.active) > 1 or bool(svc.standby and svc.standby.mode == "hot")
@@ -287,7 +304,7 @@ class World:
     def place(self, svc: str, site: str, active: bool) -> None:
         """Activate (or deactivate) `svc` at `site`."""
         (self.active[svc].add if active else self.active[svc].discard)(site)
-        self._replaced.add(site)
+        self._replaced.add((svc, site))
         self.placement_version += 1
         self.touch()
 
@@ -305,13 +322,13 @@ class World:
         self.corrupted.setdefault((svc, site), self.env.now)
         self.rec.event(self.env.now, "data_corrupted", f"{svc}@{site}",
                        f"{cause}: unhealthy there until its data is restored")
-        self._replaced.add(site)
+        self._replaced.add((svc, site))
         self.placement_version += 1
         self.touch()
 
     def data_restored(self, svc: str, site: str) -> None:
         if self.corrupted.pop((svc, site), None) is not None:
-            self._replaced.add(site)
+            self._replaced.add((svc, site))
             self.placement_version += 1
             self.touch()
 
@@ -573,15 +590,19 @@ class World:
     def _track_health(self, memo: dict[tuple[str, str], bool],
                       sites: set[str] | None = None) -> None:
         """Record services going up or down at their sites (only at `sites` when given: a
-        service's health there changes only with that site's state, a placement or a data
-        change there (same-site dependents follow), or, for a remote service, anywhere)."""
+        service's health there changes only with that site's state, its own placement or
+        data there or that of a service it needs there (self._replaced), or, for a remote
+        service, anywhere). Looked up by what changed, recorded in the order of
+        Layout.all_places."""
         now = self.env.now
+        lay = self.layout
         if sites is None:
-            places: Iterable[Place] = self.layout.all_places
+            places: Iterable[Place] = lay.all_places
         else:
-            at = self.layout.places_at
-            places = sorted([*self.layout.remote_places,
-                             *(p for s in sites | self._replaced for p in at.get(s, ()))])
+            places = sorted({*lay.remote_places,
+                             *(p for s in sites for p in lay.places_at.get(s, ())),
+                             *(lay.place_of[f, site] for svc, site in self._replaced
+                               for f in lay.follows[svc] if (f, site) in lay.place_of)})
         for _, svc, site in places:
             ok = self._healthy(svc, site, memo)
             was = self.healthy_at.get((svc, site))
