@@ -39,6 +39,7 @@ RuleKey = tuple[frozenset[str], frozenset[tuple[str, str]], PlacementKey,
                 tuple[tuple[Pool, int], ...]]
 Unserved = tuple[tuple[str, str], ...]  # (group, service) pairs without a site, sorted
 Changes = tuple[tuple[tuple[str, str], str | None], ...]  # ((group, service), site) now
+Moves = tuple[tuple[str, str, bool], ...]  # (service, site, healthy now), recording order
 _ABSENT = object()
 ANSWERS_BUDGET = 500_000  # (group, service) pairs kept in the shared answers (~100 MB at most)
 
@@ -54,10 +55,12 @@ class RuleAnswers:
         self.limit = max(16, ANSWERS_BUDGET // max(1, pairs))  # memory stays bounded
         self.answers: dict[RuleKey, tuple[Serving, Health]] = {}
         # by the id of answers held here (an entry keeps them alive, so no id is reused
-        # while it stands): the unserved pairs of an answer, the pairs that change from
-        # one answer to another (trials make the same moves between the same few states)
+        # while it stands): the unserved pairs of an answer, the pairs served differently
+        # and the places whose health differs from one answer to another (trials make the
+        # same moves between the same few states)
         self._unserved: dict[int, tuple[Serving, Unserved]] = {}
         self._changes: dict[tuple[int, int], tuple[Serving, Serving, Changes]] = {}
+        self._moves: dict[tuple[int, int], tuple[Health, Health, Moves]] = {}
 
     def get(self, key: RuleKey, compute: Callable[[], tuple[Serving, Health]]
             ) -> tuple[Serving, Health]:
@@ -86,6 +89,16 @@ class RuleAnswers:
                 self._changes.clear()
             got = self._changes[id(old), id(new)] = (old, new, tuple(
                 (k, site) for k, site in new.items() if old.get(k, _ABSENT) != site))
+        return got[2]
+
+    def moves(self, old: Health, new: Health, find: Callable[[], Moves]) -> Moves:
+        """The places whose health differs between the states of two answers (by their
+        health memos: health is a function of the state alone), found once by `find`."""
+        got = self._moves.get((id(old), id(new)))
+        if got is None:
+            if len(self._moves) >= self.limit:
+                self._moves.clear()
+            got = self._moves[id(old), id(new)] = (old, new, find())
         return got[2]
 
 
@@ -226,6 +239,7 @@ class World:
         self.degraded_since: dict[tuple[str, str], float] = {}
         self._out: set[tuple[str, str]] = set()  # (group, service) pairs explained as unserved
         self._unserved: Unserved = ()  # the pairs self.serving leaves without a site
+        self._memo: Health | None = None  # the health memo of self.serving's answer
         self._away: set[str] = set()  # groups pointed at a site other than their home
 
     def _components_used(self, group: str) -> frozenset[str]:
@@ -589,32 +603,42 @@ class World:
 
     def _track_health(self, memo: dict[tuple[str, str], bool],
                       sites: set[str] | None = None) -> None:
-        """Record services going up or down at their sites (only at `sites` when given: a
-        service's health there changes only with that site's state, its own placement or
-        data there or that of a service it needs there (self._replaced), or, for a remote
-        service, anywhere). Looked up by what changed, recorded in the order of
-        Layout.all_places."""
+        """Record services going up or down at their sites (all of them at the first
+        refresh, `sites` None). Health is a function of the state, and healthy_at always
+        holds the last state's, so what moves between two states' answers is found once
+        (_health_moves) and then looked up whenever a trial makes the same move."""
         now = self.env.now
-        lay = self.layout
-        if sites is None:
-            places: Iterable[Place] = lay.all_places
+        old, self._memo = self._memo, memo
+        if sites is None or old is None:
+            moves: Moves = tuple(
+                (svc, site, ok) for _, svc, site in self.layout.all_places
+                for ok in [self._healthy(svc, site, memo)]
+                if ok != self.healthy_at.get((svc, site), site in self.sc.services[svc].active))
+            self.healthy_at.update(((svc, site), self._healthy(svc, site, memo))
+                                   for _, svc, site in self.layout.all_places)
         else:
-            places = sorted({*lay.remote_places,
-                             *(p for s in sites for p in lay.places_at.get(s, ())),
-                             *(lay.place_of[f, site] for svc, site in self._replaced
-                               for f in lay.follows[svc] if (f, site) in lay.place_of)})
-        for _, svc, site in places:
-            ok = self._healthy(svc, site, memo)
-            was = self.healthy_at.get((svc, site))
-            if was is None:
-                was = site in self.sc.services[svc].active
-            if ok != was:
-                self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}",
-                               "" if ok or svc not in self.remote
-                               else self.why_unhealthy(svc, site, memo))
-                if not ok:
-                    self.unhealthy_since[svc, site] = now
+            moves = self._answers.moves(old, memo, lambda: self._health_moves(memo, sites))
+        for svc, site, ok in moves:
+            self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}",
+                           "" if ok or svc not in self.remote
+                           else self.why_unhealthy(svc, site, memo))
+            if not ok:
+                self.unhealthy_since[svc, site] = now
             self.healthy_at[svc, site] = ok
+
+    def _health_moves(self, memo: Health, sites: set[str]) -> Moves:
+        """The places whose health now differs from healthy_at, in recording order. Only
+        these can: places at `sites` (their state changed), the (service, site) placed or
+        whose data changed and those needing it there (self._replaced), and the places of
+        remote services (their health hangs on other sites and links)."""
+        lay = self.layout
+        places = sorted({*lay.remote_places,
+                         *(p for s in sites for p in lay.places_at.get(s, ())),
+                         *(lay.place_of[f, site] for svc, site in self._replaced
+                           for f in lay.follows[svc] if (f, site) in lay.place_of)})
+        return tuple((svc, site, ok) for _, svc, site in places
+                     for ok in [self._healthy(svc, site, memo)]
+                     if ok != self.healthy_at[svc, site])
 
     def _check_data_loss(self, group: str, svc: str, site: str) -> None:
         prev = self.last_site[group, svc]
