@@ -122,3 +122,21 @@ def test_incremental_health_equals_a_full_recomputation(instants):
             assert world._unserved == tuple(sorted(k for k, s in fresh.items() if s is None))
             assert world._away == {g for g, site in world.assigned.items()
                                    if site != world.sc.customers[g].home}
+
+
+def test_a_group_whose_home_fails_again_within_an_instant_gets_a_new_reason():
+    # by hand: a down at 0 (why "full" of big from 0, site a down since 0); at 10 a comes
+    # back and fails again in the same instant: the reason now says "since 10", so the
+    # first record ends at 10 and a second starts there (nothing else about big moved)
+    world = world_of()
+    world.hit("a", "site")
+    world.refresh()
+    world.env.run(until=10)
+    world.heal("a", "site")
+    world.hit("a", "site")
+    world.refresh()
+    world.rec.close()
+    spans = [(w.start_s, w.end_s, w.chain[-1].since_s) for w in world.rec.whys
+             if (w.subject, w.what) == ("big", "full")]
+    assert spans == [(0.0, 10.0, 0.0), (10.0, None, 10.0)]
+

@@ -240,6 +240,7 @@ class World:
         self._out: set[tuple[str, str]] = set()  # (group, service) pairs explained as unserved
         self._unserved: Unserved = ()  # the pairs self.serving leaves without a site
         self._memo: Health | None = None  # the health memo of self.serving's answer
+        self._group_seen: dict[str, tuple[object, ...]] = {}  # what _track_groups last read
         self._away: set[str] = set()  # groups pointed at a site other than their home
 
     def _components_used(self, group: str) -> frozenset[str]:
@@ -671,9 +672,18 @@ class World:
         now = self.env.now
         for g in groups:
             grp = self.sc.customers[g]
+            home = grp.home
+            # everything its statuses and its reasons (causes.not_full) read: when none of
+            # it moved, recording them again would change nothing
+            seen = (self.assigned[g], tuple(self.serving[g, s] for s in grp.services),
+                    self.down_since.get(home), tuple(
+                        (self.units_down.get((home, c), 0), self.degraded_since.get((home, c)))
+                        for c in self.uses[g]))
+            if self._group_seen.get(g) == seen:
+                continue
+            self._group_seen[g] = seen
             essential = self.essential[g]
             self.rec.status(now, g, "basic", all(self.serving[g, s] for s in essential))
-            home = grp.home
             full = (self.assigned[g] == home and self.home_healthy_for(g)
                     and all(self.serving[g, s] == home for s in grp.services))
             self.rec.status(now, g, "full", full)
