@@ -83,7 +83,9 @@ class Drill:
         self.disruptions.start()
         self.world.refresh()
 
-    def run(self) -> RunResult:
+    def run(self, timeline: bool = True) -> RunResult:
+        """Start, run to the horizon, measure. timeline=False leaves the result's timeline
+        empty (a Monte Carlo row never reads it: its events are not made records)."""
         self.start()
         horizon = self.scenario.simulation.horizon
         try:
@@ -91,9 +93,9 @@ class Drill:
                 self.env.run(until=horizon)
         except simpy.Interrupt as e:  # an interrupt that reached no handler: an engine bug
             raise SimulationError(f"unhandled interrupt in the engine: {e.cause!r}") from e
-        return self.result()
+        return self.result(timeline)
 
-    def result(self) -> RunResult:
+    def result(self, timeline: bool = True) -> RunResult:
         rec, sc = self.recorder, self.scenario
         horizon = sc.simulation.horizon
         rec.close()
@@ -102,7 +104,8 @@ class Drill:
                      for i in self.world.incidents]
         metrics = compute(sc, rec.intervals, incidents, rec.losses, horizon)
         return RunResult(sc.name, self.seed, self.trial, self.origin, horizon,
-                         tuple(rec.events), tuple(rec.intervals), tuple(rec.steps),
+                         tuple(rec.events) if timeline else (), tuple(rec.intervals),
+                         tuple(rec.steps),
                          tuple(rec.losses), tuple(incidents), metrics, tuple(rec.whys),
                          tuple(self.runbooks.pending()))
 
