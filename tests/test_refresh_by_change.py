@@ -140,3 +140,16 @@ def test_a_group_whose_home_fails_again_within_an_instant_gets_a_new_reason():
              if (w.subject, w.what) == ("big", "full")]
     assert spans == [(0.0, 10.0, 0.0), (10.0, None, 10.0)]
 
+
+
+def test_the_answers_outlive_a_topology_for_the_next_one_of_the_same_scenario():
+    # each run_trials call builds a new Topology; the answers (a function of the scenario
+    # alone) carry over to it when the scenario object is the very same, the last one only
+    from drsim.sim.world import shared_answers
+
+    first = shared_answers(Topology(SCENARIO), SCENARIO)
+    assert shared_answers(Topology(SCENARIO), SCENARIO) is first
+    other = parse(WORLD)  # equal content, another object: its own answers
+    mine = shared_answers(Topology(other), other)
+    assert mine is not first
+    assert shared_answers(Topology(SCENARIO), SCENARIO) is not first  # only the last kept

@@ -103,14 +103,25 @@ class RuleAnswers:
 
 
 _ANSWERS: weakref.WeakKeyDictionary[Topology, RuleAnswers] = weakref.WeakKeyDictionary()
+# the last scenario's answers, kept for the next Topology built on the very same scenario
+# object: each run_trials call builds its own Topology, and a benchmark, `verify` or a
+# sensitivity analysis calls it again and again on one scenario (only the last is kept, so
+# a sweep over many variants holds no more than before)
+_LAST: list[tuple[weakref.ref[Scenario], RuleAnswers]] = []
 
 
 def shared_answers(topology: Topology, scenario: Scenario) -> RuleAnswers:
-    """The answers shared by all worlds built on `topology` (created with the first)."""
+    """The answers shared by all worlds built on `topology` (created with the first, or
+    taken over from the last Topology of the same scenario object)."""
     got = _ANSWERS.get(topology)
     if got is None:
-        pairs = sum(len(g.services) for g in scenario.customers.values())
-        got = _ANSWERS[topology] = RuleAnswers(pairs)
+        if _LAST and _LAST[0][0]() is scenario:
+            got = _LAST[0][1]
+        else:
+            pairs = sum(len(g.services) for g in scenario.customers.values())
+            got = RuleAnswers(pairs)
+        _ANSWERS[topology] = got
+        _LAST[:] = [(weakref.ref(scenario), got)]
     return got
 
 
