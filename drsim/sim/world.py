@@ -150,19 +150,22 @@ class Layout:
         self.place_of = {(svc, site): p for p in self.all_places for _, svc, site in [p]}
         # svc → the services whose health at a site follows svc's there: itself and those
         # needing it at the same site, directly or through others
-        self.follows = {svc: _followers(sc, svc) for svc in sc.services}
+        needed_by: dict[str, list[str]] = {}  # svc → services needing it at their site
+        for other, spec in sc.services.items():
+            for d in spec.depends_on:
+                if isinstance(d, str):
+                    needed_by.setdefault(d, []).append(other)
+        self.follows = {svc: _followers(svc, needed_by) for svc in sc.services}
         self.homed: dict[str, tuple[str, ...]] = {}  # site → the groups it is home to
         for g in sorted(sc.customers):
             self.homed[sc.customers[g].home] = (*self.homed.get(sc.customers[g].home, ()), g)
 
 
-def _followers(sc: Scenario, svc: str) -> frozenset[str]:
+def _followers(svc: str, needed_by: dict[str, list[str]]) -> frozenset[str]:
     out, todo = {svc}, [svc]
     while todo:
-        need = todo.pop()
-        for other, spec in sc.services.items():
-            if other not in out and any(d == need for d in spec.depends_on
-                                        if isinstance(d, str)):  # needs it at the same site
+        for other in needed_by.get(todo.pop(), ()):
+            if other not in out:
                 out.add(other)
                 todo.append(other)
     return frozenset(out)
