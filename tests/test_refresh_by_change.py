@@ -153,3 +153,20 @@ def test_the_answers_outlive_a_topology_for_the_next_one_of_the_same_scenario():
     mine = shared_answers(Topology(other), other)
     assert mine is not first
     assert shared_answers(Topology(SCENARIO), SCENARIO) is not first  # only the last kept
+
+
+def test_a_refresh_nobody_waits_for_schedules_no_event():
+    # world.change is yielded by processes waiting for the next change; with no waiter a
+    # refresh keeps the same event (nothing to wake, nothing scheduled), with one it fires
+    world = world_of()
+    before = world.change
+    world.hit("b", "site")
+    world.refresh()
+    assert world.change is before and not before.triggered
+    woken = []
+    world.change.callbacks.append(lambda ev: woken.append(world.env.now))
+    world.heal("b", "site")
+    world.refresh()
+    assert world.change is not before and before.triggered
+    world.env.run(until=1)
+    assert woken == [0]

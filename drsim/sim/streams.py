@@ -180,11 +180,14 @@ class LazyGenerator:
 
     def __getattr__(self, name: str) -> Any:
         if self._gen is None:
-            state = seed_state(self._root, *self._key)
-            self._gen = np.random.Generator(np.random.PCG64(_Seed(state)))
+            # numpy takes any ISeedSequence (its stubs name only SeedSequence)
+            seed = cast(np.random.SeedSequence, _Seed(seed_state(self._root, *self._key)))
+            self._gen = np.random.Generator(np.random.PCG64(seed))
         value = getattr(self._gen, name)
         self.__dict__[name] = value
         return value
+
+
 class Streams:
     """Hands out one (lazily built) Generator per named source for one trial."""
 

@@ -558,8 +558,9 @@ class World:
         self._track_incident()
         for hook in self.after_refresh:
             hook()
-        old, self.change = self.change, self.env.event()
-        old.succeed()
+        if self.change.callbacks:  # someone waits: wake them; the next change gets a new
+            old, self.change = self.change, self.env.event()  # event (with no waiter the
+            old.succeed()  # same one serves on: nothing to wake, nothing to schedule)
 
     def _serving_for(self, key: StateKey) -> tuple[Serving, Health]:
         """The service rule's answer for the state `key` names, from the shared answers
