@@ -30,7 +30,9 @@ def test_events_read_as_records_in_order_and_kept_between_reads():
 def test_a_run_without_timeline_has_the_same_numbers_and_no_events():
     sc = load_scenario(next(p for p in SCENARIOS if p.stem == "random-failures-year"))
     full = Drill(sc, 3, 1).run()
-    bare = Drill(sc, 3, 1).run(timeline=False)
+    drill = Drill(sc, 3, 1)
+    drill.timeline = False
+    bare = drill.run()
     assert len(full.timeline) > 50 and bare.timeline == ()
     assert (bare.metrics, bare.intervals, bare.whys, bare.incidents, bare.losses) == (
         full.metrics, full.intervals, full.whys, full.incidents, full.losses)

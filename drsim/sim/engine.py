@@ -32,6 +32,10 @@ from drsim.topology import Topology
 class Drill:
     """The elaborated model of one trial: every actor built, none started."""
 
+    # False: the result's timeline is left empty (a Monte Carlo row never reads it, so its
+    # events are never made records: recorder.Recorder keeps them as tuples)
+    timeline = True
+
     def __init__(self, scenario: Scenario, seed: int | None = None, trial: int = 0,
                  topology: Topology | None = None, env: simpy.Environment | None = None) -> None:
         sc = scenario
@@ -83,9 +87,7 @@ class Drill:
         self.disruptions.start()
         self.world.refresh()
 
-    def run(self, timeline: bool = True) -> RunResult:
-        """Start, run to the horizon, measure. timeline=False leaves the result's timeline
-        empty (a Monte Carlo row never reads it: its events are not made records)."""
+    def run(self) -> RunResult:
         self.start()
         horizon = self.scenario.simulation.horizon
         try:
@@ -93,9 +95,9 @@ class Drill:
                 self.env.run(until=horizon)
         except simpy.Interrupt as e:  # an interrupt that reached no handler: an engine bug
             raise SimulationError(f"unhandled interrupt in the engine: {e.cause!r}") from e
-        return self.result(timeline)
+        return self.result()
 
-    def result(self, timeline: bool = True) -> RunResult:
+    def result(self) -> RunResult:
         rec, sc = self.recorder, self.scenario
         horizon = sc.simulation.horizon
         rec.close()
@@ -104,7 +106,7 @@ class Drill:
                      for i in self.world.incidents]
         metrics = compute(sc, rec.intervals, incidents, rec.losses, horizon)
         return RunResult(sc.name, self.seed, self.trial, self.origin, horizon,
-                         tuple(rec.events) if timeline else (), tuple(rec.intervals),
+                         tuple(rec.events) if self.timeline else (), tuple(rec.intervals),
                          tuple(rec.steps),
                          tuple(rec.losses), tuple(incidents), metrics, tuple(rec.whys),
                          tuple(self.runbooks.pending()))
