@@ -11,7 +11,8 @@ Definitions (also in docs/metrics.md):
 - availability: 1 − downtime ÷ horizon (customer-weighted for a service or for all groups).
 
 Cost: each (group, what) keeps its spells sorted, so finding a group's last spell in an
-incident is a binary search: O((incidents × groups × services + intervals) log intervals),
+incident is a binary search, asked only of the incidents the group's spells come near (one
+binary search each): O((incidents × groups + hits × services + intervals) log intervals),
 not incidents × intervals (benchmarks/metrics.py).
 """
 
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from drsim.recorder import DataLoss, Interval
 from drsim.scenario.schema import Objective, Scenario
@@ -143,6 +145,24 @@ def recovery_in(intervals: Spells, group: str, what: str, inc: IncidentRecord,
     return True, None if last.end_s is None else last.end_s - inc.start_s
 
 
+class Reach:
+    """Whether any spell of some keys comes near an incident, in one binary search: a cheap
+    test that passes every incident a spell of them overlaps (and maybe a few more), so the
+    exact questions (Spells.window) are asked only of the incidents a group was hit in, not
+    of every incident for every group."""
+
+    def __init__(self, spells: Spells, keys: Iterable[tuple[str, str]]) -> None:
+        pairs = sorted((i.start_s, _INF if i.end_s is None else i.end_s)
+                       for k in keys for i in spells.get(k, ()))
+        self.starts = [a for a, _ in pairs]
+        self.reach = list(accumulate((b for _, b in pairs), max))  # latest end so far
+
+    def near(self, inc: IncidentRecord, horizon_s: float) -> bool:
+        """Some spell starts by the incident's end and ends at or after its start."""
+        n = bisect_right(self.starts, inc.end_s if inc.end_s is not None else horizon_s)
+        return n > 0 and self.reach[n - 1] >= inc.start_s
+
+
 def group_metrics(sc: Scenario, intervals: Spells, incidents: list[IncidentRecord],
                   horizon_s: float) -> dict[str, GroupMetrics]:
     out = {}
@@ -150,7 +170,10 @@ def group_metrics(sc: Scenario, intervals: Spells, incidents: list[IncidentRecor
         grp = sc.customers[g]
         rto_b: list[float | None] = []
         rto_f: list[float | None] = []
+        reach = Reach(intervals, [(g, w) for w in ("basic", "full", *grp.services)])
         for inc in incidents:
+            if not reach.near(inc, horizon_s):
+                continue  # no spell of this group overlaps it: nothing to find
             hit, value = recovery_in(intervals, g, "basic", inc, horizon_s)
             if hit:
                 rto_b.append(value)
@@ -253,7 +276,8 @@ def at_most(value: float, limit: float) -> bool:
 
 def _service_rto(svc: str, members: list[str], intervals: Spells,
                  incidents: list[IncidentRecord], horizon_s: float) -> float | None:
-    values = [value for inc in incidents for g in members
+    reach = {g: Reach(intervals, [(g, svc)]) for g in members}
+    values = [value for inc in incidents for g in members if reach[g].near(inc, horizon_s)
               for hit, value in [recovery_in(intervals, g, svc, inc, horizon_s)] if hit]
     return _worst(values)
 

@@ -94,12 +94,19 @@ class PendingStep:
     detail: str
 
 
+RawEvent = tuple[float, str, str, str]  # an Event's fields, as recorded
+
+
 @dataclass
 class Recorder:
-    """Collects events, status intervals, step records and data losses during one run."""
+    """Collects events, status intervals, step records and data losses during one run.
+
+    Events are kept as plain tuples while the run goes (a trial records thousands, and a
+    Monte Carlo trial never shows one); `events` makes them records when first read."""
 
     origin: datetime
-    events: list[Event] = field(default_factory=list)
+    _raw: list[RawEvent] = field(default_factory=list)
+    _events: list[Event] = field(default_factory=list)  # the first of _raw, as records
     intervals: list[Interval] = field(default_factory=list)
     steps: list[StepRecord] = field(default_factory=list)
     losses: list[DataLoss] = field(default_factory=list)
@@ -108,7 +115,14 @@ class Recorder:
     _why: dict[tuple[str, str], tuple[float, tuple[Cause, ...]]] = field(default_factory=dict)
 
     def event(self, time_s: float, kind: str, subject: str, detail: str = "") -> None:
-        self.events.append(Event(time_s, kind, subject, detail))
+        self._raw.append((time_s, kind, subject, detail))
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event recorded so far, in order (records built only for the new ones)."""
+        if len(self._events) < len(self._raw):
+            self._events.extend(Event(*e) for e in self._raw[len(self._events):])
+        return self._events
 
     def status(self, time_s: float, subject: str, what: str, ok: bool) -> bool:
         """Record that `subject` has (ok) or lacks `what`; True when this changed anything."""

@@ -76,7 +76,9 @@ def _recovery(value: float | None, reached: bool) -> float:
 def run_trial(scenario: Scenario, seed: int, trial: int,
               topology: Topology | None = None) -> Row:
     try:
-        return metrics_row(Drill(scenario, seed, trial, topology).run(), scenario)
+        drill = Drill(scenario, seed, trial, topology)
+        drill.timeline = False  # a row reads numbers only
+        return metrics_row(drill.run(), scenario)
     except Exception as e:  # recorded, never raised: the other trials still count
         frames = traceback.extract_tb(e.__traceback__)
         where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""

@@ -38,6 +38,10 @@ PlacementKey = tuple[frozenset[tuple[str, str]], tuple[tuple[str, str], ...],
                      frozenset[tuple[str, str]]]
 RuleKey = tuple[frozenset[str], frozenset[tuple[str, str]], PlacementKey,
                 tuple[tuple[Pool, int], ...]]
+Unserved = tuple[tuple[str, str], ...]  # (group, service) pairs without a site, sorted
+Changes = tuple[tuple[tuple[str, str], str | None], ...]  # ((group, service), site) now
+Moves = tuple[tuple[str, str, bool], ...]  # (service, site, healthy now), recording order
+_ABSENT = object()
 ANSWERS_BUDGET = 500_000  # (group, service) pairs kept in the shared answers (~100 MB at most)
 
 
@@ -51,6 +55,13 @@ class RuleAnswers:
     def __init__(self, pairs: int) -> None:
         self.limit = max(16, ANSWERS_BUDGET // max(1, pairs))  # memory stays bounded
         self.answers: dict[RuleKey, tuple[Serving, Health]] = {}
+        # by the id of answers held here (an entry keeps them alive, so no id is reused
+        # while it stands): the unserved pairs of an answer, the pairs served differently
+        # and the places whose health differs from one answer to another (trials make the
+        # same moves between the same few states)
+        self._unserved: dict[int, tuple[Serving, Unserved]] = {}
+        self._changes: dict[tuple[int, int], tuple[Serving, Serving, Changes]] = {}
+        self._moves: dict[tuple[int, int], tuple[Health, Health, Moves]] = {}
 
     def get(self, key: RuleKey, compute: Callable[[], tuple[Serving, Health]]
             ) -> tuple[Serving, Health]:
@@ -61,16 +72,114 @@ class RuleAnswers:
             got = self.answers[key] = compute()
         return got
 
+    def unserved(self, serving: Serving) -> Unserved:
+        """The (group, service) pairs `serving` leaves without a site, sorted."""
+        got = self._unserved.get(id(serving))
+        if got is None:
+            if len(self._unserved) >= self.limit:
+                self._unserved.clear()
+            got = self._unserved[id(serving)] = (serving, tuple(sorted(
+                k for k, site in serving.items() if site is None)))
+        return got[1]
+
+    def changes(self, old: Serving, new: Serving) -> Changes:
+        """The pairs `new` serves differently from `old` (or `old` lacks), in `new`'s order."""
+        got = self._changes.get((id(old), id(new)))
+        if got is None:
+            if len(self._changes) >= self.limit:
+                self._changes.clear()
+            got = self._changes[id(old), id(new)] = (old, new, tuple(
+                (k, site) for k, site in new.items() if old.get(k, _ABSENT) != site))
+        return got[2]
+
+    def moves(self, old: Health, new: Health, find: Callable[[], Moves]) -> Moves:
+        """The places whose health differs between the states of two answers (by their
+        health memos: health is a function of the state alone), found once by `find`."""
+        got = self._moves.get((id(old), id(new)))
+        if got is None:
+            if len(self._moves) >= self.limit:
+                self._moves.clear()
+            got = self._moves[id(old), id(new)] = (old, new, find())
+        return got[2]
+
 
 _ANSWERS: weakref.WeakKeyDictionary[Topology, RuleAnswers] = weakref.WeakKeyDictionary()
+# the last scenario's answers, kept for the next Topology built on the very same scenario
+# object: each run_trials call builds its own Topology, and a benchmark, `verify` or a
+# sensitivity analysis calls it again and again on one scenario (only the last is kept, so
+# a sweep over many variants holds no more than before)
+_LAST: list[tuple[weakref.ref[Scenario], RuleAnswers]] = []
 
 
 def shared_answers(topology: Topology, scenario: Scenario) -> RuleAnswers:
-    """The answers shared by all worlds built on `topology` (created with the first)."""
+    """The answers shared by all worlds built on `topology` (created with the first, or
+    taken over from the last Topology of the same scenario object)."""
     got = _ANSWERS.get(topology)
     if got is None:
-        pairs = sum(len(g.services) for g in scenario.customers.values())
-        got = _ANSWERS[topology] = RuleAnswers(pairs)
+        if _LAST and _LAST[0][0]() is scenario:
+            got = _LAST[0][1]
+        else:
+            pairs = sum(len(g.services) for g in scenario.customers.values())
+            got = RuleAnswers(pairs)
+        _ANSWERS[topology] = got
+        _LAST[:] = [(weakref.ref(scenario), got)]
+    return got
+
+
+Place = tuple[int, str, str]  # (rank in the order service health is recorded, service, site)
+
+
+class Layout:
+    """What a refresh looks up by what changed, fixed by the scenario: built with its first
+    world and shared by all worlds built on the same Topology (one scenario), so a refresh
+    reads only the places and groups at the sites that changed, never every one."""
+
+    def __init__(self, sc: Scenario) -> None:
+        self.places = {s: sorted(set(svc.active) | set(svc.standby.sites if svc.standby else ()))
+                       for s, svc in sc.services.items()}
+        self.remote = remote_services(sc)  # health may hang on other sites and links
+        # every place in recording order (services as listed, their sites sorted); those of
+        # services whose health hangs on their own site only, by site; the remote ones
+        self.all_places: tuple[Place, ...] = tuple(
+            (rank, svc, site) for rank, (svc, site) in enumerate(
+                (svc, site) for svc in sc.services for site in self.places[svc]))
+        self.places_at: dict[str, list[Place]] = {}
+        for place in self.all_places:
+            if place[1] not in self.remote:
+                self.places_at.setdefault(place[2], []).append(place)
+        self.remote_places = tuple(p for p in self.all_places if p[1] in self.remote)
+        self.place_of = {(svc, site): p for p in self.all_places for _, svc, site in [p]}
+        # svc → the services whose health at a site follows svc's there: itself and those
+        # needing it at the same site, directly or through others
+        needed_by: dict[str, list[str]] = {}  # svc → services needing it at their site
+        for other, spec in sc.services.items():
+            for d in spec.depends_on:
+                if isinstance(d, str):
+                    needed_by.setdefault(d, []).append(other)
+        self.follows = {svc: _followers(svc, needed_by) for svc in sc.services}
+        self.homed: dict[str, tuple[str, ...]] = {}  # site → the groups it is home to
+        for g in sorted(sc.customers):
+            self.homed[sc.customers[g].home] = (*self.homed.get(sc.customers[g].home, ()), g)
+
+
+def _followers(svc: str, needed_by: dict[str, list[str]]) -> frozenset[str]:
+    out, todo = {svc}, [svc]
+    while todo:
+        for other in needed_by.get(todo.pop(), ()):
+            if other not in out:
+                out.add(other)
+                todo.append(other)
+    return frozenset(out)
+
+
+_LAYOUTS: weakref.WeakKeyDictionary[Topology, Layout] = weakref.WeakKeyDictionary()
+
+
+def shared_layout(topology: Topology, scenario: Scenario) -> Layout:
+    """The layout shared by all worlds built on `topology` (created with the first)."""
+    got = _LAYOUTS.get(topology)
+    if got is None:
+        got = _LAYOUTS[topology] = Layout(scenario)
     return got
 
 
@@ -98,7 +207,8 @@ class World:
         self.site_units_down: Counter[str] = Counter()  # the same, summed per site
         self._touched_sites: set[str] = set()  # sites (and links) changed since last refresh
         self._reassigned: set[str] = set()  # groups pointed elsewhere since last refresh
-        self._replaced: set[str] = set()  # sites where a service was placed or its data changed
+        # (service, site) placed, or whose data changed, since the last refresh
+        self._replaced: set[tuple[str, str]] = set()
         self.down: Counter[str] = Counter()  # sites and links currently hit (overlapping hits)
         self.active = {s: set(svc.active) for s, svc in scenario.services.items()}
         self.any_route = {s: len(svc.active) > 1 or bool(svc.standby and svc.standby.mode == "hot")
@@ -127,14 +237,14 @@ class World:
         self._placement: tuple[int, PlacementKey] | None = None  # (version, its content)
         self._last_key: StateKey | None = None
         self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
-        self.places = {s: sorted(set(svc.active) | set(svc.standby.sites if svc.standby else ()))
-                       for s, svc in scenario.services.items()}
+        self.layout = shared_layout(topology, scenario)
+        self.places = self.layout.places  # (shared: read only)
         self.closed: Counter[str] = Counter(s for s, site in scenario.sites.items()
                                             if site.access == "closed")  # no staff entry
         self.on_incident: Callable[[Incident], object] | None = None
         self.units_idle: Counter[tuple[str, str]] = Counter()  # standby units up, not serving
         self.after_refresh: list[Callable[[], None]] = []  # e.g. failure suspension
-        self.remote = remote_services(scenario)  # health may hang on other sites and links
+        self.remote = self.layout.remote  # health may hang on other sites and links
         self._coupling = shared_coupling(topology, scenario, self.remote)
         self._rule_base: tuple[RuleKey, Served] | None = None  # an answer, and its state
         self.pools = CapacityPools(scenario)
@@ -144,6 +254,10 @@ class World:
         self.broken_since: dict[tuple[str, str], float] = {}
         self.degraded_since: dict[tuple[str, str], float] = {}
         self._out: set[tuple[str, str]] = set()  # (group, service) pairs explained as unserved
+        self._unserved: Unserved = ()  # the pairs self.serving leaves without a site
+        self._memo: Health | None = None  # the health memo of self.serving's answer
+        self._group_seen: dict[str, tuple[object, ...]] = {}  # what _track_groups last read
+        self._away: set[str] = set()  # groups pointed at a site other than their home
 
     def _components_used(self, group: str) -> frozenset[str]:
         """Components at its home site a group's service relies on: its services' `requires`
@@ -221,13 +335,14 @@ class World:
     def place(self, svc: str, site: str, active: bool) -> None:
         """Activate (or deactivate) `svc` at `site`."""
         (self.active[svc].add if active else self.active[svc].discard)(site)
-        self._replaced.add(site)
+        self._replaced.add((svc, site))
         self.placement_version += 1
         self.touch()
 
     def assign(self, group: str, site: str) -> None:
         """Point a customer group at the site that should serve it."""
         self.assigned[group] = site
+        (self._away.discard if site == self.sc.customers[group].home else self._away.add)(group)
         self._reassigned.add(group)
         self.placement_version += 1
         self.touch()
@@ -238,13 +353,13 @@ class World:
         self.corrupted.setdefault((svc, site), self.env.now)
         self.rec.event(self.env.now, "data_corrupted", f"{svc}@{site}",
                        f"{cause}: unhealthy there until its data is restored")
-        self._replaced.add(site)
+        self._replaced.add((svc, site))
         self.placement_version += 1
         self.touch()
 
     def data_restored(self, svc: str, site: str) -> None:
         if self.corrupted.pop((svc, site), None) is not None:
-            self._replaced.add(site)
+            self._replaced.add((svc, site))
             self.placement_version += 1
             self.touch()
 
@@ -462,16 +577,17 @@ class World:
         # a group's basic/full status moves only if its service, its assignment or its home
         # site (redundancy, power) changed
         self._track_groups(self.sc.customers if first else sorted(
-            changed | self._reassigned | {g for g, grp in self.sc.customers.items()
-                                          if grp.home in self._touched_sites}))
+            changed.union(self._reassigned, *(self.layout.homed.get(s, ())
+                                              for s in self._touched_sites))))
         self._touched_sites.clear()
         self._reassigned.clear()
         self._replaced.clear()
         self._track_incident()
         for hook in self.after_refresh:
             hook()
-        old, self.change = self.change, self.env.event()
-        old.succeed()
+        if self.change.callbacks:  # someone waits: wake them; the next change gets a new
+            old, self.change = self.change, self.env.event()  # event (with no waiter the
+            old.succeed()  # same one serves on: nothing to wake, nothing to schedule)
 
     def _serving_for(self, key: StateKey) -> tuple[Serving, Health]:
         """The service rule's answer for the state `key` names, from the shared answers
@@ -488,8 +604,7 @@ class World:
         """The placement by content: where services are active, which groups are pointed
         away from home, which copies of data are corrupted."""
         return (frozenset((svc, site) for svc, sites in self.active.items() for site in sites),
-                tuple(sorted((g, site) for g, site in self.assigned.items()
-                             if site != self.sc.customers[g].home)),
+                tuple(sorted((g, self.assigned[g]) for g in self._away)),
                 frozenset(self.corrupted))
 
     def _apply_serving(self, serving: dict[tuple[str, str], str | None],
@@ -498,9 +613,8 @@ class World:
         now = self.env.now
         self._track_health(memo, sites)
         changed: set[str] = set()
-        for (g, svc), site in serving.items():
-            if (g, svc) in self.serving and self.serving[g, svc] == site:
-                continue
+        for (g, svc), site in (() if serving is self.serving
+                               else self._answers.changes(self.serving, serving)):
             changed.add(g)
             was = self.serving.get((g, svc), self.last_site[g, svc])
             if site is not None:
@@ -510,17 +624,17 @@ class World:
                 self.rec.event(now, "service_restored" if site else "service_lost", g,
                                f"{svc} at {site}" if site else f"{svc} (was at {was})"
                                + self._no_room(g, svc, serving))
-        self.serving = serving
+        self.serving, self._unserved = serving, self._answers.unserved(serving)
         return changed
 
     def _explain(self, serving: Serving, memo: Health) -> None:
         """Record why each group without a service lacks it (the chain changes with the
         state, so every state change re-asks for every group still without service)."""
         now = self.env.now
-        out = {k for k, site in serving.items() if site is None}
+        out = set(self._unserved)
         for g, svc in self._out - out:
             self.rec.unblocked(now, g, svc)
-        for g, svc in sorted(out):
+        for g, svc in self._unserved:
             self.rec.blocked(now, g, svc, causes.unserved(self, g, svc, serving, memo))
         self._out = out
 
@@ -535,24 +649,42 @@ class World:
 
     def _track_health(self, memo: dict[tuple[str, str], bool],
                       sites: set[str] | None = None) -> None:
-        """Record services going up or down at their sites (only at `sites` when given: a
-        service's health there changes only with that site's state, a placement or a data
-        change there (same-site dependents follow), or, for a remote service, anywhere)."""
+        """Record services going up or down at their sites (all of them at the first
+        refresh, `sites` None). Health is a function of the state, and healthy_at always
+        holds the last state's, so what moves between two states' answers is found once
+        (_health_moves) and then looked up whenever a trial makes the same move."""
         now = self.env.now
-        for svc, svc_def in self.sc.services.items():
-            for site in self.places[svc]:
-                if (sites is not None and site not in sites and svc not in self.remote
-                        and site not in self._replaced):
-                    continue
-                ok = self._healthy(svc, site, memo)
-                was = self.healthy_at.get((svc, site), site in svc_def.active)
-                if ok != was:
-                    self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}",
-                                   "" if ok or svc not in self.remote
-                                   else self.why_unhealthy(svc, site, memo))
-                    if not ok:
-                        self.unhealthy_since[svc, site] = now
-                self.healthy_at[svc, site] = ok
+        old, self._memo = self._memo, memo
+        if sites is None or old is None:
+            moves: Moves = tuple(
+                (svc, site, ok) for _, svc, site in self.layout.all_places
+                for ok in [self._healthy(svc, site, memo)]
+                if ok != self.healthy_at.get((svc, site), site in self.sc.services[svc].active))
+            self.healthy_at.update(((svc, site), self._healthy(svc, site, memo))
+                                   for _, svc, site in self.layout.all_places)
+        else:
+            moves = self._answers.moves(old, memo, lambda: self._health_moves(memo, sites))
+        for svc, site, ok in moves:
+            self.rec.event(now, "service_up" if ok else "service_down", f"{svc}@{site}",
+                           "" if ok or svc not in self.remote
+                           else self.why_unhealthy(svc, site, memo))
+            if not ok:
+                self.unhealthy_since[svc, site] = now
+            self.healthy_at[svc, site] = ok
+
+    def _health_moves(self, memo: Health, sites: set[str]) -> Moves:
+        """The places whose health now differs from healthy_at, in recording order. Only
+        these can: places at `sites` (their state changed), the (service, site) placed or
+        whose data changed and those needing it there (self._replaced), and the places of
+        remote services (their health hangs on other sites and links)."""
+        lay = self.layout
+        places = sorted({*lay.remote_places,
+                         *(p for s in sites for p in lay.places_at.get(s, ())),
+                         *(lay.place_of[f, site] for svc, site in self._replaced
+                           for f in lay.follows[svc] if (f, site) in lay.place_of)})
+        return tuple((svc, site, ok) for _, svc, site in places
+                     for ok in [self._healthy(svc, site, memo)]
+                     if ok != self.healthy_at[svc, site])
 
     def _check_data_loss(self, group: str, svc: str, site: str) -> None:
         prev = self.last_site[group, svc]
@@ -585,9 +717,18 @@ class World:
         now = self.env.now
         for g in groups:
             grp = self.sc.customers[g]
+            home = grp.home
+            # everything its statuses and its reasons (causes.not_full) read: when none of
+            # it moved, recording them again would change nothing
+            seen = (self.assigned[g], tuple(self.serving[g, s] for s in grp.services),
+                    self.down_since.get(home), tuple(
+                        (self.units_down.get((home, c), 0), self.degraded_since.get((home, c)))
+                        for c in self.uses[g]))
+            if self._group_seen.get(g) == seen:
+                continue
+            self._group_seen[g] = seen
             essential = self.essential[g]
             self.rec.status(now, g, "basic", all(self.serving[g, s] for s in essential))
-            home = grp.home
             full = (self.assigned[g] == home and self.home_healthy_for(g)
                     and all(self.serving[g, s] == home for s in grp.services))
             self.rec.status(now, g, "full", full)
@@ -597,18 +738,18 @@ class World:
                 self.rec.blocked(now, g, "full", causes.not_full(self, g))
 
     def impacted(self) -> bool:
-        return any(site is None for site in self.serving.values())
+        return bool(self._unserved)
 
     def all_clear(self) -> bool:
         return (not self.impacted() and self.runbooks_running == 0 and self.all_elements_up()
                 and not any(site in self.sc.services[svc].active  # a data fault at a
                             for svc, site in self.corrupted)  # home ends with a restore
-                and all(self.assigned[g] == grp.home for g, grp in self.sc.customers.items())
+                and not self._away
                 and not self.needs_hot_standby())
 
     def lacking(self) -> set[str]:
         """Services some group lacks now (as of the last refresh)."""
-        return {svc for _, svc in self._out}
+        return {svc for _, svc in self._unserved}
 
     def needs_hot_standby(self, service: str | None = None) -> bool:
         """Would some group lose service if the hot standbys that took over (of `service`
@@ -640,7 +781,7 @@ class World:
             if self.on_incident:
                 self.on_incident(self.incident)
         if self.incident is not None:
-            self.incident.groups.update(g for (g, _), site in self.serving.items() if site is None)
+            self.incident.groups.update(g for g, _ in self._unserved)
             if self.all_clear():
                 self.incident.end_s = now
                 self.rec.event(now, "incident_end", f"incident {self.incident.number}",
