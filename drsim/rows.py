@@ -12,7 +12,8 @@ are the same numbers bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,179 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from drsim.errors import Terminated
 from drsim.scenario.schema import Scenario
 from drsim.stats import is_boolean_column
 
 Row = dict[str, Any]
 
-CHUNK = 4096  # rows gathered as dicts before they become a frame (or a Parquet row group)
+CHUNK = 4096  # rows gathered before they become a frame (or a Parquet row group)
+GROUP = 16  # rows a group grows to (1, 2, 4, 8, 16, 16, …): messages amortised, memory flat
+FLUSH_S = 0.1  # a group is let go when a row finishes this long after the last group went
+
+
+class Chunk:
+    """The rows of some trials as columns. The trials that ran to the end are one float64
+    matrix (a row per trial, a column per numeric column) with each column's dtype (bool,
+    int64 or float64: what pandas infers from the column's values; bools and integers below
+    2**53 are floats exactly), plus, rarely, columns pandas keeps as objects; the trials that
+    raised are (trial, error) pairs. This is what travels from a worker to the coordinator:
+    one small message of one array for a group of trials, not a dict per trial."""
+
+    __slots__ = ("columns", "names", "kinds", "matrix", "others", "failed")
+
+    def __init__(self, columns: Sequence[str], names: list[str], kinds: list[str],
+                 matrix: np.ndarray, others: dict[str, np.ndarray],
+                 failed: list[tuple[int, str]]) -> None:
+        self.columns, self.names, self.kinds, self.matrix = list(columns), names, kinds, matrix
+        self.others, self.failed = others, failed
+
+    def __len__(self) -> int:
+        return len(self.matrix) + len(self.failed)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        """The matrix travels as its bytes: a numpy array's own pickling costs tens of
+        microseconds, the whole chunk's message should cost a few."""
+        return (self.columns, self.names, self.kinds, self.matrix.shape, self.matrix.tobytes(),
+                self.others, self.failed)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.columns, self.names, self.kinds, shape, data, self.others, self.failed = state
+        self.matrix = np.frombuffer(data, dtype=np.float64).reshape(shape)
+
+    def ok(self, name: str) -> np.ndarray:
+        """A column's values in the trials that ran to the end, with its dtype."""
+        if name in self.others:
+            return self.others[name]
+        j = self.names.index(name)
+        return self.matrix[:, j].astype(self.kinds[j])
+
+    def trials(self) -> list[int]:
+        return sorted([*self.ok("trial").tolist(), *(t for t, _ in self.failed)])
+
+    def rows(self) -> list[Row]:
+        """The rows as dicts, in trial order: what trial.run_trial returned."""
+        names = [c for c in self.columns if c in self.names or c in self.others]
+        ok = [{"error": None, **dict(zip(names, values, strict=True))}
+              for values in zip(*(self.ok(c).tolist() for c in names), strict=True)]
+        bad = [{"trial": t, "error": e} for t, e in self.failed]
+        return sorted(ok + bad, key=lambda r: int(r["trial"]))
+
+    def split(self, n: int) -> tuple[Chunk, Chunk]:
+        """Its first n rows (in trial order) and the others."""
+        cut = self.trials()[n - 1] if n > 0 else -1
+        first = self.ok("trial") <= cut
+        return (self._part(first, [f for f in self.failed if f[0] <= cut]),
+                self._part(~first, [f for f in self.failed if f[0] > cut]))
+
+    def _part(self, mask: np.ndarray, failed: list[tuple[int, str]]) -> Chunk:
+        return Chunk(self.columns, self.names, self.kinds, self.matrix[mask],
+                     {c: a[mask] for c, a in self.others.items()}, failed)
+
+    def floats(self, name: str) -> np.ndarray:
+        """One column as floats: the finished trials' values, then NaN for the failed."""
+        known = name in self.names or name in self.others
+        values = self.ok(name).astype(float) if known else np.full(len(self.matrix), np.nan)
+        return np.concatenate([values, np.full(len(self.failed), np.nan)])
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as one DataFrame in trial order, with the dtypes pandas gives a frame of
+        their dicts (frame_of)."""
+        return frame_of_chunks([self], self.columns)
+
+
+_INTEGERS = {int, np.int64}
+_NUMBERS = {int, float, np.int64, np.float64}
+
+
+def chunk_of(rows: Sequence[Row], columns: Sequence[str]) -> Chunk:
+    """Rows (dicts) as a Chunk. A column whose values are all bool, or all numbers, goes
+    into the matrix with the dtype pandas would infer (bool, int64, float64); anything else
+    (a value missing or None) is left to pandas itself."""
+    ok = [r for r in rows if r.get("error") is None]
+    failed = [(int(r["trial"]), str(r["error"])) for r in rows if r.get("error") is not None]
+    wanted = [c for c in columns if c != "error"]
+    by_column = list(zip(*[[r.get(c) for c in wanted] for r in ok], strict=True)) if ok \
+        else [() for _ in wanted]
+    names, kinds, numbers, others = [], [], [], {}
+    for c, values in zip(wanted, by_column, strict=True):
+        seen = set(map(type, values))
+        if seen == {bool}:
+            kind = "|b1"
+        elif seen <= _INTEGERS and (not values or max(map(abs, values)) < 2**53):
+            kind = "<i8"
+        elif seen <= _NUMBERS and not seen & _INTEGERS:
+            kind = "<f8"
+        elif seen <= _NUMBERS and max(map(abs, values)) < 2**53:  # ints and floats
+            kind = "<f8"
+        else:
+            others[c] = pd.Series(list(values)).to_numpy()
+            continue
+        names.append(c)
+        kinds.append(kind)
+        numbers.append(values)
+    matrix = np.array(numbers, dtype=float).T if numbers and ok else np.empty(
+        (len(ok), len(names)))
+    return Chunk(columns, names, kinds, np.ascontiguousarray(matrix), others, failed)
+
+
+def grouped(rows: Iterable[Row], columns: Sequence[str]) -> Iterator[Chunk]:
+    """The rows of a batch, as they finish, in Chunks of 1, 2, 4, 8, then GROUP rows (or
+    fewer when a row finishes FLUSH_S after the last group went, so slow trials still show
+    progress): the first row of a batch shows at once, a message carries up to GROUP rows,
+    rows held as dicts never exceed GROUP, and a worker that dies loses at most the group
+    under way. Ctrl-C or SIGTERM in this process (the serial backend) lets the finished rows
+    out before it goes on. Which rows share a group never changes a number."""
+    group: list[Row] = []
+    size, since = 1, time.monotonic()
+    try:
+        for row in rows:
+            group.append(row)
+            if len(group) >= size or time.monotonic() - since >= FLUSH_S:
+                out, group = chunk_of(group, columns), []
+                size, since = min(GROUP, 2 * size), time.monotonic()
+                yield out
+    except (KeyboardInterrupt, Terminated):
+        if group:
+            yield chunk_of(group, columns)
+        raise
+    if group:
+        yield chunk_of(group, columns)
+
+
+def frame_of_chunks(chunks: Sequence[Chunk], columns: Sequence[str]) -> pd.DataFrame:
+    """The rows of the chunks as one frame in trial order, as pandas builds it from their
+    dicts: a column whose chunks agree keeps their dtype, int64 and float64 make float64,
+    other mixtures are inferred again from the values; with a failed trial among them the
+    frame is built from the dicts themselves (the missing cells make pandas choose)."""
+    if any(c.failed for c in chunks):
+        rows = [r for c in chunks for r in c.rows()]
+        return pd.DataFrame(rows, columns=list(columns)).sort_values(
+            "trial", kind="stable").reset_index(drop=True)
+    parts = [c for c in chunks if len(c)]
+    if not parts:
+        return pd.DataFrame([], columns=list(columns))
+    data: dict[str, Any] = {}
+    if all(p.names == parts[0].names and p.kinds == parts[0].kinds and not p.others
+           for p in parts):  # the usual case: one stack, a cast per column
+        matrix = np.concatenate([p.matrix for p in parts])
+        for j, (name, kind) in enumerate(zip(parts[0].names, parts[0].kinds, strict=True)):
+            data[name] = matrix[:, j].astype(kind)
+    else:
+        for name in columns:
+            if name == "error":
+                continue
+            arrays = [p.ok(name) for p in parts]
+            kinds = {a.dtype for a in arrays}
+            if len(kinds) == 1 or kinds == {np.dtype(np.int64), np.dtype(np.float64)}:
+                data[name] = np.concatenate(arrays)
+            else:
+                data[name] = pd.Series(np.concatenate([a.astype(object) for a in arrays]
+                                                      ).tolist()).to_numpy()
+    n = len(data["trial"])
+    data["error"] = np.full(n, None, dtype=object)
+    order = np.argsort(data["trial"], kind="stable")
+    return pd.DataFrame({c: data[c][order] for c in columns}, columns=list(columns))
 
 
 class Rows:
@@ -37,7 +205,8 @@ class Rows:
         self.columns = list(columns)
         self.sink = ParquetRows(path, self.columns) if path is not None else None
         self.keep = [c for c in dict.fromkeys(keep) if c in self.columns]
-        self._pending: list[Row] = []
+        self._pending: list[Chunk] = []  # groups received since the last frame chunk
+        self._waiting = 0  # rows in them
         self._chunks: list[pd.DataFrame] = []  # in memory (no file)
         self._kept: list[pd.DataFrame] = []  # with a file: the `keep` columns only
         self._count = 0
@@ -45,22 +214,31 @@ class Rows:
     def __len__(self) -> int:
         return self._count
 
-    def add(self, row: Row) -> None:
-        self._pending.append(row)
-        self._count += 1
-        if len(self._pending) >= CHUNK:
+    def add(self, chunk: Chunk) -> None:
+        """A group of rows from a worker, held as its arrays until CHUNK rows are in: then
+        they become a frame chunk (a row group of exactly CHUNK rows on disk)."""
+        self._count += len(chunk)
+        while self._waiting + len(chunk) >= CHUNK:
+            head, chunk = chunk.split(CHUNK - self._waiting)
+            self._pending.append(head)
+            self._waiting = CHUNK
             self.flush()
+        if len(chunk):
+            self._pending.append(chunk)
+            self._waiting += len(chunk)
 
     def extend(self, frame: pd.DataFrame) -> None:
         """Rows already made (a resumed run's previous trials)."""
         if len(frame):
+            self.flush()
             self._store(frame.reindex(columns=self.columns))
             self._count += len(frame)
 
     def flush(self) -> None:
-        """The rows gathered as dicts become a frame chunk (or a row group on disk)."""
+        """The groups received become a frame chunk (or a row group on disk)."""
         if self._pending:
-            chunk, self._pending = _frame(self._pending, self.columns), []
+            chunk = frame_of_chunks(self._pending, self.columns)
+            self._pending, self._waiting = [], 0
             self._store(chunk)
 
     def _store(self, chunk: pd.DataFrame) -> None:
@@ -76,8 +254,8 @@ class Rows:
         a file: only the columns kept)."""
         chunks = self._chunks if self.sink is None else self._kept
         parts = [_floats(c[name]) for c in chunks if name in c.columns]
-        parts.append(np.array([r.get(name, np.nan) for r in self._pending], dtype=float))
-        return np.concatenate(parts)
+        parts += [g.floats(name) for g in self._pending]
+        return np.concatenate(parts) if parts else np.array([], dtype=float)
 
     def watched(self) -> pd.DataFrame:
         """Every row so far (with a file: its kept columns), for a stopping rule."""
@@ -95,7 +273,7 @@ class Rows:
             raise ValueError("the rows of this run are in a Parquet file, not in memory")
         self.flush()
         if not self._chunks:
-            return _frame([], self.columns)
+            return frame_of_chunks([], self.columns)
         frame = _concat(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
         if len(self._chunks) > 1:  # chunks are kept: a later round may add to them
             self._chunks = [frame]
@@ -105,10 +283,6 @@ class Rows:
         self.flush()
         if self.sink is not None:
             self.sink.close()
-
-
-def _frame(rows: list[Row], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
 
 
 def _floats(column: pd.Series) -> np.ndarray:
