@@ -85,6 +85,37 @@ class Trials:
     # run_trials(rows_to=PATH): the rows are in this Parquet file, and `frame` is left empty
     rows_file: Path | None = None
     count: int = 0  # rows in rows_file
+    types: dict[str, str] = field(default_factory=dict)  # the dtypes of its whole frame
+    failures: int = 0  # failed trials in rows_file
+
+    def column(self, name: str) -> pd.Series:
+        """One column of every row (read from rows_file when the rows are there)."""
+        if self.rows_file is not None:
+            return read_column(self.rows_file, name) if self.count else pd.Series([])
+        return self.frame[name] if len(self.frame) else pd.Series([])
+
+    def read_frame(self) -> pd.DataFrame:
+        """Every row as one frame: `frame`, or rows_file read back (the same dtypes)."""
+        if self.rows_file is None or not self.count:
+            return self.frame
+        from drsim.rows import frames_of_file
+
+        return pd.concat(list(frames_of_file(self.rows_file, self.types)), ignore_index=True)
+
+    def worst(self, n: int = 5) -> pd.DataFrame:
+        """Rows that include the n finished trials that lost the most customer-minutes (all
+        of `frame` when the rows are held; with rows_file, those n rows, read a row group at
+        a time), for report.trials_text.worst_trials / render_worst."""
+        if self.rows_file is None or not self.count:
+            return self.frame
+        from drsim.report.trials_text import worst_trials
+        from drsim.rows import frames_of_file
+
+        top = pd.DataFrame()
+        for frame in frames_of_file(self.rows_file, self.types):
+            both = pd.concat([top, frame]) if len(top) else frame
+            top = both[both["trial"].isin(worst_trials(both, n))]
+        return top.reset_index(drop=True)
 
     @property
     def done(self) -> int:
@@ -94,7 +125,7 @@ class Trials:
     @property
     def failed(self) -> int:
         if self.rows_file is not None:
-            return int(read_column(self.rows_file, "error").notna().sum()) if self.count else 0
+            return self.failures
         return int(self.frame["error"].notna().sum()) if len(self.frame) else 0
 
     def stop_if_interrupted(self) -> Trials:
@@ -696,6 +727,7 @@ def _run(pool: WorkerPool, job: Job, trials: int, batch_size: int | None,
         raise
     rows.close()
     result.count = len(rows)
+    result.types, result.failures = rows.types(), rows.failed
     if rows_to is None:
         result.frame = rows.frame()
     result.complete = not result.interrupted and not result.lost and not result.failed and (

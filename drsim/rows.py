@@ -16,12 +16,12 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from drsim.errors import Terminated
+from drsim.errors import Terminated, WriteError
 from drsim.scenario.schema import Scenario
 from drsim.stats import is_boolean_column
 
@@ -68,8 +68,10 @@ class Chunk:
         j = self.names.index(name)
         return self.matrix[:, j].astype(self.kinds[j])
 
-    def trials(self) -> list[int]:
-        return sorted([*self.ok("trial").tolist(), *(t for t, _ in self.failed)])
+    def trials(self) -> np.ndarray:
+        """Its trial numbers, in order."""
+        return np.sort(np.concatenate([self.ok("trial"),
+                                       np.array([t for t, _ in self.failed], dtype=np.int64)]))
 
     def rows(self) -> list[Row]:
         """The rows as dicts, in trial order: what trial.run_trial returned."""
@@ -81,7 +83,7 @@ class Chunk:
 
     def split(self, n: int) -> tuple[Chunk, Chunk]:
         """Its first n rows (in trial order) and the others."""
-        cut = self.trials()[n - 1] if n > 0 else -1
+        cut = int(self.trials()[n - 1]) if n > 0 else -1
         first = self.ok("trial") <= cut
         return (self._part(first, [f for f in self.failed if f[0] <= cut]),
                 self._part(~first, [f for f in self.failed if f[0] > cut]))
@@ -197,16 +199,23 @@ def frame_of_chunks(chunks: Sequence[Chunk], columns: Sequence[str]) -> pd.DataF
 
 
 class Rows:
-    """The rows of a run so far, in arrival order; len() is how many. `frame()` gives them
-    all as one DataFrame in trial order (only without a file: with one, they are on disk)."""
+    """The rows of a run so far; len() is how many. They are taken in trial order (0, 1, 2,
+    …): a group that arrives before a lower trial waits for it (a few batches in flight at
+    most), so a Parquet file is written in trial order, and at the end whatever is left
+    (after an interruption) follows in order. `frame()` gives them all as one DataFrame in
+    trial order (only without a file: with one, they are on disk)."""
 
     def __init__(self, columns: Sequence[str], path: Path | None = None,
                  keep: Iterable[str] = ()) -> None:
         self.columns = list(columns)
         self.sink = ParquetRows(path, self.columns) if path is not None else None
         self.keep = [c for c in dict.fromkeys(keep) if c in self.columns]
-        self._pending: list[Chunk] = []  # groups received since the last frame chunk
+        self._early: list[Chunk] = []  # groups waiting for a lower trial
+        self._next = 0  # the lowest trial not yet taken
+        self._pending: list[Chunk] = []  # groups taken since the last frame chunk
         self._waiting = 0  # rows in them
+        self._ints: set[str] | None = None  # columns every trial so far gave an int
+        self._failed = 0
         self._chunks: list[pd.DataFrame] = []  # in memory (no file)
         self._kept: list[pd.DataFrame] = []  # with a file: the `keep` columns only
         self._count = 0
@@ -215,9 +224,40 @@ class Rows:
         return self._count
 
     def add(self, chunk: Chunk) -> None:
-        """A group of rows from a worker, held as its arrays until CHUNK rows are in: then
-        they become a frame chunk (a row group of exactly CHUNK rows on disk)."""
+        """A group of rows from a worker: taken once every lower trial is in."""
         self._count += len(chunk)
+        self._early.append(chunk)
+        self._release()
+
+    def _release(self, everything: bool = False) -> None:
+        """Take the groups that continue the trials taken so far (the part of a group up to
+        a gap in its trial numbers: a resumed run's earlier trials fill it); with
+        `everything`, then every group left, in order (the run has ended)."""
+        while self._early:
+            ready = [c for c in self._early if c.trials()[0] == self._next]
+            if not ready:
+                break
+            chunk = ready[0]
+            self._early.remove(chunk)
+            trials = chunk.trials()
+            gaps = np.flatnonzero(trials != self._next + np.arange(len(trials)))
+            if len(gaps):
+                chunk, rest = chunk.split(int(gaps[0]))
+                self._early.append(rest)
+            self._next += len(chunk)
+            self._take(chunk)
+        if everything:
+            for chunk in sorted(self._early, key=lambda c: int(c.trials()[0])):
+                self._take(chunk)
+            self._early = []
+
+    def _take(self, chunk: Chunk) -> None:
+        """Rows in order, held as their arrays until CHUNK rows are in: then they become a
+        frame chunk (a row group of exactly CHUNK rows on disk)."""
+        self._failed += len(chunk.failed)
+        if len(chunk.matrix):
+            ints = {c for c, k in zip(chunk.names, chunk.kinds, strict=True) if k == "<i8"}
+            self._ints = ints if self._ints is None else self._ints & ints
         while self._waiting + len(chunk) >= CHUNK:
             head, chunk = chunk.split(CHUNK - self._waiting)
             self._pending.append(head)
@@ -228,11 +268,14 @@ class Rows:
             self._waiting += len(chunk)
 
     def extend(self, frame: pd.DataFrame) -> None:
-        """Rows already made (a resumed run's previous trials)."""
+        """Rows already made (a resumed run's previous trials), taken in order with the
+        new ones."""
         if len(frame):
-            self.flush()
-            self._store(frame.reindex(columns=self.columns))
-            self._count += len(frame)
+            records = cast(list[Row], frame.reindex(columns=self.columns).to_dict("records"))
+            for r in records:  # as a trial returned it: a cell read back as NaN was None
+                if isinstance(r.get("error"), float):
+                    r["error"] = None
+            self.add(chunk_of(records, self.columns))
 
     def flush(self) -> None:
         """The groups received become a frame chunk (or a row group on disk)."""
@@ -254,7 +297,7 @@ class Rows:
         a file: only the columns kept)."""
         chunks = self._chunks if self.sink is None else self._kept
         parts = [_floats(c[name]) for c in chunks if name in c.columns]
-        parts += [g.floats(name) for g in self._pending]
+        parts += [g.floats(name) for g in (*self._pending, *self._early)]
         return np.concatenate(parts) if parts else np.array([], dtype=float)
 
     def watched(self) -> pd.DataFrame:
@@ -271,6 +314,7 @@ class Rows:
         """Every row, in trial order, as frame_of would build it from the dicts."""
         if self.sink is not None:
             raise ValueError("the rows of this run are in a Parquet file, not in memory")
+        self._release(everything=True)
         self.flush()
         if not self._chunks:
             return frame_of_chunks([], self.columns)
@@ -279,7 +323,30 @@ class Rows:
             self._chunks = [frame]
         return frame.sort_values("trial", kind="stable").reset_index(drop=True)
 
+    @property
+    def failed(self) -> int:
+        """Failed trials among the rows taken."""
+        return self._failed
+
+    def types(self) -> dict[str, str]:
+        """The dtype each column has in the frame of every row (as pandas infers it from
+        their dicts): with a failed trial, numbers are float64 and yes/no columns object
+        (their cells are missing); else int64 where every trial gave an int."""
+        self._release(everything=True)
+        out = {}
+        for c in self.columns:
+            if c == "error":  # pandas makes None and messages a str column, None alone object
+                out[c] = "str" if self._failed else "object"
+            elif c == "trial" or (not self._failed and c in (self._ints or ())):
+                out[c] = "int64"
+            elif is_boolean_column(c):
+                out[c] = "object" if self._failed else "bool"
+            else:
+                out[c] = "float64"
+        return out
+
     def close(self) -> None:
+        self._release(everything=True)
         self.flush()
         if self.sink is not None:
             self.sink.close()
@@ -319,25 +386,35 @@ def arrow_schema(columns: Sequence[str]) -> Any:
 
 
 class ParquetRows:
-    """Rows written to a Parquet file, a row group at a time (pyarrow's ParquetWriter)."""
+    """Rows written to a Parquet file, a row group at a time (pyarrow's ParquetWriter); a
+    WriteError naming the file when the OS refuses (a full disk)."""
 
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         import pyarrow.parquet as pq
 
         self.path = path
         self.schema = arrow_schema(columns)
-        self.writer: Any = pq.ParquetWriter(path, self.schema)
+        try:
+            self.writer: Any = pq.ParquetWriter(path, self.schema)
+        except OSError as e:
+            raise WriteError(path, e) from None
 
     def write(self, chunk: pd.DataFrame) -> None:
         import pyarrow as pa
 
         arrays = [_arrow_column(chunk[f.name], f.type) for f in self.schema]
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        try:
+            self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        except OSError as e:
+            raise WriteError(self.path, e) from None
 
     def close(self) -> None:
         if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+            writer, self.writer = self.writer, None
+            try:
+                writer.close()
+            except OSError as e:
+                raise WriteError(self.path, e) from None
 
 
 def _arrow_column(values: pd.Series, kind: Any) -> Any:
@@ -353,7 +430,67 @@ def _arrow_column(values: pd.Series, kind: Any) -> Any:
     return pa.array(values.to_numpy(dtype=object), type=kind, from_pandas=True)
 
 
+def frames_of_file(path: Path, types: dict[str, str]) -> Iterator[pd.DataFrame]:
+    """The rows of a ParquetRows file a row group at a time, each with the dtypes the whole
+    frame has (`types`: Rows.types()), as the in-memory frame's slices would be."""
+    import pyarrow.parquet as pq
+
+    for i in range(pq.ParquetFile(path).num_row_groups):
+        frame = pq.ParquetFile(path).read_row_group(i).to_pandas()
+        for c, kind in types.items():
+            if kind == "str":
+                continue  # read back as pandas' str column, as the frame has it
+            if c == "error":  # no message: None, as in a frame of the dicts
+                frame[c] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+            elif kind == "object":  # yes/no with empty cells: True, False, NaN
+                frame[c] = pd.Series([np.nan if v is None else v for v in frame[c]],
+                                     index=frame.index, dtype=object)
+            else:
+                frame[c] = frame[c].astype(np.dtype(kind))
+        yield frame
+
+
+def write_rows_file(path: Path, out: Path, fmt: str, types: dict[str, str]) -> None:
+    """The results folder's rows file `out` (parquet or csv) from a ParquetRows file, a row
+    group at a time: the same values, and the same dtypes when read back, as the whole
+    frame's to_parquet / to_csv (the CSV is the same bytes)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: Any = None
+    failed = types.get("error") == "str"
+    try:
+        for n, frame in enumerate(frames_of_file(path, types)):
+            if fmt == "csv":
+                frame.to_csv(out, index=False, header=n == 0, mode="w" if n == 0 else "a")
+                continue
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                schema = table.schema
+                if not failed:  # an error column of None only is Arrow's null type
+                    schema = schema.set(schema.get_field_index("error"),
+                                        pa.field("error", pa.null()))
+                else:
+                    schema = schema.set(schema.get_field_index("error"),
+                                        pa.field("error", pa.large_string()))
+                writer = pq.ParquetWriter(out, schema)
+            writer.write_table(table.cast(writer.schema))
+        if writer is None and fmt == "parquet":  # no row: what an empty frame writes
+            pd.DataFrame(columns=list(types)).to_parquet(out, index=False)
+        elif n_rows(path) == 0 and fmt == "csv":
+            pd.DataFrame(columns=list(types)).to_csv(out, index=False)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 # ---- statistics a column at a time ---------------------------------------------------------
+
+
+def n_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
 def read_column(path: Path, name: str) -> pd.Series:
