@@ -214,7 +214,7 @@ class Rows:
         self._next = 0  # the lowest trial not yet taken
         self._pending: list[Chunk] = []  # groups taken since the last frame chunk
         self._waiting = 0  # rows in them
-        self._ints: set[str] | None = None  # columns every trial so far gave an int
+        self._kinds: dict[str, set[str]] = {}  # the dtypes each column had in the groups
         self._failed = 0
         self._chunks: list[pd.DataFrame] = []  # in memory (no file)
         self._kept: list[pd.DataFrame] = []  # with a file: the `keep` columns only
@@ -255,9 +255,10 @@ class Rows:
         """Rows in order, held as their arrays until CHUNK rows are in: then they become a
         frame chunk (a row group of exactly CHUNK rows on disk)."""
         self._failed += len(chunk.failed)
-        if len(chunk.matrix):
-            ints = {c for c, k in zip(chunk.names, chunk.kinds, strict=True) if k == "<i8"}
-            self._ints = ints if self._ints is None else self._ints & ints
+        if len(chunk.matrix) or chunk.others:
+            for c, k in [*zip(chunk.names, chunk.kinds, strict=True),
+                         *((c, "|O") for c in chunk.others)]:
+                self._kinds.setdefault(c, set()).add(k)
         while self._waiting + len(chunk) >= CHUNK:
             head, chunk = chunk.split(CHUNK - self._waiting)
             self._pending.append(head)
@@ -335,14 +336,17 @@ class Rows:
         self._release(everything=True)
         out = {}
         for c in self.columns:
+            kinds = self._kinds.get(c, set())
             if c == "error":  # pandas makes None and messages a str column, None alone object
                 out[c] = "str" if self._failed else "object"
-            elif c == "trial" or (not self._failed and c in (self._ints or ())):
+            elif c == "trial" or (not self._failed and kinds == {"<i8"}):
                 out[c] = "int64"
-            elif is_boolean_column(c):
+            elif kinds == {"|b1"}:
                 out[c] = "object" if self._failed else "bool"
-            else:
+            elif kinds <= {"<i8", "<f8"}:
                 out[c] = "float64"
+            else:
+                out[c] = "object"
         return out
 
     def close(self) -> None:
@@ -491,6 +495,20 @@ def n_rows(path: Path) -> int:
     import pyarrow.parquet as pq
 
     return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def failed_rows(path: Path) -> list[tuple[int, str]]:
+    """The failed trials in a ParquetRows file (trial, error), read a row group at a time."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    found: list[tuple[int, str]] = []
+    for batch in pq.ParquetFile(path).iter_batches(columns=["trial", "error"]):
+        bad = batch.filter(pc.is_valid(batch.column(1)))
+        trials: list[Any] = bad.column(0).to_pylist()
+        found += [(int(t), str(e)) for t, e in zip(trials, bad.column(1).to_pylist(),
+                                                    strict=True)]
+    return found
 
 
 def read_column(path: Path, name: str) -> pd.Series:

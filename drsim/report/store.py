@@ -28,7 +28,7 @@ from drsim.montecarlo import Trials
 from drsim.report import journal
 from drsim.report.folder import FORMAT, ROWS, digest, read_folder
 from drsim.report.output import check_parent_creatable, make_folder_like_mkdir, write_json
-from drsim.rows import write_rows_file
+from drsim.rows import failed_rows, write_rows_file
 from drsim.scenario.schema import Scenario
 from drsim.trial import Row, columns
 
@@ -51,6 +51,9 @@ def failed_trials(trials: Trials) -> list[dict[str, Any]]:
     """Each failed trial's number and error, in trial order (summary and manifest)."""
     if not trials.done:
         return []
+    if trials.rows_file is not None:  # a row group at a time
+        return [{"trial": int(t), "error": str(e)}
+                for t, e in sorted(failed_rows(trials.rows_file))]
     errors = trials.column("error")
     bad = errors.notna().to_numpy()
     numbers = trials.column("trial").to_numpy()[bad]
