@@ -300,9 +300,10 @@ def span(trials: list[int]) -> str:
 @dataclass
 class PoolBackend:
     """A local process pool, started on first use and reused by every job; batches stream
-    out (each with its job), and rows stream back one trial at a time. A worker that dies
-    breaks the pool: the rows received are kept and the unfinished batches run on a fresh
-    pool (at most MAX_BATCH_ATTEMPTS times for the batch the dead worker was running)."""
+    out (each with its job), and rows stream back as columns in groups of 1, 2, 4, 8, then 16
+    trials (rows.grouped). A worker that dies breaks the pool: the rows received are kept
+    and the unfinished batches run on a fresh pool (at most MAX_BATCH_ATTEMPTS times for the
+    batch the dead worker was running)."""
 
     workers: int
     note: Callable[[str], None] | None = None  # told of each worker death and its re-run
@@ -657,7 +658,7 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
 
     The workers are `pool`'s, or the open WorkerPool's when it has these settings, else
     started for this call alone. With `rows_to`, the rows are written to that Parquet file
-    (a row group every few thousand trials, in the order they finish) instead of being kept:
+    (a row group every CHUNK trials, in trial order) instead of being kept:
     the Trials' frame is then empty, and its summary() is read from the file.
     """
     seed = scenario.simulation.seed if seed is None else seed
@@ -723,7 +724,7 @@ def _run(pool: WorkerPool, job: Job, trials: int, batch_size: int | None,
         result.lost = str(e)
     except BaseException:  # a journal that cannot be written, a bug: no worker left behind
         pool.close(abort=True)
-        rows.close()
+        rows.abandon()  # that error is the one to tell, not the rows file's
         raise
     rows.close()
     result.count = len(rows)

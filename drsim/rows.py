@@ -12,6 +12,7 @@ are the same numbers bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -348,6 +349,13 @@ class Rows:
             else:
                 out[c] = "object"
         return out
+
+    def abandon(self) -> None:
+        """Stop without writing the rows still held (the run is failing for another reason;
+        a rows file that cannot be written either must not hide it)."""
+        if self.sink is not None:
+            with contextlib.suppress(WriteError):
+                self.sink.close()
 
     def close(self) -> None:
         self._release(everything=True)

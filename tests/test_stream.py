@@ -15,10 +15,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT
+from test_rows import failing  # noqa: F401 (a fixture: trials 5 and 17 raise)
 from typer.testing import CliRunner
 
 from drsim import montecarlo, rows
-from drsim import trial as trial_module
 from drsim.cli import app
 from drsim.montecarlo import run_trials
 from drsim.rows import Rows, chunk_of, frame_of_chunks, grouped
@@ -35,21 +35,6 @@ WARM = ROOT / "scenarios" / "warm-standby.yaml"
 @pytest.fixture(scope="module")
 def drill() -> Any:
     return load_scenario(DRILL)
-
-
-@pytest.fixture
-def failing(monkeypatch: pytest.MonkeyPatch) -> set[int]:
-    """Trials 3 and 11 raise in this process (their rows hold only trial and error)."""
-    bad = {3, 11}
-    real = trial_module.metrics_row
-
-    def flaky(result: Any, scenario: Any) -> Any:
-        if result.trial in bad:
-            raise RuntimeError(f"boom {result.trial}")
-        return real(result, scenario)
-
-    monkeypatch.setattr(trial_module, "metrics_row", flaky)
-    return bad
 
 
 FAKE = ["trial", "error", "n", "x", "ok"]
@@ -199,8 +184,9 @@ def test_out_streams_the_same_files_as_the_whole_frame(drill, tmp_path, monkeypa
     assert csv.read_bytes() == whole_csv.read_bytes()
 
 
-def test_out_with_failed_trials_streams_the_same_files(tmp_path, monkeypatch, failing):
-    """Trials 3 and 11 failed: their cells are empty, incidents float, yes/no columns object,
+@pytest.mark.usefixtures("failing")
+def test_out_with_failed_trials_streams_the_same_files(tmp_path, monkeypatch):
+    """Trials 5 and 17 failed: their cells are empty, incidents float, yes/no columns object,
     error a column of text; the files are still those of the whole frame."""
     monkeypatch.setattr(rows, "CHUNK", 7)
     whole_parquet, whole_csv, frame = expected_files(tmp_path, WARM)
@@ -211,7 +197,7 @@ def test_out_with_failed_trials_streams_the_same_files(tmp_path, monkeypatch, fa
         whole_csv.read_bytes()
     man = json.loads((out / "manifest.json").read_text())
     assert man["trials_completed"] == 20 and man["trials_failed"] == 2
-    assert [f["trial"] for f in man["failed_trials"]] == [3, 11]
+    assert [f["trial"] for f in man["failed_trials"]] == [5, 17]
 
 
 def test_out_summary_and_report_are_those_of_the_frame_in_memory(tmp_path):
