@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 
 from drsim.errors import DrsimError, Terminated
-from drsim.rows import Chunk, Rows, chunk_of, grouped, read_column, summary_of
+from drsim.rows import SERIAL_GROUP, Chunk, Rows, chunk_of, grouped, read_column, summary_of
 from drsim.scenario.schema import Scenario
 from drsim.stats import completed, relative_half_width, resolve_metric
 from drsim.topology import Topology
@@ -219,7 +219,7 @@ class SerialBackend:
                 self._topology = (job.key, Topology(job.scenario))
             topology = self._topology[1]
             trials = (run_batch(job.scenario, job.seed, [i], topology)[0] for i in batch)
-            for chunk in grouped(trials, job.columns()):
+            for chunk in grouped(trials, job.columns(), SERIAL_GROUP):
                 yield k, chunk
 
     def close(self, abort: bool = False) -> None:
@@ -268,7 +268,7 @@ def _send(message: tuple[Any, ...]) -> None:
 
 def _worker_batch(key: int, blob: bytes, batch: int, trials: list[int]) -> int:
     """Run a batch of job `key`: say which worker starts it, then send its rows to the parent
-    as columns, in groups of 1, 2, 4, … trials as they finish (rows.grouped: progress shows
+    as columns, in groups of 1, 4, 16, 64 trials as they finish (rows.grouped: progress shows
     at once, one message carries many rows, a worker that dies loses only its group under
     way); returns the number of trials."""
     scenario, seed, topology = _job(key, blob)
@@ -300,7 +300,7 @@ def span(trials: list[int]) -> str:
 @dataclass
 class PoolBackend:
     """A local process pool, started on first use and reused by every job; batches stream
-    out (each with its job), and rows stream back as columns in groups of 1, 2, 4, 8, then 16
+    out (each with its job), and rows stream back as columns in groups of 1, 4, 16, then 64
     trials (rows.grouped). A worker that dies breaks the pool: the rows received are kept
     and the unfinished batches run on a fresh pool (at most MAX_BATCH_ATTEMPTS times for the
     batch the dead worker was running)."""

@@ -29,7 +29,8 @@ from drsim.stats import is_boolean_column
 Row = dict[str, Any]
 
 CHUNK = 4096  # rows gathered before they become a frame (or a Parquet row group)
-GROUP = 16  # rows a group grows to (1, 2, 4, 8, 16, 16, …): messages amortised, memory flat
+GROUP = 64  # rows a worker's group grows to (1, 4, 16, 64, 64, …): one message each
+SERIAL_GROUP = 16  # in this process (no message to amortise): fewer rows held as dicts
 FLUSH_S = 0.1  # a group is let go when a row finishes this long after the last group went
 
 
@@ -41,13 +42,14 @@ class Chunk:
     raised are (trial, error) pairs. This is what travels from a worker to the coordinator:
     one small message of one array for a group of trials, not a dict per trial."""
 
-    __slots__ = ("columns", "names", "kinds", "matrix", "others", "failed")
+    __slots__ = ("columns", "names", "kinds", "matrix", "others", "failed", "_trials")
 
     def __init__(self, columns: Sequence[str], names: list[str], kinds: list[str],
                  matrix: np.ndarray, others: dict[str, np.ndarray],
                  failed: list[tuple[int, str]]) -> None:
         self.columns, self.names, self.kinds, self.matrix = list(columns), names, kinds, matrix
         self.others, self.failed = others, failed
+        self._trials: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.matrix) + len(self.failed)
@@ -55,11 +57,14 @@ class Chunk:
     def __getstate__(self) -> tuple[Any, ...]:
         """The matrix travels as its bytes: a numpy array's own pickling costs tens of
         microseconds, the whole chunk's message should cost a few."""
-        return (self.columns, self.names, self.kinds, self.matrix.shape, self.matrix.tobytes(),
-                self.others, self.failed)
+        return ("\0".join(self.columns), "\0".join(self.names), "".join(self.kinds),
+                self.matrix.shape, self.matrix.tobytes(), self.others, self.failed)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.columns, self.names, self.kinds, shape, data, self.others, self.failed = state
+        columns, names, kinds, shape, data, self.others, self.failed = state
+        self.columns, self.names = columns.split("\0"), names.split("\0") if names else []
+        self.kinds = [kinds[i:i + 3] for i in range(0, len(kinds), 3)]  # "<i8", "|b1", "<f8"
+        self._trials = None
         self.matrix = np.frombuffer(data, dtype=np.float64).reshape(shape)
 
     def ok(self, name: str) -> np.ndarray:
@@ -71,8 +76,10 @@ class Chunk:
 
     def trials(self) -> np.ndarray:
         """Its trial numbers, in order."""
-        return np.sort(np.concatenate([self.ok("trial"),
-                                       np.array([t for t, _ in self.failed], dtype=np.int64)]))
+        if self._trials is None:
+            self._trials = np.sort(np.concatenate([
+                self.ok("trial"), np.array([t for t, _ in self.failed], dtype=np.int64)]))
+        return self._trials
 
     def rows(self) -> list[Row]:
         """The rows as dicts, in trial order: what trial.run_trial returned."""
@@ -140,13 +147,15 @@ def chunk_of(rows: Sequence[Row], columns: Sequence[str]) -> Chunk:
     return Chunk(columns, names, kinds, np.ascontiguousarray(matrix), others, failed)
 
 
-def grouped(rows: Iterable[Row], columns: Sequence[str]) -> Iterator[Chunk]:
-    """The rows of a batch, as they finish, in Chunks of 1, 2, 4, 8, then GROUP rows (or
+def grouped(rows: Iterable[Row], columns: Sequence[str], most: int = GROUP
+            ) -> Iterator[Chunk]:
+    """The rows of a batch, as they finish, in Chunks of 1, 4, 16, then `most` rows (or
     fewer when a row finishes FLUSH_S after the last group went, so slow trials still show
-    progress): the first row of a batch shows at once, a message carries up to GROUP rows,
-    rows held as dicts never exceed GROUP, and a worker that dies loses at most the group
-    under way. Ctrl-C or SIGTERM in this process (the serial backend) lets the finished rows
-    out before it goes on. Which rows share a group never changes a number."""
+    progress): the first row of a batch shows at once, a message carries up to `most` rows
+    (the cost of a message, tens of microseconds, shared by them), rows held as dicts never
+    exceed `most`, and a worker that dies loses at most the group under way. Ctrl-C or
+    SIGTERM in this process (the serial backend) lets the finished rows out before it goes
+    on. Which rows share a group never changes a number."""
     group: list[Row] = []
     size, since = 1, time.monotonic()
     try:
@@ -154,7 +163,7 @@ def grouped(rows: Iterable[Row], columns: Sequence[str]) -> Iterator[Chunk]:
             group.append(row)
             if len(group) >= size or time.monotonic() - since >= FLUSH_S:
                 out, group = chunk_of(group, columns), []
-                size, since = min(GROUP, 2 * size), time.monotonic()
+                size, since = min(most, 4 * size), time.monotonic()
                 yield out
     except (KeyboardInterrupt, Terminated):
         if group:
@@ -211,11 +220,12 @@ class Rows:
         self.columns = list(columns)
         self.sink = ParquetRows(path, self.columns) if path is not None else None
         self.keep = [c for c in dict.fromkeys(keep) if c in self.columns]
-        self._early: list[Chunk] = []  # groups waiting for a lower trial
+        self._early: dict[int, Chunk] = {}  # groups waiting for a lower trial, by their first
         self._next = 0  # the lowest trial not yet taken
         self._pending: list[Chunk] = []  # groups taken since the last frame chunk
         self._waiting = 0  # rows in them
         self._kinds: dict[str, set[str]] = {}  # the dtypes each column had in the groups
+        self._seen: set[tuple[Any, ...]] = set()  # the groups' (names, kinds, others) so far
         self._failed = 0
         self._chunks: list[pd.DataFrame] = []  # in memory (no file)
         self._kept: list[pd.DataFrame] = []  # with a file: the `keep` columns only
@@ -227,36 +237,35 @@ class Rows:
     def add(self, chunk: Chunk) -> None:
         """A group of rows from a worker: taken once every lower trial is in."""
         self._count += len(chunk)
-        self._early.append(chunk)
+        if len(chunk):
+            self._early[int(chunk.trials()[0])] = chunk
         self._release()
 
     def _release(self, everything: bool = False) -> None:
         """Take the groups that continue the trials taken so far (the part of a group up to
         a gap in its trial numbers: a resumed run's earlier trials fill it); with
         `everything`, then every group left, in order (the run has ended)."""
-        while self._early:
-            ready = [c for c in self._early if c.trials()[0] == self._next]
-            if not ready:
-                break
-            chunk = ready[0]
-            self._early.remove(chunk)
+        while self._next in self._early:
+            chunk = self._early.pop(self._next)
             trials = chunk.trials()
-            gaps = np.flatnonzero(trials != self._next + np.arange(len(trials)))
-            if len(gaps):
+            if trials[-1] - trials[0] + 1 != len(trials):  # a gap: take the part before it
+                gaps = np.flatnonzero(trials != self._next + np.arange(len(trials)))
                 chunk, rest = chunk.split(int(gaps[0]))
-                self._early.append(rest)
+                self._early[int(rest.trials()[0])] = rest
             self._next += len(chunk)
             self._take(chunk)
         if everything:
-            for chunk in sorted(self._early, key=lambda c: int(c.trials()[0])):
-                self._take(chunk)
-            self._early = []
+            for first in sorted(self._early):
+                self._take(self._early[first])
+            self._early = {}
 
     def _take(self, chunk: Chunk) -> None:
         """Rows in order, held as their arrays until CHUNK rows are in: then they become a
         frame chunk (a row group of exactly CHUNK rows on disk)."""
         self._failed += len(chunk.failed)
-        if len(chunk.matrix) or chunk.others:
+        shape = (tuple(chunk.names), tuple(chunk.kinds), tuple(chunk.others))
+        if (len(chunk.matrix) or chunk.others) and shape not in self._seen:
+            self._seen.add(shape)
             for c, k in [*zip(chunk.names, chunk.kinds, strict=True),
                          *((c, "|O") for c in chunk.others)]:
                 self._kinds.setdefault(c, set()).add(k)
@@ -299,7 +308,7 @@ class Rows:
         a file: only the columns kept)."""
         chunks = self._chunks if self.sink is None else self._kept
         parts = [_floats(c[name]) for c in chunks if name in c.columns]
-        parts += [g.floats(name) for g in (*self._pending, *self._early)]
+        parts += [g.floats(name) for g in (*self._pending, *self._early.values())]
         return np.concatenate(parts) if parts else np.array([], dtype=float)
 
     def watched(self) -> pd.DataFrame:

@@ -47,11 +47,14 @@ def fake(i: int) -> dict[str, Any]:
 # ---- the batching rule -------------------------------------------------------------------
 
 
-def test_groups_grow_1_2_4_8_then_16(monkeypatch):
-    """40 rows: 1 + 2 + 4 + 8 + 16 = 31 in the first five groups, then the 9 left."""
+def test_groups_grow_1_4_16_then_64(monkeypatch):
+    """200 rows: 1 + 4 + 16 + 64 + 64 = 149 in the first five groups, then the 51 left; in
+    this process (at most 16 a group): 1 + 4 + 16 + 16 = 37, then 16 and 7 for 60 rows."""
     monkeypatch.setattr(rows, "FLUSH_S", 1e9)
-    sizes = [len(c) for c in grouped((fake(i) for i in range(40)), FAKE)]
-    assert sizes == [1, 2, 4, 8, 16, 9]
+    sizes = [len(c) for c in grouped((fake(i) for i in range(200)), FAKE)]
+    assert sizes == [1, 4, 16, 64, 64, 51]
+    serial = [len(c) for c in grouped((fake(i) for i in range(60)), FAKE, rows.SERIAL_GROUP)]
+    assert serial == [1, 4, 16, 16, 16, 7]
 
 
 def test_a_slow_row_lets_its_group_go_at_once(monkeypatch):
@@ -71,15 +74,15 @@ def test_a_slow_row_lets_its_group_go_at_once(monkeypatch):
             yield fake(i)
 
     monkeypatch.setattr(rows, "time", Clock)
-    # row 0 at 0.06 (group of 1 full); rows 1-2 at 0.12, 0.18 (0.12 since: goes with 2);
-    # row 3 at 0.24 (0.06), row 4 at 0.30 (0.12 since 0.18: goes with 2), row 5 at the end
+    # row 0 at 0.06 (group of 1 full); rows 1-2 at 0.12, 0.18 (0.12 since: goes with 2 of
+    # 4); row 3 at 0.24 (0.06), row 4 at 0.30 (0.12 since 0.18: goes with 2), row 5 at the end
     assert [c.trials().tolist() for c in grouped(slow(), FAKE)] == [[0], [1, 2], [3, 4], [5]]
 
 
 @pytest.mark.parametrize(("workers", "batch"), [(1, None), (2, 1), (2, 7), (2, 40)])
 def test_the_rows_are_the_same_for_any_workers_and_batch_size(drill, workers, batch):
-    """Batches of 40 trials go as groups of 1, 2, 4, 8, 16 and 9; of 7 as 1, 2, 4; of 1
-    alone: the frame is the one a single worker builds trial by trial."""
+    """Batches of 40 trials go as groups of 1, 4, 16 and 19; of 7 as 1, 4, 2; of 1 alone:
+    the frame is the one a single worker builds trial by trial."""
     expected = pd.DataFrame([run_trial(drill, 2, i) for i in range(40)], columns=columns(drill))
     got = run_trials(drill, 40, seed=2, workers=workers, batch_size=batch).frame
     pd.testing.assert_frame_equal(got, expected)
