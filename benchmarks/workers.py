@@ -13,8 +13,10 @@ each pooled run is also measured in CPU seconds: the coordinator's (time.process
 process, every thread) and each worker's (psutil). From them, the bound an idle machine with
 --cores cores would reach: the serial run's CPU seconds ÷ the pooled run's wall on that machine,
 which is at least the busiest worker's CPU seconds and at least all the CPU seconds (workers +
-coordinator) shared over the cores. "coord. µs/trial" is what the coordinator takes per trial
-from the cores the workers need.
+coordinator) shared over the cores. Under load a trial costs more CPU in a worker running
+beside another than alone (shared caches), so a second bound takes the workers' own CPU
+seconds as the serial run's ("same CPU per trial"): it isolates what the pool itself costs.
+"coord. µs/trial" is what the coordinator takes per trial from the cores the workers need.
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ def main() -> None:
               f"{start:.2f} s; {os.cpu_count()} cores here, bound computed for {args.cores}")
         print(f"{'run':>4} {'1 worker s':>11} {'CPU ms/trial':>13} {f'{k} workers s':>12} "
               f"{'measured wall ratio':>20} {'coord. µs/trial':>16} {'workers CPU ms/trial':>21} "
-              f"{'CPU-derived bound':>18} {'load avg':>9}")
-        walls, bounds, coords = [], [], []
+              f"{'CPU-derived bound':>18} {'same CPU/trial':>15} {'load avg':>9}")
+        walls, bounds, sames, coords = [], [], [], []
         for r in range(1, args.repeat + 1):
             one, one_cpu = timed(lambda r=r: run_trials(sc, n, seed=r, workers=1))
             before = worker_cpu()
@@ -81,18 +83,21 @@ def main() -> None:
             # and at least the whole CPU time spread over its cores
             idle_wall = max(max(used), (sum(used) + cpu) / args.cores)
             bound = one_cpu / idle_wall
+            same = sum(used) / idle_wall  # the serial run at the workers' CPU per trial
             walls.append(one / many)
             bounds.append(bound)
+            sames.append(same)
             coords.append(1e6 * cpu / n)
             print(f"{r:>4} {one:11.2f} {1e3 * one_cpu / n:13.3f} {many:12.2f} "
                   f"{one / many:20.2f} {1e6 * cpu / n:16.1f} {1e3 * sum(used) / n:21.3f} "
-                  f"{bound:18.2f} {os.getloadavg()[0]:9.1f}")
+                  f"{bound:18.2f} {same:15.2f} {os.getloadavg()[0]:9.1f}")
         assert pool.starts == 1
     print(f"measured wall ratio, {k} workers ÷ 1 (this machine, load as shown): median "
           f"{statistics.median(walls):.2f}×, best {max(walls):.2f}×, worst {min(walls):.2f}×")
     print(f"CPU-derived bound on an idle {args.cores}-core machine: median "
-          f"{statistics.median(bounds):.2f}× (target ≥ 1.85× for 2 workers); coordinator "
-          f"{statistics.median(coords):.1f} µs CPU per trial")
+          f"{statistics.median(bounds):.2f}× from the serial run's CPU, "
+          f"{statistics.median(sames):.2f}× at the workers' CPU per trial (target ≥ 1.85× "
+          f"for 2 workers); coordinator {statistics.median(coords):.1f} µs CPU per trial")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ Row = dict[str, Any]
 CHUNK = 4096  # rows gathered before they become a frame (or a Parquet row group)
 GROUP = 64  # rows a worker's group grows to (1, 4, 16, 64, 64, …): one message each
 SERIAL_GROUP = 16  # in this process (no message to amortise): fewer rows held as dicts
-FLUSH_S = 0.1  # a group is let go when a row finishes this long after the last group went
+FLUSH_S = 0.5  # a group is let go when a row finishes this long after the last group went
 
 
 class Chunk:

@@ -74,6 +74,7 @@ def test_a_slow_row_lets_its_group_go_at_once(monkeypatch):
             yield fake(i)
 
     monkeypatch.setattr(rows, "time", Clock)
+    monkeypatch.setattr(rows, "FLUSH_S", 0.1)
     # row 0 at 0.06 (group of 1 full); rows 1-2 at 0.12, 0.18 (0.12 since: goes with 2 of
     # 4); row 3 at 0.24 (0.06), row 4 at 0.30 (0.12 since 0.18: goes with 2), row 5 at the end
     assert [c.trials().tolist() for c in grouped(slow(), FAKE)] == [[0], [1, 2], [3, 4], [5]]
