@@ -1,8 +1,11 @@
 """The rows of a Monte Carlo run, held as columns: in memory, or written to Parquet as they come.
 
-A row arrives as a dict (one per trial: trial.py), which costs about 1.5 KB of Python objects;
-rows are held as such only until CHUNK of them are in, then become one small DataFrame (8 bytes
-a number), so a run's memory is its columns, not its dicts. With a Parquet file to write to,
+A trial's row is made as a dict (trial.py), which costs about 1.5 KB of Python objects; where
+the trial ran (a worker) its row is held as such only until its group is full (grouped: 1, 4,
+16, then 64 rows), and the group travels as one Chunk: a float64 matrix and each column's dtype,
+one message and no dict per trial. The coordinator takes groups in trial order and holds them
+as arrays until CHUNK rows are in, then as one small DataFrame (8 bytes a number), so a run's
+memory is its columns, not its dicts. With a Parquet file to write to,
 each chunk is written as a row group and let go instead, and only the columns asked for (the
 metric a progress bar or a --until target watches) stay in memory: the coordinator's memory
 then does not grow with the number of trials. Statistics of such a run are computed a column
