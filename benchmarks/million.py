@@ -8,7 +8,8 @@ Each size runs in a fresh process (so its peak RSS is its own): run_trials(..., 
 FILE.parquet) on a pool of --workers (peak RSS after it: "run peak"), then the summary read
 back a column at a time (peak RSS after that: a column of 10⁶ floats and its sorted copies
 are tens of MB, the price of exact quantiles). Peak RSS is the coordinator's (ru_maxrss of
-that process; each worker's memory is its own and does not depend on the trial count).
+that process); "worker MB" is the largest RSS of a pool worker, sampled every 0.5 s of the run
+(the workers are the forkserver's children, not this process's).
 --coordinator-only replaces the simulation by a copy of
 trial 0's row (trial number changed, downtime varied), to measure the coordinator's memory
 and per-row cost at sizes the shared machine cannot simulate in the time at hand.
@@ -45,7 +46,16 @@ def one(trials: int, scenario: Path, workers: int, fake: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "trials.parquet"
         started = time.perf_counter()
-        result = run_trials(sc, trials, seed=1, workers=workers, rows_to=path)
+        seen = [0.0, 0.0]  # last sample time, largest worker RSS (MB)
+
+        def sample(done: int, total: int, rows: object) -> None:
+            now = time.perf_counter()
+            if now - seen[0] >= 0.5 or done == total:
+                seen[0] = now
+                seen[1] = max(seen[1], worker_rss_mb())
+
+        result = run_trials(sc, trials, seed=1, workers=workers, rows_to=path,
+                            progress=sample)
         ran = time.perf_counter() - started
         run_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summary = result.summary()
@@ -53,9 +63,21 @@ def one(trials: int, scenario: Path, workers: int, fake: bool) -> None:
         size = path.stat().st_size
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     down = summary.metric("downtime_s").mean.value
-    print(f"{trials:>9,} {run_peak_mb:12.1f} {peak_mb:14.1f} {trials / ran:10,.0f} "
+    print(f"{trials:>9,} {run_peak_mb:12.1f} {peak_mb:14.1f} {seen[1]:10.1f} "
+          f"{trials / ran:10,.0f} "
           f"{total - ran:10.2f} "
           f"{size / 2**20:11.1f} {down:14.2f}", flush=True)
+
+
+def worker_rss_mb() -> float:
+    """The largest RSS of this process's pool workers (children of its forkserver), MB."""
+    import psutil
+
+    rss = [0]
+    for server in psutil.Process().children():
+        if "forkserver" in " ".join(server.cmdline()):
+            rss += [w.memory_info().rss for w in server.children()]
+    return max(rss) / 2**20
 
 
 def main() -> None:
@@ -72,7 +94,8 @@ def main() -> None:
     what = "coordinator only (rows copied, no simulation)" if args.coordinator_only \
         else f"{args.workers} workers"
     print(f"{args.scenario.name}, {what}; rows streamed to Parquet")
-    print(f"{'trials':>9} {'run peak MB':>12} {'+summary MB':>14} {'trials/s':>10} "
+    print(f"{'trials':>9} {'run peak MB':>12} {'+summary MB':>14} {'worker MB':>10} "
+          f"{'trials/s':>10} "
           f"{'summary s':>10} "
           f"{'parquet MB':>11} {'mean downtime':>14}")
     for n in args.trials:

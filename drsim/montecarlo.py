@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 
 from drsim.errors import DrsimError, Terminated
-from drsim.rows import Rows, read_column, summary_of
+from drsim.rows import SERIAL_GROUP, Chunk, Rows, chunk_of, grouped, read_column, summary_of
 from drsim.scenario.schema import Scenario
 from drsim.stats import completed, relative_half_width, resolve_metric
 from drsim.topology import Topology
@@ -85,6 +85,37 @@ class Trials:
     # run_trials(rows_to=PATH): the rows are in this Parquet file, and `frame` is left empty
     rows_file: Path | None = None
     count: int = 0  # rows in rows_file
+    types: dict[str, str] = field(default_factory=dict)  # the dtypes of its whole frame
+    failures: int = 0  # failed trials in rows_file
+
+    def column(self, name: str) -> pd.Series:
+        """One column of every row (read from rows_file when the rows are there)."""
+        if self.rows_file is not None:
+            return read_column(self.rows_file, name) if self.count else pd.Series([])
+        return self.frame[name] if len(self.frame) else pd.Series([])
+
+    def read_frame(self) -> pd.DataFrame:
+        """Every row as one frame: `frame`, or rows_file read back (the same dtypes)."""
+        if self.rows_file is None or not self.count:
+            return self.frame
+        from drsim.rows import frames_of_file
+
+        return pd.concat(list(frames_of_file(self.rows_file, self.types)), ignore_index=True)
+
+    def worst(self, n: int = 5) -> pd.DataFrame:
+        """Rows that include the n finished trials that lost the most customer-minutes (all
+        of `frame` when the rows are held; with rows_file, those n rows, read a row group at
+        a time), for report.trials_text.worst_trials / render_worst."""
+        if self.rows_file is None or not self.count:
+            return self.frame
+        from drsim.report.trials_text import worst_trials
+        from drsim.rows import frames_of_file
+
+        top = pd.DataFrame()
+        for frame in frames_of_file(self.rows_file, self.types):
+            both = pd.concat([top, frame]) if len(top) else frame
+            top = both[both["trial"].isin(worst_trials(both, n))]
+        return top.reset_index(drop=True)
 
     @property
     def done(self) -> int:
@@ -94,7 +125,7 @@ class Trials:
     @property
     def failed(self) -> int:
         if self.rows_file is not None:
-            return int(read_column(self.rows_file, "error").notna().sum()) if self.count else 0
+            return self.failures
         return int(self.frame["error"].notna().sum()) if len(self.frame) else 0
 
     def stop_if_interrupted(self) -> Trials:
@@ -149,6 +180,9 @@ class Job:
     key: int = field(default_factory=lambda: next(_JOB_KEYS))
     _blob: bytes | None = field(default=None, repr=False)
 
+    def columns(self) -> list[str]:
+        return columns(self.scenario)
+
     def blob(self) -> bytes:
         if self._blob is None:
             self._blob = pickle.dumps((self.scenario, self.seed), pickle.HIGHEST_PROTOCOL)
@@ -156,12 +190,14 @@ class Job:
 
 
 class Backend(Protocol):
-    """Runs batches of trial indices of a job; yields each batch's rows as it finishes."""
+    """Runs batches of trial indices of a job; yields their rows as columns (Chunks of a few
+    trials of one batch each) as they finish."""
 
-    def run(self, job: Job, batches: list[list[int]]) -> Iterator[list[Row]]: ...
+    def run(self, job: Job, batches: list[list[int]]) -> Iterator[Chunk]: ...
 
-    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Row]]:
-        """Batches of several jobs at once: each row with its task's index, as it arrives."""
+    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Chunk]]:
+        """Batches of several jobs at once: each Chunk with its task's index, as it
+        arrives."""
         ...
 
     def close(self, abort: bool = False) -> None: ...
@@ -173,16 +209,18 @@ class SerialBackend:
 
     _topology: tuple[int, Topology] | None = field(default=None, repr=False)
 
-    def run(self, job: Job, batches: list[list[int]]) -> Iterator[list[Row]]:
-        for _, row in self.run_tasks([(job, b) for b in batches]):
-            yield [row]
+    def run(self, job: Job, batches: list[list[int]]) -> Iterator[Chunk]:
+        for _, chunk in self.run_tasks([(job, b) for b in batches]):
+            yield chunk
 
-    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Row]]:
+    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Chunk]]:
         for k, (job, batch) in enumerate(tasks):
             if self._topology is None or self._topology[0] != job.key:
                 self._topology = (job.key, Topology(job.scenario))
-            for i in batch:  # trial by trial, for progress
-                yield k, run_batch(job.scenario, job.seed, [i], self._topology[1])[0]
+            topology = self._topology[1]
+            trials = (run_batch(job.scenario, job.seed, [i], topology)[0] for i in batch)
+            for chunk in grouped(trials, job.columns(), SERIAL_GROUP):
+                yield k, chunk
 
     def close(self, abort: bool = False) -> None:
         self._topology = None
@@ -229,13 +267,15 @@ def _send(message: tuple[Any, ...]) -> None:
 
 
 def _worker_batch(key: int, blob: bytes, batch: int, trials: list[int]) -> int:
-    """Run a batch of job `key`: say which worker starts it, then send each trial's row to
-    the parent as soon as the trial ends (so progress moves trial by trial, and a worker that
-    dies loses only the trial it was running); returns the number of trials."""
+    """Run a batch of job `key`: say which worker starts it, then send its rows to the parent
+    as columns, in groups of 1, 4, 16, 64 trials as they finish (rows.grouped: progress shows
+    at once, one message carries many rows, a worker that dies loses only its group under
+    way); returns the number of trials."""
     scenario, seed, topology = _job(key, blob)
     _send(("start", os.getpid(), batch))
-    for i in trials:
-        _send(("row", batch, run_batch(scenario, seed, [i], topology)[0]))
+    rows = (run_batch(scenario, seed, [i], topology)[0] for i in trials)
+    for chunk in grouped(rows, columns(scenario)):
+        _send(("rows", batch, chunk))
     return len(trials)
 
 
@@ -260,9 +300,10 @@ def span(trials: list[int]) -> str:
 @dataclass
 class PoolBackend:
     """A local process pool, started on first use and reused by every job; batches stream
-    out (each with its job), and rows stream back one trial at a time. A worker that dies
-    breaks the pool: the rows received are kept and the unfinished batches run on a fresh
-    pool (at most MAX_BATCH_ATTEMPTS times for the batch the dead worker was running)."""
+    out (each with its job), and rows stream back as columns in groups of 1, 4, 16, then 64
+    trials (rows.grouped). A worker that dies breaks the pool: the rows received are kept
+    and the unfinished batches run on a fresh pool (at most MAX_BATCH_ATTEMPTS times for the
+    batch the dead worker was running)."""
 
     workers: int
     note: Callable[[str], None] | None = None  # told of each worker death and its re-run
@@ -287,12 +328,12 @@ class PoolBackend:
             self.starts += 1
         return self._pool
 
-    def run(self, job: Job, batches: list[list[int]]) -> Iterator[list[Row]]:
-        for _, row in self.run_tasks([(job, b) for b in batches]):
-            yield [row]
+    def run(self, job: Job, batches: list[list[int]]) -> Iterator[Chunk]:
+        for _, chunk in self.run_tasks([(job, b) for b in batches]):
+            yield chunk
 
-    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Row]]:
-        """Each trial's row as it arrives, with the index of its task (a batch of a job),
+    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Chunk]]:
+        """Each group of rows as it arrives, with the index of its task (a batch of a job),
         while keeping 4 batches a worker in flight. When a worker dies, the rows it and the
         others sent are kept and every batch not yet finished goes to a fresh pool;
         WorkerLost once one batch has lost its worker MAX_BATCH_ATTEMPTS times."""
@@ -307,7 +348,7 @@ class PoolBackend:
                 yield from self._recover(left, whole, lost)
 
     def _stream(self, jobs: dict[int, Job], left: dict[int, list[int]]
-                ) -> Iterator[tuple[int, Row]]:
+                ) -> Iterator[tuple[int, Chunk]]:
         pool = self.pool()
         queue = iter(list(left))
 
@@ -327,20 +368,21 @@ class PoolBackend:
                     yield got
 
     def _receive(self, message: tuple[Any, ...], left: dict[int, list[int]]
-                 ) -> tuple[int, Row] | None:
-        """A worker's message: ('start', pid, batch) notes who runs what; ('row', batch, row)
-        is returned after its trial is struck off its batch."""
+                 ) -> tuple[int, Chunk] | None:
+        """A worker's message: ('start', pid, batch) notes who runs what; ('rows', batch,
+        chunk) is returned after its trials are struck off its batch (a worker runs a batch
+        in order, so they are the first of those left)."""
         if message[0] == "start":
             self._started[message[1]] = message[2]
             return None
-        k, row = message[1], message[2]
-        left[k].remove(int(row["trial"]))
+        k, chunk = message[1], message[2]
+        left[k] = left[k][len(chunk):]
         if not left[k]:
             del left[k]
-        return k, row
+        return k, chunk
 
     def _recover(self, left: dict[int, list[int]], whole: dict[int, list[int]],
-                 lost: dict[int, int]) -> Iterator[tuple[int, Row]]:
+                 lost: dict[int, int]) -> Iterator[tuple[int, Chunk]]:
         """After a worker died: wait for the broken pool to stop, keep every row its workers
         sent, name the dead worker and the batch it was running, and charge that batch one
         attempt (a death between batches is charged to them all together)."""
@@ -417,8 +459,8 @@ def _take(it: Iterator[int], n: int) -> list[int]:
     return list(islice(it, n))
 
 
-def _dask_batch(job: tuple[Scenario, int], batch: list[int]) -> list[Row]:
-    return run_batch(job[0], job[1], batch)
+def _dask_batch(job: tuple[Scenario, int], batch: list[int]) -> Chunk:
+    return chunk_of(run_batch(job[0], job[1], batch), columns(job[0]))
 
 
 @dataclass
@@ -455,7 +497,7 @@ class DaskBackend:
             self.starts += 1
         return self._client
 
-    def run(self, job: Job, batches: list[list[int]]) -> Iterator[list[Row]]:
+    def run(self, job: Job, batches: list[list[int]]) -> Iterator[Chunk]:
         from distributed import as_completed
 
         client = self.client()
@@ -466,11 +508,10 @@ class DaskBackend:
         for fut in as_completed(futures):
             yield fut.result()
 
-    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Row]]:
+    def run_tasks(self, tasks: list[tuple[Job, list[int]]]) -> Iterator[tuple[int, Chunk]]:
         for k, (job, batch) in enumerate(tasks):
-            for rows in self.run(job, [batch]):
-                for row in rows:
-                    yield k, row
+            for chunk in self.run(job, [batch]):
+                yield k, chunk
 
     def close(self, abort: bool = False) -> None:
         self._job = None
@@ -617,7 +658,7 @@ def run_trials(scenario: Scenario, trials: int = 1000, seed: int | None = None,
 
     The workers are `pool`'s, or the open WorkerPool's when it has these settings, else
     started for this call alone. With `rows_to`, the rows are written to that Parquet file
-    (a row group every few thousand trials, in the order they finish) instead of being kept:
+    (a row group every CHUNK trials, in trial order) instead of being kept:
     the Trials' frame is then empty, and its summary() is read from the file.
     """
     seed = scenario.simulation.seed if seed is None else seed
@@ -660,12 +701,13 @@ def _run(pool: WorkerPool, job: Job, trials: int, batch_size: int | None,
             for window in windows(part, size):
                 batches = batches_of(window, size)
                 finished = gather_batches(batches, on_batch)
-                for batch_rows in engine.run(job, batches):
-                    for row in batch_rows:  # once per trial, whatever the batch size
-                        rows.add(row)
-                        finished(row)
-                        if progress:
-                            progress(len(rows), trials, rows)
+                for chunk in engine.run(job, batches):
+                    before = len(rows)
+                    rows.add(chunk)
+                    finished(chunk)
+                    if progress:  # once per trial, whatever the size of the group
+                        for done in range(before + 1, len(rows) + 1):
+                            progress(done, trials, rows)
             watched = rows.watched() if until else None
             # more trials cannot help a metric no trial gives (or all give as 0): say so
             if until and watched is not None and len(rows) < trials and \
@@ -682,10 +724,11 @@ def _run(pool: WorkerPool, job: Job, trials: int, batch_size: int | None,
         result.lost = str(e)
     except BaseException:  # a journal that cannot be written, a bug: no worker left behind
         pool.close(abort=True)
-        rows.close()
+        rows.abandon()  # that error is the one to tell, not the rows file's
         raise
     rows.close()
     result.count = len(rows)
+    result.types, result.failures = rows.types(), rows.failed
     if rows_to is None:
         result.frame = rows.frame()
     result.complete = not result.interrupted and not result.lost and not result.failed and (
@@ -710,17 +753,19 @@ def unreachable(frame: pd.DataFrame, metric: str) -> str:
 
 
 def gather_batches(batches: list[list[int]],
-                   on_batch: Callable[[list[Row]], None] | None) -> Callable[[Row], None]:
-    """A function to call with each finished row: once every row of a batch is in, whatever
-    order they came in, it calls on_batch with them in trial order."""
+                   on_batch: Callable[[list[Row]], None] | None) -> Callable[[Chunk], None]:
+    """A function to call with each group of rows received (all of one batch): once every
+    row of a batch is in, whatever order they came in, it calls on_batch with them (as
+    dicts) in trial order."""
+    if on_batch is None:
+        return lambda chunk: None
     batch_of = {i: k for k, b in enumerate(batches) for i in b}
     got: dict[int, list[Row]] = {}
 
-    def finished(row: Row) -> None:
-        if on_batch is None:
-            return
-        k = batch_of[int(row["trial"])]
-        got.setdefault(k, []).append(row)
+    def finished(chunk: Chunk) -> None:
+        rows = chunk.rows()
+        k = batch_of[int(rows[0]["trial"])]
+        got.setdefault(k, []).extend(rows)
         if len(got[k]) == len(batches[k]):
             on_batch(sorted(got.pop(k), key=lambda r: int(r["trial"])))
 

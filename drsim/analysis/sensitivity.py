@@ -313,8 +313,8 @@ class Model:
         tasks = [(Job(fix_inputs(self.scenario, self.inputs, p), self.seed),
                   list(range(self.repeats))) for p in points]
         got: list[list[Row]] = [[] for _ in points]
-        for k, row in self.pool.backend().run_tasks(tasks):
-            got[k].append(row)
+        for k, chunk in self.pool.backend().run_tasks(tasks):
+            got[k] += chunk.rows()
         return [self._value(sorted(rows, key=lambda r: int(r["trial"]))) for rows in got]
 
     def _value(self, rows: list[Row]) -> float:

@@ -37,7 +37,7 @@ from drsim.cli.common import (
     refuse_inapplicable,
 )
 from drsim.cli.method import answer
-from drsim.errors import DrsimError, OutputError, Terminated, TrialsFailed
+from drsim.errors import DrsimError, OutputError, Terminated, TrialsFailed, WriteError
 from drsim.methods.choose import METHODS, choose, few_outages_note
 from drsim.montecarlo import BACKENDS, Trials, run_trials
 from drsim.report import store
@@ -242,11 +242,19 @@ def run(
             cap = store.check_resume_count(out, cap if trials or target else None)
         watched = target[0] if target else "rto_full_s"
         journal = store.RunJournal(out, sc, root, cap, resume) if out is not None else None
+        # with --out the rows stream to a file in the folder being made, never all in memory
+        stream = store.stream_to(out) if out is not None else None
+        held.callback(store.discard, stream)  # unless saved (then it is gone): on any exit
         with sigterm_stops(), progress_bar(console, cap, watched) as tick:
             try:
                 result = run_trials(sc, cap, root, workers, backend, scheduler, batch_size,
                                     target, tick, previous,
-                                    on_batch=journal.add if journal else None, note=note)
+                                    on_batch=journal.add if journal else None, note=note,
+                                    rows_to=stream)
+            except WriteError as e:  # the rows streamed into the folder being made: name it
+                if stream is not None and e.path == stream:
+                    raise WriteError(out, e.why) from None
+                raise
             finally:
                 if journal is not None:
                     journal.close()
@@ -254,6 +262,12 @@ def run(
         replay = replay_command(scenario, seed)
         failed = failed_trials(result, replay_command(scenario, root))
         summary_doc = {**summary.to_dict(), "failed_trials": failed, "method": "des"}
+        if report is not None and result.rows_file is not None:  # its figures need every
+            result.frame, result.rows_file = result.read_frame(), None  # row: read them back
+        # read from the streamed rows before save() moves them into the folder
+        shown = result.worst()
+        few = few_outages_note(int((result.column("downtime_s") > 0).sum()), result.done,
+                               sc) if method == "auto" else ""
         if out is not None:
             store.save(out, result, summary_doc, fmt, backend, scenario)
         if json_out is not None:
@@ -261,17 +275,14 @@ def run(
         if report is not None:
             from drsim.report.html import render_trials_report
 
-            worst = worst_trials(result.frame, 1)
+            worst = worst_trials(shown, 1)
             replayed = simulate(sc, seed=root, trial=worst[0]) if worst else None
             write_atomic(report, render_trials_report(result, summary, replayed, replay))
-        report_trials(result, summary, console, out, replay)
+        report_trials(result, summary, console, out, replay, shown)
         if report is not None:
             console.print(f"Report written to {report}")
-        if method == "auto":
-            few = few_outages_note(int((result.frame["downtime_s"] > 0).sum()),
-                                   len(result.frame), sc)
-            if few:
-                note(few)
+        if few:
+            note(few)
         if result.interrupted:
             raise typer.Exit(result.interrupted)
         if result.lost:
@@ -280,12 +291,12 @@ def run(
                                 "--out", str(out), "--resume"])
             kept = (f"kept in {out}; `{again}` continues the run" if out is not None
                     else "not saved (no --out)")
-            err_console.print(f"error: {result.lost}; the {len(result.frame):,} finished "
+            err_console.print(f"error: {result.lost}; the {result.done:,} finished "
                               f"trials are {kept} (with fewer --workers or more memory)",
                               markup=False)
             raise typer.Exit(EXIT_WORKER_LOST)
         if failed:
-            fail_trials(failed, len(result.frame), None if out is None else shlex.join(
+            fail_trials(failed, result.done, None if out is None else shlex.join(
                 ["drsim", "run", *([str(scenario)] if scenario else []), "--seed", str(root),
                  "--out", str(out), "--resume"]))
         gate(trials_breaches(summary), allow_breach)
@@ -416,7 +427,9 @@ def progress_bar(console: Console, total: int, metric: str) -> Iterator[Any]:
 
 
 def report_trials(result: Trials, summary: Any, console: Console, out: Path | None,
-                  replay: Callable[[int], str] | None = None) -> None:
+                  replay: Callable[[int], str] | None = None, shown: Any = None) -> None:
+    """The run's summary, its worst trials (from `shown`: Trials.worst(), read before the
+    streamed rows were saved away) and where the folder went."""
     sc: Scenario = result.scenario
     why = ("SIGTERM" if result.interrupted == 143 else "Ctrl-C" if result.interrupted
            else "a worker kept dying")
@@ -424,11 +437,11 @@ def report_trials(result: Trials, summary: Any, console: Console, out: Path | No
              f"stopped early ({why}), finished trials kept"
              if result.interrupted or result.lost else
              f"not complete: {result.failed:,} failed with an error")
-    console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {len(result.frame):,} of "
+    console.print(f"[bold]{escape(sc.name)}[/bold]  seed {result.seed}, {result.done:,} of "
                   f"{result.requested:,} trials, {state}"
                   + (f"; stopped: {result.stopped_by}" if result.stopped_by else "")
                   + "; method des (Monte Carlo, 95% CIs)")
     render_summary(summary, console, header=False, labels=proportion_labels(sc))
-    render_worst(result.frame, console, replay)
+    render_worst(result.worst() if shown is None else shown, console, replay)
     if out is not None:
         console.print(f"Trials, summary and manifest written to {out}")

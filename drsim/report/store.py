@@ -28,6 +28,7 @@ from drsim.montecarlo import Trials
 from drsim.report import journal
 from drsim.report.folder import FORMAT, ROWS, digest, read_folder
 from drsim.report.output import check_parent_creatable, make_folder_like_mkdir, write_json
+from drsim.rows import failed_rows, write_rows_file
 from drsim.scenario.schema import Scenario
 from drsim.trial import Row, columns
 
@@ -48,9 +49,16 @@ def versions() -> dict[str, str]:
 
 def failed_trials(trials: Trials) -> list[dict[str, Any]]:
     """Each failed trial's number and error, in trial order (summary and manifest)."""
-    bad = trials.frame[trials.frame["error"].notna()] if len(trials.frame) else trials.frame
-    return [{"trial": int(t), "error": str(e)} for t, e in zip(bad["trial"], bad["error"],
-                                                                strict=True)]
+    if not trials.done:
+        return []
+    if trials.rows_file is not None:  # a row group at a time
+        return [{"trial": int(t), "error": str(e)}
+                for t, e in sorted(failed_rows(trials.rows_file))]
+    errors = trials.column("error")
+    bad = errors.notna().to_numpy()
+    numbers = trials.column("trial").to_numpy()[bad]
+    found = sorted(zip(numbers.tolist(), errors[bad].tolist(), strict=True))
+    return [{"trial": int(t), "error": str(e)} for t, e in found]
 
 
 def manifest(trials: Trials, fmt: str, backend: str, source: Path | None = None
@@ -60,7 +68,7 @@ def manifest(trials: Trials, fmt: str, backend: str, source: Path | None = None
         "scenario_hash": scenario_hash(trials.scenario),
         "scenario_file": str(source.resolve()) if source is not None else None,
         "seed": trials.seed, "trials_requested": trials.requested,
-        "trials_completed": len(trials.frame), "trials_failed": trials.failed,
+        "trials_completed": trials.done, "trials_failed": trials.failed,
         "failed_trials": failed_trials(trials),
         "complete": trials.complete, "stopped_by": trials.stopped_by or None,
         "worker_lost": trials.lost or None,
@@ -145,27 +153,56 @@ def check_resume_count(path: Path, asked: int | None) -> int:
     return asked
 
 
+STREAM = ".rows.parquet"  # the rows as a run streams them, in the folder being made
+
+
+def stream_to(path: Path) -> Path:
+    """Where a run writes its rows as they come (run_trials' rows_to): a file in a new
+    temporary folder beside `path`, the folder save() then completes and swaps in (or
+    discard() removes). A WriteError when the OS refuses."""
+    try:
+        return _temporary_sibling(path) / STREAM
+    except OSError as e:
+        raise WriteError(path, e) from None
+
+
+def discard(stream: Path | None) -> None:
+    """Remove a stream_to folder that will not be saved (nothing left behind)."""
+    if stream is not None and stream.parent.is_dir():
+        shutil.rmtree(stream.parent, ignore_errors=True)
+
+
 def save(path: Path, trials: Trials, summary: dict[str, Any], fmt: str = "parquet",
          backend: str = "local", source: Path | None = None) -> None:
     """Write the whole folder beside `path`, then swap it in; a WriteError (naming `path`)
     when the OS refuses, and then any old folder is left as it was. `source` is the scenario
-    file (drsim explain finds it there)."""
+    file (drsim explain finds it there). Rows streamed to a stream_to file are written out a
+    row group at a time (the same file the whole frame would give), in that file's folder."""
+    streamed = trials.rows_file is not None and trials.rows_file.name == STREAM
     try:
-        path.resolve().parent.mkdir(parents=True, exist_ok=True)  # --out makes its parents
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
+        if streamed:
+            assert trials.rows_file is not None
+            tmp = trials.rows_file.parent
+        else:
+            path.resolve().parent.mkdir(parents=True, exist_ok=True)  # --out makes parents
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
     except OSError as e:
         raise WriteError(path, e) from None
     try:
         make_folder_like_mkdir(tmp)
-        frame = trials.frame
-        if fmt == "parquet":
-            frame.to_parquet(tmp / ROWS[fmt], index=False)
+        man = manifest(trials, fmt, backend, source)  # read from the rows before they move
+        if streamed:
+            assert trials.rows_file is not None
+            write_rows_file(trials.rows_file, tmp / ROWS[fmt], fmt, trials.types)
+            trials.rows_file.unlink()
+        elif fmt == "parquet":
+            trials.frame.to_parquet(tmp / ROWS[fmt], index=False)
         else:
-            frame.to_csv(tmp / ROWS[fmt], index=False)
+            trials.frame.to_csv(tmp / ROWS[fmt], index=False)
         write_json(tmp / "summary.json", summary)
         sums = {name: digest(tmp / name) for name in (ROWS[fmt], "summary.json")}
         write_json(tmp / "manifest.json",
-                   {**manifest(trials, fmt, backend, source), "sha256": sums})
+                   {**man, "sha256": sums})
         for name in (ROWS[fmt], "summary.json", "manifest.json"):
             _fsync_file(tmp / name)  # on disk before the journal they replace is dropped
         _swap(tmp, path)
