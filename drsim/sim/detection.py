@@ -45,6 +45,8 @@ class Monitor:
         self.hot_services = sorted(s for s, svc in scenario.services.items()
                                    if svc.standby and svc.standby.mode == "hot")
         self.watched = {sid: watched_by(scenario, sid) for sid in self.hot_services}
+        self.own = [(sid, site) for sid in self.hot_services  # where each is active by design
+                    for site in scenario.services[sid].active]
         self.taking: set[str] = set()  # services whose checks are failing or switchover runs
         self.failed: set[str] = set()  # takeover failed: no retry until the service recovers
         self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
@@ -122,20 +124,22 @@ class Monitor:
 
     def watch_hot_standbys(self) -> None:
         """After each refresh: start the takeover of a hot-standby service failing its health
-        checks, and stand by again where a takeover is no longer needed."""
-        lacking = self.world.lacking()
-        taken = {svc for svc, _ in self.hot}
-        for sid in self.hot_services:
-            if self.failing(sid, lacking):
-                sb = self.sc.services[sid].standby
-                assert sb is not None
-                if (sid not in self.taking and sid not in self.failed
-                        and set(sb.sites) - self.world.active[sid]):
-                    self.taking.add(sid)
-                    self.env.process(self.take_over_when_due(sid))
-                continue
-            self.failed.discard(sid)
-            if sid in taken and not self.world.needs_hot_standby(sid):
+        checks, and stand by again where a takeover is no longer needed (a set look-up per
+        refresh while all is well)."""
+        healthy, lacking = self.world.healthy_at, self.world.lacking()
+        failing = {sid for sid, site in self.own if not healthy[sid, site]}
+        if lacking:
+            failing.update(sid for sid in self.hot_services
+                           if not lacking.isdisjoint(self.watched[sid]))
+        for sid in sorted(failing - self.taking - self.failed):
+            sb = self.sc.services[sid].standby
+            assert sb is not None
+            if set(sb.sites) - self.world.active[sid]:
+                self.taking.add(sid)
+                self.env.process(self.take_over_when_due(sid))
+        self.failed &= failing
+        for sid in sorted({svc for svc, _ in self.hot} - failing):
+            if not self.world.needs_hot_standby(sid):
                 self.stand_by(sid)
 
     def failing(self, sid: str, lacking: set[str]) -> bool:
