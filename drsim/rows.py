@@ -45,7 +45,7 @@ class Chunk:
     raised are (trial, error) pairs. This is what travels from a worker to the coordinator:
     one small message of one array for a group of trials, not a dict per trial."""
 
-    __slots__ = ("columns", "names", "kinds", "matrix", "others", "failed", "_trials")
+    __slots__ = ("columns", "names", "kinds", "matrix", "others", "failed", "_trials", "_at")
 
     def __init__(self, columns: Sequence[str], names: list[str], kinds: list[str],
                  matrix: np.ndarray, others: dict[str, np.ndarray],
@@ -53,6 +53,7 @@ class Chunk:
         self.columns, self.names, self.kinds, self.matrix = list(columns), names, kinds, matrix
         self.others, self.failed = others, failed
         self._trials: np.ndarray | None = None
+        self._at: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.matrix) + len(self.failed)
@@ -67,15 +68,22 @@ class Chunk:
         columns, names, kinds, shape, data, self.others, self.failed = state
         self.columns, self.names = columns.split("\0"), names.split("\0") if names else []
         self.kinds = [kinds[i:i + 3] for i in range(0, len(kinds), 3)]  # "<i8", "|b1", "<f8"
-        self._trials = None
+        self._trials, self._at = None, None
         self.matrix = np.frombuffer(data, dtype=np.float64).reshape(shape)
 
     def ok(self, name: str) -> np.ndarray:
         """A column's values in the trials that ran to the end, with its dtype."""
         if name in self.others:
             return self.others[name]
-        j = self.names.index(name)
+        j = self.at()[name]
         return self.matrix[:, j].astype(self.kinds[j])
+
+    def at(self) -> dict[str, int]:
+        """Each numeric column's index in the matrix (a look-up, not a search: a 1,000-site
+        estate's rows have thousands of columns)."""
+        if self._at is None:
+            self._at = {name: j for j, name in enumerate(self.names)}
+        return self._at
 
     def trials(self) -> np.ndarray:
         """Its trial numbers, in order."""
@@ -86,7 +94,7 @@ class Chunk:
 
     def rows(self) -> list[Row]:
         """The rows as dicts, in trial order: what trial.run_trial returned."""
-        names = [c for c in self.columns if c in self.names or c in self.others]
+        names = [c for c in self.columns if c in self.at() or c in self.others]
         ok = [{"error": None, **dict(zip(names, values, strict=True))}
               for values in zip(*(self.ok(c).tolist() for c in names), strict=True)]
         bad = [{"trial": t, "error": e} for t, e in self.failed]
@@ -105,7 +113,7 @@ class Chunk:
 
     def floats(self, name: str) -> np.ndarray:
         """One column as floats: the finished trials' values, then NaN for the failed."""
-        known = name in self.names or name in self.others
+        known = name in self.at() or name in self.others
         values = self.ok(name).astype(float) if known else np.full(len(self.matrix), np.nan)
         return np.concatenate([values, np.full(len(self.failed), np.nan)])
 

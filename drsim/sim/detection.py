@@ -42,11 +42,9 @@ class Monitor:
         self.det = scenario.detection
         self.streams = streams
         self.hot = world.hot  # (service, site) taken over automatically
-        self.hot_services = sorted(s for s, svc in scenario.services.items()
-                                   if svc.standby and svc.standby.mode == "hot")
-        self.watched = {sid: watched_by(scenario, sid) for sid in self.hot_services}
-        self.own = [(sid, site) for sid in self.hot_services  # where each is active by design
-                    for site in scenario.services[sid].active]
+        self.hot_services = world.layout.hot  # services with a hot standby
+        self.hot_set = frozenset(self.hot_services)
+        self.watchers = world.layout.watchers  # service → hot standbys a loss of it fails
         self.taking: set[str] = set()  # services whose checks are failing or switchover runs
         self.failed: set[str] = set()  # takeover failed: no retry until the service recovers
         self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
@@ -126,11 +124,7 @@ class Monitor:
         """After each refresh: start the takeover of a hot-standby service failing its health
         checks, and stand by again where a takeover is no longer needed (a set look-up per
         refresh while all is well)."""
-        healthy, lacking = self.world.healthy_at, self.world.lacking()
-        failing = {sid for sid, site in self.own if not healthy[sid, site]}
-        if lacking:
-            failing.update(sid for sid in self.hot_services
-                           if not lacking.isdisjoint(self.watched[sid]))
+        failing = self.failing_now()
         for sid in sorted(failing - self.taking - self.failed):
             sb = self.sc.services[sid].standby
             assert sb is not None
@@ -142,11 +136,13 @@ class Monitor:
             if not self.world.needs_hot_standby(sid):
                 self.stand_by(sid)
 
-    def failing(self, sid: str, lacking: set[str]) -> bool:
-        """What the standby's health checks see: `sid` down at one of its own active sites,
-        or some group without it or without a service that needs it."""
-        return (any(not self.world.healthy_at[sid, site] for site in self.sc.services[sid].active)
-                or not lacking.isdisjoint(self.watched[sid]))
+    def failing_now(self) -> set[str]:
+        """The hot-standby services whose health checks fail now: each is down at one of its
+        own active sites, or some group lacks it or a service that needs it."""
+        out = {svc for svc, _ in self.world.down_at_home if svc in self.hot_set}
+        for svc in self.world.lacking():
+            out.update(self.watchers.get(svc, ()))
+        return out
 
     def take_over_when_due(self, sid: str) -> Proc:
         """`failed_checks` consecutive checks failing, then the switchover: the takeover,
@@ -157,7 +153,7 @@ class Monitor:
         check_s = math.ceil(self.env.now / interval) * interval
         for _ in range(needed):
             yield self.world.settled_at(check_s)
-            if not self.failing(sid, self.world.lacking()):
+            if sid not in self.failing_now():
                 self.taking.discard(sid)
                 return
             check_s += interval
@@ -166,7 +162,7 @@ class Monitor:
         yield self.env.timeout(sb.switchover.sample(self.streams(f"standby:{sid}:switchover"))
                                if sb.switchover else 0.0)
         self.taking.discard(sid)
-        if not self.failing(sid, self.world.lacking()):
+        if sid not in self.failing_now():
             return
         if sb.success >= 1.0 or bool(self.streams(f"standby:{sid}:works").random()
                                      < sb.success):
@@ -229,17 +225,3 @@ class Monitor:
                              f"disaster declared{again}")
         self.runbooks.trigger("declared")
 
-
-def watched_by(sc: Scenario, sid: str) -> frozenset[str]:
-    """`sid` and the services that need it (through depends_on, at any depth): a group
-    without any of them may be without it."""
-    out = {sid}
-    grew = True
-    while grew:
-        grew = False
-        for name, svc in sc.services.items():
-            if name not in out and any((d if isinstance(d, str) else d.service) in out
-                                       for d in svc.depends_on):
-                out.add(name)
-                grew = True
-    return frozenset(out)

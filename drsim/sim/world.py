@@ -157,6 +157,19 @@ class Layout:
                 if isinstance(d, str):
                     needed_by.setdefault(d, []).append(other)
         self.follows = {svc: _followers(svc, needed_by) for svc in sc.services}
+        # hot standbys, and svc → the hot-standby services whose health checks fail when a
+        # group lacks svc: each watches its own service and those needing it, at any depth
+        needed_anywhere: dict[str, list[str]] = {}
+        for other, spec in sc.services.items():
+            for d in spec.depends_on:
+                needed_anywhere.setdefault(d if isinstance(d, str) else d.service,
+                                           []).append(other)
+        self.hot = sorted(s for s, spec in sc.services.items()
+                          if spec.standby and spec.standby.mode == "hot")
+        self.watchers: dict[str, list[str]] = {}
+        for sid in self.hot:
+            for svc in sorted(_followers(sid, needed_anywhere)):
+                self.watchers.setdefault(svc, []).append(sid)
         self.homed: dict[str, tuple[str, ...]] = {}  # site → the groups it is home to
         for g in sorted(sc.customers):
             self.homed[sc.customers[g].home] = (*self.homed.get(sc.customers[g].home, ()), g)
@@ -249,6 +262,8 @@ class World:
         self._rule_base: tuple[RuleKey, Served] | None = None  # an answer, and its state
         self.pools = CapacityPools(scenario)
         self.hot: set[tuple[str, str]] = set()  # (service, site) a hot standby took over
+        # (service, site) unhealthy where the scenario makes the service active
+        self.down_at_home: set[tuple[str, str]] = set()
         # since when (for cause chains): elements down, components below k, with units down
         self.down_since: dict[str, float] = {}
         self.broken_since: dict[tuple[str, str], float] = {}
@@ -671,6 +686,8 @@ class World:
             if not ok:
                 self.unhealthy_since[svc, site] = now
             self.healthy_at[svc, site] = ok
+            if site in self.sc.services[svc].active:
+                (self.down_at_home.discard if ok else self.down_at_home.add)((svc, site))
 
     def _health_moves(self, memo: Health, sites: set[str]) -> Moves:
         """The places whose health now differs from healthy_at, in recording order. Only
