@@ -49,6 +49,14 @@ def same_components(topo: Topology, down: frozenset[str]) -> bool:
     return {frozenset(c) for c in got.values()} == expect
 
 
+def spy(topo: Topology, monkeypatch) -> list[frozenset[str]]:
+    """The states `topo` labels afresh (scipy), in order; derived labellings do not show."""
+    fresh: list[frozenset[str]] = []
+    compute = topo._component_labels
+    monkeypatch.setattr(topo, "_component_labels", lambda d: fresh.append(d) or compute(d))
+    return fresh
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_labels_derived_through_failures_and_repairs_match_a_fresh_computation(seed):
     topo = ring_with_tail()
@@ -63,10 +71,8 @@ def test_labels_derived_through_failures_and_repairs_match_a_fresh_computation(s
 
 def test_a_failure_or_repair_one_element_away_needs_no_fresh_computation(monkeypatch):
     topo = ring_with_tail()
-    fresh = []
-    compute = topo._component_labels
-    monkeypatch.setattr(topo, "_component_labels", lambda d: fresh.append(d) or compute(d))
-    empty = frozenset()
+    fresh = spy(topo, monkeypatch)
+    empty: frozenset[str] = frozenset()
     topo.labels(empty)  # the first state is computed
     # r3 on the ring (the chord keeps it joined); the tail's bridge t-b then splits t1, t2
     # off: computed afresh; its repair merges them back (derived); s5 down (its neighbours
@@ -75,13 +81,6 @@ def test_a_failure_or_repair_one_element_away_needs_no_fresh_computation(monkeyp
         assert same_components(topo, frozenset(step))
     assert fresh == [empty, frozenset({"r3", "t-b"})]
 
-
-def spy(topo: Topology, monkeypatch) -> list[frozenset[str]]:
-    """The states `topo` labels afresh (scipy), in order; derived labellings do not show."""
-    fresh: list[frozenset[str]] = []
-    compute = topo._component_labels
-    monkeypatch.setattr(topo, "_component_labels", lambda d: fresh.append(d) or compute(d))
-    return fresh
 
 
 def test_a_repair_is_derived_from_a_recent_state_even_when_not_the_last(monkeypatch):
