@@ -7,6 +7,8 @@ SeedSequence(root seed, spawn_key=(trial, blake2b-64 of the name, little-endian)
 
 from __future__ import annotations
 
+from test_streams_seeding import cold_caches_and_a_sound_seed  # noqa: F401 (autouse)
+
 from drsim.sim.streams import LazyGenerator, Streams, stable_key
 
 

@@ -27,7 +27,8 @@ import score  # noqa: E402
 
 SUBSET_MODULES = ["drsim/topology.py", "drsim/sim/streams.py"]
 SUBSET_TESTS = ["tests/test_topology.py", "tests/test_mut_topology.py",
-                "tests/test_mut_streams.py"]
+                "tests/test_scale_topology.py", "tests/test_mut_streams.py",
+                "tests/test_streams_seeding.py"]
 
 HAVE_MUTMUT = importlib.util.find_spec("mutmut") is not None
 pytestmark = pytest.mark.skipif(
@@ -42,7 +43,8 @@ def test_narrowed_config_replaces_only_the_mutmut_section():
     assert out.startswith('[project]\nname = "x"\n\n[tool.mutmut]\n')
     assert 'only_mutate = ["drsim/topology.py", "drsim/sim/streams.py"]' in out
     assert ('pytest_add_cli_args_test_selection = ["tests/test_topology.py", '
-            '"tests/test_mut_topology.py", "tests/test_mut_streams.py"]') in out
+            '"tests/test_mut_topology.py", "tests/test_scale_topology.py", '
+            '"tests/test_mut_streams.py", "tests/test_streams_seeding.py"]') in out
     assert '"drsim/sim/*"' not in out and out.endswith("[tool.other]\nk = 1\n")
     with pytest.raises(ValueError, match="no \\[tool.mutmut\\] section"):
         narrow.narrowed_config("[project]\n", SUBSET_MODULES, SUBSET_TESTS)

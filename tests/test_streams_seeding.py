@@ -7,7 +7,33 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from drsim.sim import streams
 from drsim.sim.streams import LazyGenerator, Streams, seed_state, stable_key
+
+
+def forget_keys_and_words() -> None:
+    streams._KEYS.clear()
+    streams._HASHED.clear()
+    streams._trial_pool.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def cold_caches_and_a_sound_seed(monkeypatch):
+    """Before each test (here and in test_mut_streams.py, which imports this fixture): the
+    seed LazyGenerator hands PCG64 gives numpy's own SeedSequence words. A seed without them
+    does not fail in numpy, it crashes the interpreter (PCG64 reads its words in C), so it
+    must be caught before any test draws. Then the keys and words remembered are forgotten:
+    each test computes its own anew (a remembered answer would hide a wrong computation)."""
+    key = 7551710668343976043  # stable_key("comp"), see test_mut_streams.py
+    state = seed_state(7, 2, key)
+    assert streams._Seed(state).state is state
+    handed, pcg64 = [], np.random.PCG64
+    with monkeypatch.context() as m:
+        m.setattr(np.random, "PCG64", lambda seed: handed.append(seed.generate_state(
+            4, np.uint64)) or pcg64(np.random.SeedSequence(7, spawn_key=(2, key))))
+        LazyGenerator(7, (2, key)).random()
+    assert handed[0].tolist() == numpy_state(7, 2, key)
+    forget_keys_and_words()
 
 
 def numpy_state(root: int, trial: int, key: int) -> list[int]:
@@ -77,3 +103,30 @@ def test_a_negative_seed_is_refused_as_numpy_refuses_it():
 def test_stable_key_remembers_names_without_changing_them():
     assert stable_key("comp") == stable_key("comp") == 7551710668343976043
     assert stable_key("comp ") != stable_key("comp")
+
+
+def test_hash_constants_step_by_the_multiplier_modulo_two_to_the_32():
+    # 3, 3*5 = 15, 15*5 = 75: pairs of (this constant, the next)
+    assert streams._hash_constants(3, 2, 5) == ((3, 15), (15, 75))
+    # 0x80000001 * 2 = 0x1_00000002, of which the low 32 bits are 2
+    assert streams._hash_constants(0x80000001, 1, 2) == ((0x80000001, 2),)
+    assert streams._hash_constants(7, 0, 5) == ()
+
+
+def test_the_remembered_names_and_words_stay_bounded(monkeypatch):
+    monkeypatch.setattr(streams, "_KEYS_LIMIT", 3)
+    keys = [stable_key(f"n{i}") for i in range(4)]  # the fourth finds 3 kept: they go
+    assert len(streams._KEYS) == 1 and stable_key("n3") == keys[3]
+    h = 0x12345678
+    words = [streams._hashed_key(k, h) for k in keys]
+    assert len(streams._HASHED) == 1
+    assert [streams._hashed_key(k, h) for k in keys] == words  # the same words, recomputed
+
+
+def test_the_seed_hands_pcg64_only_the_four_64_bit_words_it_asks_for():
+    seed = streams._Seed(seed_state(7, 2, stable_key("comp")))
+    assert seed.generate_state(4, np.uint64) is seed.state
+    with pytest.raises(AssertionError):
+        seed.generate_state(2, np.uint64)
+    with pytest.raises(AssertionError):
+        seed.generate_state(4, np.uint32)
