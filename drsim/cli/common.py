@@ -141,16 +141,19 @@ def refuse_beyond_limits(scenarios: list[Scenario], trials: int, force: bool,
                                            for line in limits))
 
 
-def oversized(paths: Sequence[Path], trials: int, until: float | None = None,
-              cells: Callable[[], int] | None = None, **how: Any) -> bool:
-    """Whether the trials asked for are beyond drsim.preflight's limits (so --force applies:
-    it runs them). Bad input is left for the command itself to report."""
+def oversized(paths: Sequence[Path], trials: int | Callable[[list[Scenario]], int],
+              until: float | None = None, cells: Callable[[], int] | None = None,
+              **how: Any) -> bool:
+    """Whether the trials asked for (a count, or one worked out from the loaded scenarios)
+    are beyond drsim.preflight's limits (so --force applies: it runs them). Bad input is
+    left for the command itself to report."""
     from drsim.preflight import beyond_limits
     from drsim.scenario import load_scenario
 
     try:
-        return bool(beyond_limits([load_scenario(x) for x in paths], trials, until,
-                                  cells() if cells else None, **how))
+        scenarios = [load_scenario(x) for x in paths]
+        count = trials if isinstance(trials, int) else trials(scenarios)
+        return bool(beyond_limits(scenarios, count, until, cells() if cells else None, **how))
     except DrsimError:
         return False
 

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from drsim.analysis.invest import invest as run_invest
 from drsim.analysis.invest import require_costs
-from drsim.analysis.sensitivity import METHODS
+from drsim.analysis.sensitivity import METHODS, planned_trials
 from drsim.analysis.sensitivity import sensitivity as run_sensitivity
 from drsim.cli.common import (
     DEBUG,
@@ -26,7 +26,6 @@ from drsim.cli.common import (
     refuse_inapplicable,
 )
 from drsim.cli.figures import PLOT_HELP, check_plot, write_plot
-from drsim.errors import DrsimError
 from drsim.report.invest_text import render_investment, render_sensitivity
 from drsim.report.output import check_writable, is_stdout, write_json
 
@@ -54,15 +53,8 @@ SAMPLED: dict[str, Any] = {"keeps_rows": False,
 
 def _sampled_oversized(p: Any) -> bool:
     """Sensitivity's trials (critical path, sampled points, tornado) beyond the limits."""
-    from drsim.analysis.sensitivity import planned_trials
-    from drsim.scenario import load_scenario
-
-    try:
-        sc = load_scenario(p["scenario"])
-        total = planned_trials(sc, p["method"].lower(), p["trials"], p["samples"], p["repeats"])
-    except DrsimError:
-        return False  # the command itself reports the bad input
-    return oversized([p["scenario"]], total, **SAMPLED)
+    return oversized([p["scenario"]], lambda scs: planned_trials(
+        scs[0], p["method"].lower(), p["trials"], p["samples"], p["repeats"]), **SAMPLED)
 
 
 def _console(to_stderr: bool = False) -> Console:
@@ -159,8 +151,6 @@ def sensitivity(
         if json_out is not None and not is_stdout(json_out):
             check_writable(json_out, force)
         fmt = check_plot(plot, force)
-        from drsim.analysis.sensitivity import planned_trials
-
         refuse_beyond_limits([sc], planned_trials(sc, method, trials, samples, repeats), force,
                              **SAMPLED)
         result = run_sensitivity(sc, metric, method, trials, samples, repeats, seed, workers)
