@@ -149,21 +149,19 @@ class Layout:
                 self.places_at.setdefault(place[2], []).append(place)
         self.remote_places = tuple(p for p in self.all_places if p[1] in self.remote)
         self.place_of = {(svc, site): p for p in self.all_places for _, svc, site in [p]}
-        # svc → the services whose health at a site follows svc's there: itself and those
-        # needing it at the same site, directly or through others
         needed_by: dict[str, list[str]] = {}  # svc → services needing it at their site
+        needed_anywhere: dict[str, list[str]] = {}  # svc → services needing it, anywhere
         for other, spec in sc.services.items():
             for d in spec.depends_on:
                 if isinstance(d, str):
                     needed_by.setdefault(d, []).append(other)
+                needed_anywhere.setdefault(d if isinstance(d, str) else d.service,
+                                           []).append(other)
+        # svc → the services whose health at a site follows svc's there: itself and those
+        # needing it at the same site, directly or through others
         self.follows = {svc: _followers(svc, needed_by) for svc in sc.services}
         # hot standbys, and svc → the hot-standby services whose health checks fail when a
         # group lacks svc: each watches its own service and those needing it, at any depth
-        needed_anywhere: dict[str, list[str]] = {}
-        for other, spec in sc.services.items():
-            for d in spec.depends_on:
-                needed_anywhere.setdefault(d if isinstance(d, str) else d.service,
-                                           []).append(other)
         self.hot = sorted(s for s, spec in sc.services.items()
                           if spec.standby and spec.standby.mode == "hot")
         self.watchers: dict[str, list[str]] = {}
