@@ -27,18 +27,22 @@ from single_run import bare_simpy  # noqa: E402  (the same yardstick as single_r
 
 from drsim.bundled import bundled_scenarios  # noqa: E402
 from drsim.scenario import load_scenario  # noqa: E402
-from drsim.sim.engine import Drill  # noqa: E402
+from drsim.sim.engine import Drill, one_trial_of_garbage  # noqa: E402
 from drsim.topology import Topology  # noqa: E402
 
 
 def warm_trial(scenario, topology: Topology) -> tuple[float, int]:
-    """Seconds of one trial's run (start, events, results and metrics; the drill is built
-    before the clock starts, as benchmarks/single_run.py does) and the events it
+    """Seconds of one trial's run (start, events, results and metrics, and the collector's
+    pass over the trial's garbage after it, as every Monte Carlo trial pays it; the drill is
+    built before the clock starts, as benchmarks/single_run.py does) and the events it
     scheduled."""
-    drill = Drill(scenario, topology=topology)
-    t0 = time.perf_counter()
-    drill.run()
-    return time.perf_counter() - t0, next(drill.env._eid)
+    with one_trial_of_garbage():
+        drill = Drill(scenario, topology=topology)
+        t0 = time.perf_counter()
+        drill.run()
+        events = next(drill.env._eid)
+        del drill
+    return time.perf_counter() - t0, events
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from drsim.result import RunResult
 from drsim.scenario.schema import Scenario
-from drsim.sim.engine import Drill
+from drsim.sim.engine import simulate
 from drsim.topology import Topology
 
 Row = dict[str, Any]
@@ -76,9 +76,8 @@ def _recovery(value: float | None, reached: bool) -> float:
 def run_trial(scenario: Scenario, seed: int, trial: int,
               topology: Topology | None = None) -> Row:
     try:
-        drill = Drill(scenario, seed, trial, topology)
-        drill.timeline = False  # a row reads numbers only
-        return metrics_row(drill.run(), scenario)
+        # a row reads numbers only: no timeline
+        return metrics_row(simulate(scenario, seed, trial, topology, timeline=False), scenario)
     except Exception as e:  # recorded, never raised: the other trials still count
         frames = traceback.extract_tb(e.__traceback__)
         where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""

@@ -1,6 +1,6 @@
 """Which inputs drive recovery time: runbook critical paths, global sensitivity, a tornado.
 
-1. **Critical path.** Each trial is re-run exactly as run_trials runs it (Drill(scenario, seed,
+1. **Critical path.** Each trial is re-run exactly as run_trials runs it (simulate(scenario, seed,
    trial)), and for every finished run of every runbook the chain of steps that set its end
    is traced back from the last step to finish: a step's predecessor on the path is the
    `after` step that finished last (ties: all of them). A step's *contribution* is the stretch
@@ -40,7 +40,7 @@ from drsim.errors import DrsimError
 from drsim.montecarlo import Job, WorkerPool
 from drsim.result import RunResult
 from drsim.scenario.schema import Scenario
-from drsim.sim.engine import Drill
+from drsim.sim.engine import simulate
 from drsim.stats import resolve_metric
 from drsim.topology import Topology
 from drsim.trial import Row, columns, run_batch
@@ -201,7 +201,7 @@ def critical_steps(scenario: Scenario, trials: int, seed: int | None = None
     hits: dict[tuple[str, str], list[float]] = {}
     for trial in range(trials):
         try:
-            result = Drill(scenario, root, trial, topology).run()
+            result = simulate(scenario, root, trial, topology)
         except Exception:  # noqa: BLE001 — a failed trial is left out, as in run_trials
             continue
         per_trial: dict[tuple[str, str], float] = {}

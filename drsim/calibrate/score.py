@@ -63,14 +63,14 @@ def simulate_figures(scenario: Scenario, trials: int, seed: int | None = None) -
     each with every figure_keys(scenario) column. A trial that raises is a TrialsFailed."""
     import pandas as pd
 
-    from drsim.sim.engine import Drill
+    from drsim.sim.engine import simulate
 
     seed = scenario.simulation.seed if seed is None else seed
     topology = Topology(scenario)
     rows = []
     for i in range(trials):
         try:
-            result = Drill(scenario, seed, i, topology).run()
+            result = simulate(scenario, seed, i, topology)
         except Exception as e:  # the engine's fault, not the drill's: name the trial
             raise TrialsFailed(f"trial {i} of seed {seed} raised {type(e).__name__}: {e}; "
                                f"replay it with drsim run SCENARIO --trial {i} --seed {seed} "
