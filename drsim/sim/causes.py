@@ -67,10 +67,9 @@ def _refusal(world: World, group: str, svc: str, site: str, serving: Serving, me
         return [_broken(world, site, pinned[0], f" (the servers {group} lives on)")]
     budget = world.sc.services[svc].latency_budget
     if not world._reaches(grp.access, site, budget, down):
-        lat = world.topo.latency(grp.access, site, down)
-        if lat is None:
+        # without a budget only a missing path refuses (no latency needed to tell)
+        if budget is None or (lat := world.topo.latency(grp.access, site, down)) is None:
             return [_no_path(world, grp.access, site)]
-        assert budget is not None  # reachable, so refused for its latency
         return [Cause("latency", site, f"{grp.access} to {site} takes {lat * 1000:.4g} ms, "
                                        f"over {svc}'s budget of {budget * 1000:.4g} ms")]
     ahead = _ahead(world, group, site, serving)

@@ -41,6 +41,7 @@ RuleKey = tuple[frozenset[str], frozenset[tuple[str, str]], PlacementKey,
 Unserved = tuple[tuple[str, str], ...]  # (group, service) pairs without a site, sorted
 Changes = tuple[tuple[tuple[str, str], str | None], ...]  # ((group, service), site) now
 Moves = tuple[tuple[str, str, bool], ...]  # (service, site, healthy now), recording order
+Taken = tuple[tuple[str, str], ...]  # (service, site) hot standbys that took over, sorted
 _ABSENT = object()
 ANSWERS_BUDGET = 500_000  # (group, service) pairs kept in the shared answers (~100 MB at most)
 
@@ -59,9 +60,11 @@ class RuleAnswers:
         # while it stands): the unserved pairs of an answer, the pairs served differently
         # and the places whose health differs from one answer to another (trials make the
         # same moves between the same few states)
-        self._unserved: dict[int, tuple[Serving, Unserved]] = {}
+        self._unserved: dict[int, tuple[Serving, Unserved, frozenset[str]]] = {}
         self._changes: dict[tuple[int, int], tuple[Serving, Serving, Changes]] = {}
         self._moves: dict[tuple[int, int], tuple[Health, Health, Moves]] = {}
+        # (state, hot standbys that took over) → would a group lose service if they stood by
+        self._needed: dict[tuple[RuleKey, Taken], bool] = {}
 
     def get(self, key: RuleKey, compute: Callable[[], tuple[Serving, Health]]
             ) -> tuple[Serving, Health]:
@@ -72,15 +75,17 @@ class RuleAnswers:
             got = self.answers[key] = compute()
         return got
 
-    def unserved(self, serving: Serving) -> Unserved:
-        """The (group, service) pairs `serving` leaves without a site, sorted."""
+    def unserved(self, serving: Serving) -> tuple[Unserved, frozenset[str]]:
+        """The (group, service) pairs `serving` leaves without a site, sorted, and the
+        services they lack."""
         got = self._unserved.get(id(serving))
         if got is None:
             if len(self._unserved) >= self.limit:
                 self._unserved.clear()
-            got = self._unserved[id(serving)] = (serving, tuple(sorted(
-                k for k, site in serving.items() if site is None)))
-        return got[1]
+            pairs = tuple(sorted(k for k, site in serving.items() if site is None))
+            got = self._unserved[id(serving)] = (serving, pairs,
+                                                 frozenset(svc for _, svc in pairs))
+        return got[1], got[2]
 
     def changes(self, old: Serving, new: Serving) -> Changes:
         """The pairs `new` serves differently from `old` (or `old` lacks), in `new`'s order."""
@@ -101,6 +106,17 @@ class RuleAnswers:
                 self._moves.clear()
             got = self._moves[id(old), id(new)] = (old, new, find())
         return got[2]
+
+    def standby_needed(self, key: RuleKey, taken: Taken, find: Callable[[], bool]) -> bool:
+        """World.needs_hot_standby in the state `key` names, found once by `find`: the
+        answer hangs on that state and the standbys that would stand by alone (the serving
+        it compares against is the state's own answer)."""
+        got = self._needed.get((key, taken))
+        if got is None:
+            if len(self._needed) >= self.limit:
+                self._needed.clear()
+            got = self._needed[key, taken] = find()
+        return got
 
 
 _ANSWERS: weakref.WeakKeyDictionary[Topology, RuleAnswers] = weakref.WeakKeyDictionary()
@@ -247,6 +263,7 @@ class World:
         self._answers = shared_answers(topology, scenario)
         self._placement: tuple[int, PlacementKey] | None = None  # (version, its content)
         self._last_key: StateKey | None = None
+        self._rule_key: RuleKey | None = None  # the state self.serving answers
         self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
         self.layout = shared_layout(topology, scenario)
         self.places = self.layout.places  # (shared: read only)
@@ -268,6 +285,7 @@ class World:
         self.degraded_since: dict[tuple[str, str], float] = {}
         self._out: set[tuple[str, str]] = set()  # (group, service) pairs explained as unserved
         self._unserved: Unserved = ()  # the pairs self.serving leaves without a site
+        self._lacking: frozenset[str] = frozenset()  # the services they lack
         self._memo: Health | None = None  # the health memo of self.serving's answer
         self._group_seen: dict[str, tuple[object, ...]] = {}  # what _track_groups last read
         self._away: set[str] = set()  # groups pointed at a site other than their home
@@ -607,7 +625,7 @@ class World:
         (states recur: all well, one element down)."""
         if self._placement is None or self._placement[0] != key[2]:
             self._placement = (key[2], self.placement_key())
-        rule_key = (key[0], key[1], self._placement[1], key[3])
+        rule_key = self._rule_key = (key[0], key[1], self._placement[1], key[3])
         got = self._answers.get(rule_key, lambda: self.compute_serving(rule_key))
         if isinstance(got[0], Served):  # (every answer is: the state the next one starts from)
             self._rule_base = (rule_key, got[0])
@@ -637,7 +655,8 @@ class World:
                 self.rec.event(now, "service_restored" if site else "service_lost", g,
                                f"{svc} at {site}" if site else f"{svc} (was at {was})"
                                + self._no_room(g, svc, serving))
-        self.serving, self._unserved = serving, self._answers.unserved(serving)
+        self.serving = serving
+        self._unserved, self._lacking = self._answers.unserved(serving)
         return changed
 
     def _explain(self, serving: Serving, memo: Health) -> None:
@@ -762,9 +781,9 @@ class World:
                 and not self._away
                 and not self.needs_hot_standby())
 
-    def lacking(self) -> set[str]:
+    def lacking(self) -> frozenset[str]:
         """Services some group lacks now (as of the last refresh)."""
-        return {svc for _, svc in self._unserved}
+        return self._lacking
 
     def needs_hot_standby(self, service: str | None = None) -> bool:
         """Would some group lose service if the hot standbys that took over (of `service`
@@ -773,8 +792,16 @@ class World:
         standbys keep serving."""
         if not self.hot:
             return False
-        taken = sorted((svc, site) for svc, site in self.hot
-                       if site in self.active[svc] and service in (None, svc))
+        taken = tuple(sorted((svc, site) for svc, site in self.hot
+                             if site in self.active[svc] and service in (None, svc)))
+        if self._dirty or self._rule_key is None:  # changed since the last refresh
+            return self._standby_needed(taken)
+        return self._answers.standby_needed(self._rule_key, taken,
+                                            lambda: self._standby_needed(taken))
+
+    def _standby_needed(self, taken: Taken) -> bool:
+        """needs_hot_standby worked out: the rule's answer with `taken` standing by again,
+        against self.serving."""
         try:
             for svc, site in taken:
                 self.active[svc].discard(site)
