@@ -15,6 +15,7 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import simpy
 from simpy.events import EventPriority
@@ -187,6 +188,40 @@ class Layout:
         self.homed: dict[str, tuple[str, ...]] = {}  # site → the groups it is home to
         for g in sorted(sc.customers):
             self.homed[sc.customers[g].home] = (*self.homed.get(sc.customers[g].home, ()), g)
+        # group → its essential services (all, when none is marked), the components at
+        # home it relies on, and the keys _track_groups reads (GroupReads)
+        self.essential = {g: [s for s in grp.services if sc.services[s].essential]
+                          or grp.services for g, grp in sc.customers.items()}
+        self.uses = {g: components_used(sc, g) for g in sc.customers}
+        self.reads = {g: GroupReads(grp.home, tuple((g, s) for s in grp.services),
+                                    tuple((g, s) for s in self.essential[g]),
+                                    tuple((grp.home, c) for c in sorted(self.uses[g])))
+                      for g, grp in sc.customers.items()}
+
+
+class GroupReads(NamedTuple):
+    """Where a group's status lives in the world's tables: its home, its (group, service)
+    keys in serving (all, and the essential ones), its (home, component) keys of the
+    components it relies on there."""
+
+    home: str
+    services: tuple[tuple[str, str], ...]
+    essential: tuple[tuple[str, str], ...]
+    components: tuple[tuple[str, str], ...]
+
+
+def components_used(sc: Scenario, group: str) -> frozenset[str]:
+    """Components at its home site a group's service relies on: its services' `requires`
+    (through same-site dependencies) and the servers it lives on."""
+    grp, todo, seen = sc.customers[group], list(sc.customers[group].services), set()
+    comps = set(grp.requires)
+    while todo:
+        svc = todo.pop()
+        if svc not in seen:
+            seen.add(svc)
+            comps.update(sc.services[svc].requires)
+            todo.extend(d for d in sc.services[svc].depends_on if isinstance(d, str))
+    return frozenset(c for c in comps if c in sc.sites[grp.home].components)
 
 
 def _followers(svc: str, needed_by: dict[str, list[str]]) -> frozenset[str]:
@@ -249,9 +284,9 @@ class World:
         self.losses_seen: set[tuple[str, str, float]] = set()
         self.corrupted: dict[tuple[str, str], float] = {}  # (service, site) → since
         self.protection = Protection(scenario, streams)
-        self.essential = {g: [s for s in grp.services if scenario.services[s].essential]
-                          or grp.services for g, grp in scenario.customers.items()}
-        self.uses = {g: self._components_used(g) for g in scenario.customers}
+        self.layout = shared_layout(topology, scenario)
+        self.essential = self.layout.essential  # (shared: read only)
+        self.uses = self.layout.uses
         self.groups_by_priority = sorted(scenario.customers,
                                          key=lambda g: (scenario.customers[g].priority, g))
         self.runbooks_running = 0
@@ -265,7 +300,6 @@ class World:
         self._last_key: StateKey | None = None
         self._rule_key: RuleKey | None = None  # the state self.serving answers
         self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
-        self.layout = shared_layout(topology, scenario)
         self.places = self.layout.places  # (shared: read only)
         self.closed: Counter[str] = Counter(s for s, site in scenario.sites.items()
                                             if site.access == "closed")  # no staff entry
@@ -289,19 +323,6 @@ class World:
         self._memo: Health | None = None  # the health memo of self.serving's answer
         self._group_seen: dict[str, tuple[object, ...]] = {}  # what _track_groups last read
         self._away: set[str] = set()  # groups pointed at a site other than their home
-
-    def _components_used(self, group: str) -> frozenset[str]:
-        """Components at its home site a group's service relies on: its services' `requires`
-        (through same-site dependencies) and the servers it lives on."""
-        grp, todo, seen = self.sc.customers[group], list(self.sc.customers[group].services), set()
-        comps = set(grp.requires)
-        while todo:
-            svc = todo.pop()
-            if svc not in seen:
-                seen.add(svc)
-                comps.update(self.sc.services[svc].requires)
-                todo.extend(d for d in self.sc.services[svc].depends_on if isinstance(d, str))
-        return frozenset(c for c in comps if c in self.sc.sites[grp.home].components)
 
     def home_healthy_for(self, group: str) -> bool:
         """Its home site is up with every unit of every component the group uses."""
@@ -748,23 +769,21 @@ class World:
                         else self._dependency_ok(d, site, {}) for d in s.depends_on))
 
     def _track_groups(self, groups: Iterable[str]) -> None:
-        now = self.env.now
+        now, serving, reads = self.env.now, self.serving, self.layout.reads
         for g in groups:
-            grp = self.sc.customers[g]
-            home = grp.home
+            home, keys, essential, comps = reads[g]
+            sites = tuple([serving[k] for k in keys])
+            units = tuple([(self.units_down.get(c, 0), self.degraded_since.get(c))
+                           for c in comps])
             # everything its statuses and its reasons (causes.not_full) read: when none of
             # it moved, recording them again would change nothing
-            seen = (self.assigned[g], tuple(self.serving[g, s] for s in grp.services),
-                    self.down_since.get(home), tuple(
-                        (self.units_down.get((home, c), 0), self.degraded_since.get((home, c)))
-                        for c in self.uses[g]))
+            seen = (self.assigned[g], sites, self.down_since.get(home), units)
             if self._group_seen.get(g) == seen:
                 continue
             self._group_seen[g] = seen
-            essential = self.essential[g]
-            self.rec.status(now, g, "basic", all(self.serving[g, s] for s in essential))
-            full = (self.assigned[g] == home and self.home_healthy_for(g)
-                    and all(self.serving[g, s] == home for s in grp.services))
+            self.rec.status(now, g, "basic", all([serving[k] for k in essential]))
+            full = (self.assigned[g] == home and home not in self.down
+                    and not any([n for n, _ in units]) and all([s == home for s in sites]))
             self.rec.status(now, g, "full", full)
             if full:
                 self.rec.unblocked(now, g, "full")
