@@ -45,13 +45,14 @@ def not_full(world: World, group: str) -> tuple[Cause, ...]:
             chain.append(Cause("away", f"{svc}@{site}", f"{svc} is served from {site}"))
     if home in world.down:
         chain.append(_site_down(world, home))
-    for comp in sorted(world.uses[group]):
-        lost = world.units_down[home, comp]
+    for key in world.layout.reads[group].components:  # (home, component), by component
+        lost = world.units_down.get(key, 0)
         if lost:
+            comp = key[1]
             count = world.sc.sites[home].components[comp].count
             chain.append(Cause("redundancy", f"{home}.{comp}",
                                f"{comp} at {home}: {lost} of {count} units down",
-                               world.degraded_since.get((home, comp))))
+                               world.degraded_since.get(key)))
     return tuple(chain)
 
 
