@@ -7,32 +7,13 @@ now, never from the cache of the last refresh's state."""
 from __future__ import annotations
 
 from conftest import parse
+from test_hot_standby_per_service import TWO
 
 from drsim.sim.engine import Drill
 from drsim.topology import Topology
 
 # shop (pop, home a) uses web; office (far, home b) uses mail; both have a hot standby at c
-WORLD = """
-drsim: 1
-name: two services, one standby site
-simulation: {start: "2026-03-10T00:00", timezone: UTC, horizon: 12h, seed: 1}
-sites:
-  a: {components: {box: {count: 1}}}
-  b: {components: {box: {count: 1}}}
-  c: {components: {box: {count: 2}}}
-access_points: {pop: {}, far: {}}
-links:
-  pop-a: {a: pop, b: a, latency: 1ms}
-  pop-c: {a: pop, b: c, latency: 2ms}
-  far-b: {a: far, b: b, latency: 1ms}
-  far-c: {a: far, b: c, latency: 2ms}
-services:
-  web: {requires: [box], active: [a], standby: {sites: [c], mode: hot}}
-  mail: {requires: [box], active: [b], standby: {sites: [c], mode: hot}}
-customers:
-  shop: {count: 10, access: pop, home: a, services: [web]}
-  office: {count: 5, access: far, home: b, services: [mail]}
-"""
+WORLD = TWO.replace("DISRUPTIONS", "  []")  # no disruptions: each test makes its changes
 SCENARIO = parse(WORLD)
 
 
