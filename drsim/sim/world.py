@@ -188,14 +188,13 @@ class Layout:
         self.homed: dict[str, tuple[str, ...]] = {}  # site → the groups it is home to
         for g in sorted(sc.customers):
             self.homed[sc.customers[g].home] = (*self.homed.get(sc.customers[g].home, ()), g)
-        # group → its essential services (all, when none is marked), the components at
-        # home it relies on, and the keys _track_groups reads (GroupReads)
-        self.essential = {g: [s for s in grp.services if sc.services[s].essential]
-                          or grp.services for g, grp in sc.customers.items()}
-        self.uses = {g: components_used(sc, g) for g in sc.customers}
+        # group → the keys _track_groups reads: its essential services (all, when none is
+        # marked) and the components at home it relies on
         self.reads = {g: GroupReads(grp.home, tuple((g, s) for s in grp.services),
-                                    tuple((g, s) for s in self.essential[g]),
-                                    tuple((grp.home, c) for c in sorted(self.uses[g])))
+                                    tuple((g, s) for s in grp.services
+                                          if sc.services[s].essential)
+                                    or tuple((g, s) for s in grp.services),
+                                    tuple((grp.home, c) for c in sorted(components_used(sc, g))))
                       for g, grp in sc.customers.items()}
 
 
@@ -285,8 +284,6 @@ class World:
         self.corrupted: dict[tuple[str, str], float] = {}  # (service, site) → since
         self.protection = Protection(scenario, streams)
         self.layout = shared_layout(topology, scenario)
-        self.essential = self.layout.essential  # (shared: read only)
-        self.uses = self.layout.uses
         self.groups_by_priority = sorted(scenario.customers,
                                          key=lambda g: (scenario.customers[g].priority, g))
         self.runbooks_running = 0
@@ -323,12 +320,6 @@ class World:
         self._memo: Health | None = None  # the health memo of self.serving's answer
         self._group_seen: dict[str, tuple[object, ...]] = {}  # what _track_groups last read
         self._away: set[str] = set()  # groups pointed at a site other than their home
-
-    def home_healthy_for(self, group: str) -> bool:
-        """Its home site is up with every unit of every component the group uses."""
-        home = self.sc.customers[group].home
-        return home not in self.down and not any(
-            self.units_down.get((home, c)) for c in self.uses[group])
 
     # ---- changes ------------------------------------------------------------------------
 
