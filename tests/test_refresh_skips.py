@@ -81,3 +81,27 @@ def test_a_second_trial_in_the_same_state_asks_the_rule_nothing_more():
     assert asked == []
     assert not second.needs_hot_standby("mail")  # nothing taken over for mail: a new
     assert asked == [()]  # question (none cached yet), worked out by the world
+
+
+def active_pairs(world):
+    return frozenset((svc, site) for svc, sites in world.active.items() for site in sites)
+
+
+def test_the_placement_key_follows_every_placement_and_the_standby_question():
+    # placement_key copies a set of (service, site) pairs kept beside world.active; it must
+    # name exactly the active places after placements and after needs_hot_standby (which
+    # stands the takeovers by for a moment and back)
+    world = world_on(Topology(SCENARIO))
+    assert world.placement_key()[0] == {("web", "a"), ("mail", "b")} == active_pairs(world)
+    take_over_web(world)
+    world.hot.add(("mail", "c"))
+    world.place("mail", "c", True)
+    world.refresh()
+    world.heal("a", "site")  # dirty: needs_hot_standby works it out, moving c in and out
+    assert world.needs_hot_standby("web") is False
+    assert world.needs_hot_standby() is False
+    assert world.placement_key()[0] == {("web", "a"), ("web", "c"), ("mail", "b"),
+                                        ("mail", "c")} == active_pairs(world)
+    world.place("web", "c", False)
+    world.place("mail", "b", False)
+    assert world.placement_key()[0] == {("web", "a"), ("mail", "c")} == active_pairs(world)

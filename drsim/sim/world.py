@@ -272,6 +272,8 @@ class World:
         self._replaced: set[tuple[str, str]] = set()
         self.down: Counter[str] = Counter()  # sites and links currently hit (overlapping hits)
         self.active = {s: set(svc.active) for s, svc in scenario.services.items()}
+        # the same as (service, site) pairs, kept with it: the placement key copies it
+        self._active_pairs = {(s, site) for s, sites in self.active.items() for site in sites}
         self.any_route = {s: len(svc.active) > 1 or bool(svc.standby and svc.standby.mode == "hot")
                           for s, svc in scenario.services.items()}
         self.assigned = {g: grp.home for g, grp in scenario.customers.items()}
@@ -378,6 +380,7 @@ class World:
     def place(self, svc: str, site: str, active: bool) -> None:
         """Activate (or deactivate) `svc` at `site`."""
         (self.active[svc].add if active else self.active[svc].discard)(site)
+        (self._active_pairs.add if active else self._active_pairs.discard)((svc, site))
         self._replaced.add((svc, site))
         self.placement_version += 1
         self.touch()
@@ -646,7 +649,7 @@ class World:
     def placement_key(self) -> PlacementKey:
         """The placement by content: where services are active, which groups are pointed
         away from home, which copies of data are corrupted."""
-        return (frozenset((svc, site) for svc, sites in self.active.items() for site in sites),
+        return (frozenset(self._active_pairs),
                 tuple(sorted((g, self.assigned[g]) for g in self._away)),
                 frozenset(self.corrupted))
 
@@ -815,12 +818,14 @@ class World:
         try:
             for svc, site in taken:
                 self.active[svc].discard(site)
+                self._active_pairs.discard((svc, site))
             key = (self.down_set(), self._broken, self.placement_key(),
                    self.pools.units_key(self.units_out()))
             serving, _ = self._answers.get(key, self.compute_serving)
         finally:
             for svc, site in taken:
                 self.active[svc].add(site)
+                self._active_pairs.add((svc, site))
         return any(site is None and self.serving.get(k) is not None
                    for k, site in serving.items())
 
