@@ -763,6 +763,8 @@ class World:
                         else self._dependency_ok(d, site, {}) for d in s.depends_on))
 
     def _track_groups(self, groups: Iterable[str]) -> None:
+        """Record each group's basic and full status, and why it is not full; the keys it
+        reads come from the Layout (GroupReads, the same in every trial)."""
         now, serving, reads = self.env.now, self.serving, self.layout.reads
         for g in groups:
             home, keys, essential, comps = reads[g]
@@ -776,6 +778,7 @@ class World:
                 continue
             self._group_seen[g] = seen
             self.rec.status(now, g, "basic", all([serving[k] for k in essential]))
+            # full: pointed home, served at home, home up with every unit it uses up
             full = (self.assigned[g] == home and home not in self.down
                     and not any([n for n, _ in units]) and all([s == home for s in sites]))
             self.rec.status(now, g, "full", full)
@@ -807,8 +810,8 @@ class World:
             return False
         taken = tuple(sorted((svc, site) for svc, site in self.hot
                              if site in self.active[svc] and service in (None, svc)))
-        if self._dirty or self._rule_key is None:  # changed since the last refresh
-            return self._standby_needed(taken)
+        if self._dirty or self._rule_key is None:  # the state moved since the last
+            return self._standby_needed(taken)  # refresh: its cached answers do not apply
         return self._answers.standby_needed(self._rule_key, taken,
                                             lambda: self._standby_needed(taken))
 
