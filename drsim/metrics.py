@@ -11,9 +11,10 @@ Definitions (also in docs/metrics.md):
 - availability: 1 − downtime ÷ horizon (customer-weighted for a service or for all groups).
 
 Cost: each (group, what) keeps its spells sorted, so finding a group's last spell in an
-incident is a binary search, asked only of the incidents the group's spells come near (one
-binary search each): O((incidents × groups + hits × services + intervals) log intervals),
-not incidents × intervals (benchmarks/metrics.py).
+incident is a binary search, asked only of the incidents the group's spells come near (found
+by two binary searches per spell in the incidents sorted by start, IncidentIndex):
+O((hits × services + intervals) log intervals), not incidents × intervals
+(benchmarks/metrics.py).
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ class Reach:
     """Whether any spell of some keys comes near an incident, in one binary search: a cheap
     test that passes every incident a spell of them overlaps (and maybe a few more), so the
     exact questions (Spells.window) are asked only of the incidents a group was hit in, not
-    of every incident for every group."""
+    of every incident for every group (an objective's service RTO; group_metrics finds its
+    incidents from the spells' side, IncidentIndex)."""
 
     def __init__(self, spells: Spells, keys: Iterable[tuple[str, str]]) -> None:
         pairs = sorted((i.start_s, _INF if i.end_s is None else i.end_s)
@@ -163,17 +165,42 @@ class Reach:
         return n > 0 and self.reach[n - 1] >= inc.start_s
 
 
+class IncidentIndex:
+    """Incidents by start, with the latest end so far, so the incidents a spell comes near
+    are two binary searches away: a group's questions are asked of the incidents its own
+    spells come near (and maybe a few more), never of every incident (cost in spells, not
+    groups × incidents)."""
+
+    def __init__(self, incidents: list[IncidentRecord], horizon_s: float) -> None:
+        self.order = sorted(incidents, key=lambda i: i.start_s)
+        self.starts = [i.start_s for i in self.order]
+        self.reach = list(accumulate((horizon_s if i.end_s is None else i.end_s
+                                      for i in self.order), max))  # latest end so far
+
+    def near(self, spells: Iterable[Interval]) -> list[IncidentRecord]:
+        """Every incident one of `spells` overlaps or touches (Reach.near's test), maybe a
+        few more (where incidents overlap), by start. For a spell: the incidents starting
+        by its end, from the first by which some incident has ended at or after its start."""
+        hit: set[int] = set()
+        for i in spells:
+            lo = bisect_left(self.reach, i.start_s)
+            hi = bisect_right(self.starts, _INF if i.end_s is None else i.end_s)
+            hit.update(range(lo, hi))
+        return [self.order[k] for k in sorted(hit)]
+
+
 def group_metrics(sc: Scenario, intervals: Spells, incidents: list[IncidentRecord],
                   horizon_s: float) -> dict[str, GroupMetrics]:
     out = {}
+    index = IncidentIndex(incidents, horizon_s)
     for g in sorted(sc.customers):
         grp = sc.customers[g]
         rto_b: list[float | None] = []
         rto_f: list[float | None] = []
-        reach = Reach(intervals, [(g, w) for w in ("basic", "full", *grp.services)])
-        for inc in incidents:
-            if not reach.near(inc, horizon_s):
-                continue  # no spell of this group overlaps it: nothing to find
+        # only the incidents this group's spells come near can give it a recovery time (an
+        # incident no spell overlaps adds nothing below; the order adds nothing: maxima)
+        for inc in index.near(i for w in ("basic", "full", *grp.services)
+                              for i in intervals.get((g, w), ())):
             hit, value = recovery_in(intervals, g, "basic", inc, horizon_s)
             if hit:
                 rto_b.append(value)

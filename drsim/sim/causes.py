@@ -45,13 +45,14 @@ def not_full(world: World, group: str) -> tuple[Cause, ...]:
             chain.append(Cause("away", f"{svc}@{site}", f"{svc} is served from {site}"))
     if home in world.down:
         chain.append(_site_down(world, home))
-    for comp in sorted(world.uses[group]):
-        lost = world.units_down[home, comp]
+    for key in world.layout.reads[group].components:  # (home, component), by component
+        lost = world.units_down.get(key, 0)
         if lost:
+            comp = key[1]
             count = world.sc.sites[home].components[comp].count
             chain.append(Cause("redundancy", f"{home}.{comp}",
                                f"{comp} at {home}: {lost} of {count} units down",
-                               world.degraded_since.get((home, comp))))
+                               world.degraded_since.get(key)))
     return tuple(chain)
 
 
@@ -67,10 +68,9 @@ def _refusal(world: World, group: str, svc: str, site: str, serving: Serving, me
         return [_broken(world, site, pinned[0], f" (the servers {group} lives on)")]
     budget = world.sc.services[svc].latency_budget
     if not world._reaches(grp.access, site, budget, down):
-        lat = world.topo.latency(grp.access, site, down)
-        if lat is None:
+        # without a budget only a missing path refuses (no latency needed to tell)
+        if budget is None or (lat := world.topo.latency(grp.access, site, down)) is None:
             return [_no_path(world, grp.access, site)]
-        assert budget is not None  # reachable, so refused for its latency
         return [Cause("latency", site, f"{grp.access} to {site} takes {lat * 1000:.4g} ms, "
                                        f"over {svc}'s budget of {budget * 1000:.4g} ms")]
     ahead = _ahead(world, group, site, serving)

@@ -15,6 +15,7 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import simpy
 from simpy.events import EventPriority
@@ -41,6 +42,7 @@ RuleKey = tuple[frozenset[str], frozenset[tuple[str, str]], PlacementKey,
 Unserved = tuple[tuple[str, str], ...]  # (group, service) pairs without a site, sorted
 Changes = tuple[tuple[tuple[str, str], str | None], ...]  # ((group, service), site) now
 Moves = tuple[tuple[str, str, bool], ...]  # (service, site, healthy now), recording order
+Taken = tuple[tuple[str, str], ...]  # (service, site) hot standbys that took over, sorted
 _ABSENT = object()
 ANSWERS_BUDGET = 500_000  # (group, service) pairs kept in the shared answers (~100 MB at most)
 
@@ -59,9 +61,11 @@ class RuleAnswers:
         # while it stands): the unserved pairs of an answer, the pairs served differently
         # and the places whose health differs from one answer to another (trials make the
         # same moves between the same few states)
-        self._unserved: dict[int, tuple[Serving, Unserved]] = {}
+        self._unserved: dict[int, tuple[Serving, Unserved, frozenset[str]]] = {}
         self._changes: dict[tuple[int, int], tuple[Serving, Serving, Changes]] = {}
         self._moves: dict[tuple[int, int], tuple[Health, Health, Moves]] = {}
+        # (state, hot standbys that took over) → would a group lose service if they stood by
+        self._needed: dict[tuple[RuleKey, Taken], bool] = {}
 
     def get(self, key: RuleKey, compute: Callable[[], tuple[Serving, Health]]
             ) -> tuple[Serving, Health]:
@@ -72,15 +76,17 @@ class RuleAnswers:
             got = self.answers[key] = compute()
         return got
 
-    def unserved(self, serving: Serving) -> Unserved:
-        """The (group, service) pairs `serving` leaves without a site, sorted."""
+    def unserved(self, serving: Serving) -> tuple[Unserved, frozenset[str]]:
+        """The (group, service) pairs `serving` leaves without a site, sorted, and the
+        services they lack."""
         got = self._unserved.get(id(serving))
         if got is None:
             if len(self._unserved) >= self.limit:
                 self._unserved.clear()
-            got = self._unserved[id(serving)] = (serving, tuple(sorted(
-                k for k, site in serving.items() if site is None)))
-        return got[1]
+            pairs = tuple(sorted(k for k, site in serving.items() if site is None))
+            got = self._unserved[id(serving)] = (serving, pairs,
+                                                 frozenset(svc for _, svc in pairs))
+        return got[1], got[2]
 
     def changes(self, old: Serving, new: Serving) -> Changes:
         """The pairs `new` serves differently from `old` (or `old` lacks), in `new`'s order."""
@@ -101,6 +107,17 @@ class RuleAnswers:
                 self._moves.clear()
             got = self._moves[id(old), id(new)] = (old, new, find())
         return got[2]
+
+    def standby_needed(self, key: RuleKey, taken: Taken, find: Callable[[], bool]) -> bool:
+        """World.needs_hot_standby in the state `key` names, found once by `find`: the
+        answer hangs on that state and the standbys that would stand by alone (the serving
+        it compares against is the state's own answer)."""
+        got = self._needed.get((key, taken))
+        if got is None:
+            if len(self._needed) >= self.limit:
+                self._needed.clear()
+            got = self._needed[key, taken] = find()
+        return got
 
 
 _ANSWERS: weakref.WeakKeyDictionary[Topology, RuleAnswers] = weakref.WeakKeyDictionary()
@@ -171,6 +188,39 @@ class Layout:
         self.homed: dict[str, tuple[str, ...]] = {}  # site → the groups it is home to
         for g in sorted(sc.customers):
             self.homed[sc.customers[g].home] = (*self.homed.get(sc.customers[g].home, ()), g)
+        # group → the keys _track_groups reads: its essential services (all, when none is
+        # marked) and the components at home it relies on
+        self.reads = {g: GroupReads(grp.home, tuple((g, s) for s in grp.services),
+                                    tuple((g, s) for s in grp.services
+                                          if sc.services[s].essential)
+                                    or tuple((g, s) for s in grp.services),
+                                    tuple((grp.home, c) for c in sorted(components_used(sc, g))))
+                      for g, grp in sc.customers.items()}
+
+
+class GroupReads(NamedTuple):
+    """Where a group's status lives in the world's tables: its home, its (group, service)
+    keys in serving (all, and the essential ones), its (home, component) keys of the
+    components it relies on there."""
+
+    home: str
+    services: tuple[tuple[str, str], ...]
+    essential: tuple[tuple[str, str], ...]
+    components: tuple[tuple[str, str], ...]
+
+
+def components_used(sc: Scenario, group: str) -> frozenset[str]:
+    """Components at its home site a group's service relies on: its services' `requires`
+    (through same-site dependencies) and the servers it lives on."""
+    grp, todo, seen = sc.customers[group], list(sc.customers[group].services), set()
+    comps = set(grp.requires)
+    while todo:
+        svc = todo.pop()
+        if svc not in seen:
+            seen.add(svc)
+            comps.update(sc.services[svc].requires)
+            todo.extend(d for d in sc.services[svc].depends_on if isinstance(d, str))
+    return frozenset(c for c in comps if c in sc.sites[grp.home].components)
 
 
 def _followers(svc: str, needed_by: dict[str, list[str]]) -> frozenset[str]:
@@ -222,6 +272,8 @@ class World:
         self._replaced: set[tuple[str, str]] = set()
         self.down: Counter[str] = Counter()  # sites and links currently hit (overlapping hits)
         self.active = {s: set(svc.active) for s, svc in scenario.services.items()}
+        # the same as (service, site) pairs, kept with it: the placement key copies it
+        self._active_pairs = {(s, site) for s, sites in self.active.items() for site in sites}
         self.any_route = {s: len(svc.active) > 1 or bool(svc.standby and svc.standby.mode == "hot")
                           for s, svc in scenario.services.items()}
         self.assigned = {g: grp.home for g, grp in scenario.customers.items()}
@@ -233,9 +285,7 @@ class World:
         self.losses_seen: set[tuple[str, str, float]] = set()
         self.corrupted: dict[tuple[str, str], float] = {}  # (service, site) → since
         self.protection = Protection(scenario, streams)
-        self.essential = {g: [s for s in grp.services if scenario.services[s].essential]
-                          or grp.services for g, grp in scenario.customers.items()}
-        self.uses = {g: self._components_used(g) for g in scenario.customers}
+        self.layout = shared_layout(topology, scenario)
         self.groups_by_priority = sorted(scenario.customers,
                                          key=lambda g: (scenario.customers[g].priority, g))
         self.runbooks_running = 0
@@ -247,8 +297,8 @@ class World:
         self._answers = shared_answers(topology, scenario)
         self._placement: tuple[int, PlacementKey] | None = None  # (version, its content)
         self._last_key: StateKey | None = None
+        self._rule_key: RuleKey | None = None  # the state self.serving answers
         self._broken: frozenset[tuple[str, str]] = frozenset()  # components below k, now
-        self.layout = shared_layout(topology, scenario)
         self.places = self.layout.places  # (shared: read only)
         self.closed: Counter[str] = Counter(s for s, site in scenario.sites.items()
                                             if site.access == "closed")  # no staff entry
@@ -268,28 +318,10 @@ class World:
         self.degraded_since: dict[tuple[str, str], float] = {}
         self._out: set[tuple[str, str]] = set()  # (group, service) pairs explained as unserved
         self._unserved: Unserved = ()  # the pairs self.serving leaves without a site
+        self._lacking: frozenset[str] = frozenset()  # the services they lack
         self._memo: Health | None = None  # the health memo of self.serving's answer
         self._group_seen: dict[str, tuple[object, ...]] = {}  # what _track_groups last read
         self._away: set[str] = set()  # groups pointed at a site other than their home
-
-    def _components_used(self, group: str) -> frozenset[str]:
-        """Components at its home site a group's service relies on: its services' `requires`
-        (through same-site dependencies) and the servers it lives on."""
-        grp, todo, seen = self.sc.customers[group], list(self.sc.customers[group].services), set()
-        comps = set(grp.requires)
-        while todo:
-            svc = todo.pop()
-            if svc not in seen:
-                seen.add(svc)
-                comps.update(self.sc.services[svc].requires)
-                todo.extend(d for d in self.sc.services[svc].depends_on if isinstance(d, str))
-        return frozenset(c for c in comps if c in self.sc.sites[grp.home].components)
-
-    def home_healthy_for(self, group: str) -> bool:
-        """Its home site is up with every unit of every component the group uses."""
-        home = self.sc.customers[group].home
-        return home not in self.down and not any(
-            self.units_down.get((home, c)) for c in self.uses[group])
 
     # ---- changes ------------------------------------------------------------------------
 
@@ -348,6 +380,7 @@ class World:
     def place(self, svc: str, site: str, active: bool) -> None:
         """Activate (or deactivate) `svc` at `site`."""
         (self.active[svc].add if active else self.active[svc].discard)(site)
+        (self._active_pairs.add if active else self._active_pairs.discard)((svc, site))
         self._replaced.add((svc, site))
         self.placement_version += 1
         self.touch()
@@ -607,7 +640,7 @@ class World:
         (states recur: all well, one element down)."""
         if self._placement is None or self._placement[0] != key[2]:
             self._placement = (key[2], self.placement_key())
-        rule_key = (key[0], key[1], self._placement[1], key[3])
+        rule_key = self._rule_key = (key[0], key[1], self._placement[1], key[3])
         got = self._answers.get(rule_key, lambda: self.compute_serving(rule_key))
         if isinstance(got[0], Served):  # (every answer is: the state the next one starts from)
             self._rule_base = (rule_key, got[0])
@@ -616,7 +649,7 @@ class World:
     def placement_key(self) -> PlacementKey:
         """The placement by content: where services are active, which groups are pointed
         away from home, which copies of data are corrupted."""
-        return (frozenset((svc, site) for svc, sites in self.active.items() for site in sites),
+        return (frozenset(self._active_pairs),
                 tuple(sorted((g, self.assigned[g]) for g in self._away)),
                 frozenset(self.corrupted))
 
@@ -637,7 +670,8 @@ class World:
                 self.rec.event(now, "service_restored" if site else "service_lost", g,
                                f"{svc} at {site}" if site else f"{svc} (was at {was})"
                                + self._no_room(g, svc, serving))
-        self.serving, self._unserved = serving, self._answers.unserved(serving)
+        self.serving = serving
+        self._unserved, self._lacking = self._answers.unserved(serving)
         return changed
 
     def _explain(self, serving: Serving, memo: Health) -> None:
@@ -729,23 +763,24 @@ class World:
                         else self._dependency_ok(d, site, {}) for d in s.depends_on))
 
     def _track_groups(self, groups: Iterable[str]) -> None:
-        now = self.env.now
+        """Record each group's basic and full status, and why it is not full; the keys it
+        reads come from the Layout (GroupReads, the same in every trial)."""
+        now, serving, reads = self.env.now, self.serving, self.layout.reads
         for g in groups:
-            grp = self.sc.customers[g]
-            home = grp.home
+            home, keys, essential, comps = reads[g]
+            sites = tuple([serving[k] for k in keys])
+            units = tuple([(self.units_down.get(c, 0), self.degraded_since.get(c))
+                           for c in comps])
             # everything its statuses and its reasons (causes.not_full) read: when none of
             # it moved, recording them again would change nothing
-            seen = (self.assigned[g], tuple(self.serving[g, s] for s in grp.services),
-                    self.down_since.get(home), tuple(
-                        (self.units_down.get((home, c), 0), self.degraded_since.get((home, c)))
-                        for c in self.uses[g]))
+            seen = (self.assigned[g], sites, self.down_since.get(home), units)
             if self._group_seen.get(g) == seen:
                 continue
             self._group_seen[g] = seen
-            essential = self.essential[g]
-            self.rec.status(now, g, "basic", all(self.serving[g, s] for s in essential))
-            full = (self.assigned[g] == home and self.home_healthy_for(g)
-                    and all(self.serving[g, s] == home for s in grp.services))
+            self.rec.status(now, g, "basic", all([serving[k] for k in essential]))
+            # full: pointed home, served at home, home up with every unit it uses up
+            full = (self.assigned[g] == home and home not in self.down
+                    and not any([n for n, _ in units]) and all([s == home for s in sites]))
             self.rec.status(now, g, "full", full)
             if full:
                 self.rec.unblocked(now, g, "full")
@@ -762,9 +797,9 @@ class World:
                 and not self._away
                 and not self.needs_hot_standby())
 
-    def lacking(self) -> set[str]:
+    def lacking(self) -> frozenset[str]:
         """Services some group lacks now (as of the last refresh)."""
-        return {svc for _, svc in self._unserved}
+        return self._lacking
 
     def needs_hot_standby(self, service: str | None = None) -> bool:
         """Would some group lose service if the hot standbys that took over (of `service`
@@ -773,17 +808,27 @@ class World:
         standbys keep serving."""
         if not self.hot:
             return False
-        taken = sorted((svc, site) for svc, site in self.hot
-                       if site in self.active[svc] and service in (None, svc))
+        taken = tuple(sorted((svc, site) for svc, site in self.hot
+                             if site in self.active[svc] and service in (None, svc)))
+        if self._dirty or self._rule_key is None:  # the state moved since the last
+            return self._standby_needed(taken)  # refresh: its cached answers do not apply
+        return self._answers.standby_needed(self._rule_key, taken,
+                                            lambda: self._standby_needed(taken))
+
+    def _standby_needed(self, taken: Taken) -> bool:
+        """needs_hot_standby worked out: the rule's answer with `taken` standing by again,
+        against self.serving."""
         try:
             for svc, site in taken:
                 self.active[svc].discard(site)
+                self._active_pairs.discard((svc, site))
             key = (self.down_set(), self._broken, self.placement_key(),
                    self.pools.units_key(self.units_out()))
             serving, _ = self._answers.get(key, self.compute_serving)
         finally:
             for svc, site in taken:
                 self.active[svc].add(site)
+                self._active_pairs.add((svc, site))
         return any(site is None and self.serving.get(k) is not None
                    for k, site in serving.items())
 
