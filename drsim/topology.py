@@ -2,21 +2,26 @@
 
 Topology questions (which sites can an access point reach, at what latency, through what
 bottleneck) depend only on which sites and links are down, so answers are memoised on that
-frozen set. The graph of record is a networkx MultiGraph (parallel links are redundancy);
-shortest paths run in scipy's compiled Dijkstra on a sparse matrix of the links that are up.
+frozen set. The graph of record is a networkx MultiGraph (parallel links are redundancy).
+Latencies and components come from plain searches over adjacency lists (one Dijkstra per
+source and failure state, run only as far as asked): a new failure state then costs no
+sparse matrix to build. Paths still run in scipy's compiled Dijkstra on a sparse matrix of
+the links that are up, whose tie-breaks between equally short paths they keep.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
+from collections.abc import Iterable
 from functools import lru_cache
 from itertools import pairwise
 
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 from drsim.scenario.schema import Scenario
 
@@ -46,14 +51,19 @@ class Topology:
         self._lat = np.array([scenario.links[k].latency for k in ids], dtype=float) + EPS
         self._matrix = lru_cache(maxsize=1024)(self._up_matrix)
         self._rows = lru_cache(maxsize=65536)(self._shortest_from)
+        self._searches = lru_cache(maxsize=65536)(self._search)
         self._label_memo: dict[frozenset[str], np.ndarray] = {}
         self._recent: list[frozenset[str]] = []  # the last states labelled (for repairs)
         # place → (link, the place at its other end), for the searches of _labels
         self._adjacent: dict[str, list[tuple[str, str]]] = {n: [] for n in self.nodes}
-        for k in ids:
+        # by index: (place at the other end, link weight as scipy sees it, link), for _Search
+        self._weighted: list[list[tuple[int, float, str]]] = [[] for _ in self.nodes]
+        for i, k in enumerate(ids):
             a, b = scenario.links[k].a, scenario.links[k].b
             self._adjacent[a].append((k, b))
             self._adjacent[b].append((k, a))
+            self._weighted[self._a[i]].append((int(self._b[i]), float(self._lat[i]), k))
+            self._weighted[self._b[i]].append((int(self._a[i]), float(self._lat[i]), k))
 
     def _up_matrix(self, down: frozenset[str]) -> csr_matrix:
         """Adjacency of the links that are up between places that are up."""
@@ -80,6 +90,9 @@ class Topology:
                               indices=self.index[source], return_predecessors=True)
         return dist, pred
 
+    def _search(self, source: str, down: frozenset[str]) -> _Search | None:
+        return None if source in down else _Search(self, self.index[source], down)
+
     def _labels(self, down: frozenset[str]) -> np.ndarray:
         """A labelling of the connected components avoiding `down`, derived when it can be
         from the labelling of a state one element away (a failure or a repair changes the
@@ -99,7 +112,20 @@ class Topology:
         return got
 
     def _component_labels(self, down: frozenset[str]) -> np.ndarray:
-        return connected_components(self._matrix(down), directed=False)[1]
+        """Each place labelled with the index of the first place of its component (a search
+        from each place not yet labelled; a failed place is alone)."""
+        labels = [-1] * len(self.nodes)
+        for first, name in enumerate(self.nodes):
+            if labels[first] >= 0:
+                continue
+            labels[first] = first
+            todo = [] if name in down else [first]
+            while todo:
+                for v, _, k in self._weighted[todo.pop()]:
+                    if labels[v] < 0 and k not in down and self.nodes[v] not in down:
+                        labels[v] = first
+                        todo.append(v)
+        return np.array(labels)
 
     def _derived_labels(self, down: frozenset[str]) -> np.ndarray | None:
         for x in down:  # one more element failed than in a state already labelled
@@ -180,11 +206,20 @@ class Topology:
 
     def latency(self, source: str, target: str, down: frozenset[str]) -> float | None:
         """Lowest one-way latency from source to target avoiding `down` elements, or None."""
-        row = self._rows(source, down)  # a failed target has no link up: its distance is inf
-        if row is None:
+        search = self._searches(source, down)  # a failed target has no link up: inf
+        if search is None:
             return None
-        d = float(row[0][self.index[target]])
+        d = search.distance(self.index[target])
         return None if d == np.inf else round(d, 9)  # drop the EPS per hop
+
+    def nearest(self, source: str, sites: Iterable[str], down: frozenset[str]) -> list[str]:
+        """`sites` nearest first from `source` avoiding `down`: by latency (as latency()
+        gives it, unreachable last), then by id."""
+        search = self._searches(source, down)
+        if search is None:
+            return sorted(sites)  # (nothing is reachable from a failed place: all tie)
+        index = self.index
+        return sorted(sites, key=lambda s: (round(search.distance(index[s]), 9), s))
 
     def path(self, a: str, b: str, down: frozenset[str]) -> tuple[str, ...] | None:
         """Places along the lowest-latency path from a to b, or None."""
@@ -210,3 +245,35 @@ class Topology:
         """The link a hop takes: the lowest-latency one of the parallel links that are up."""
         links = [(d["latency"], k, d) for k, d in self.graph[u][v].items() if k not in down]
         return min(links)[2]  # (latency, id): ids are unique, so the dicts are never compared
+
+
+class _Search:
+    """Dijkstra from one place avoiding `down`, run only as far as the places asked about
+    (the places nearer than the farthest one asked are settled once, and kept).
+
+    Its distances are the very floats scipy's Dijkstra gives: each is the least, over paths,
+    of the weights summed from the source along the path, however ties are settled (float
+    addition is monotone and every weight is positive, so no path found later is shorter)."""
+
+    __slots__ = ("down", "dist", "done", "heap", "nodes", "weighted")
+
+    def __init__(self, topo: Topology, start: int, down: frozenset[str]) -> None:
+        self.nodes, self.weighted, self.down = topo.nodes, topo._weighted, down
+        self.dist = [math.inf] * len(topo.nodes)
+        self.dist[start] = 0.0
+        self.done = bytearray(len(topo.nodes))
+        self.heap = [(0.0, start)]
+
+    def distance(self, target: int) -> float:
+        """Lowest latency (+ EPS per hop) to place `target` (inf: not reachable)."""
+        dist, done, heap, down = self.dist, self.done, self.heap, self.down
+        while not done[target] and heap:
+            d, u = heapq.heappop(heap)
+            if done[u]:
+                continue  # a stale entry: its place was settled at a lower latency
+            done[u] = 1
+            for v, w, k in self.weighted[u]:
+                if d + w < dist[v] and k not in down and self.nodes[v] not in down:
+                    dist[v] = d + w
+                    heapq.heappush(heap, (d + w, v))
+        return dist[target]

@@ -491,15 +491,9 @@ class World:
         first = self.assigned[group]
         yield first
         if self.any_route[svc]:
-            access = self.sc.customers[group].access
-
-            def nearness(site: str) -> tuple[float, str]:
-                lat = self.topo.latency(access, site, down)
-                return (float("inf") if lat is None else lat, site)
-
             others = [s for s in self.active[svc] if s != first]
-            yield from sorted(others, key=nearness) if len(others) > 1 else others  # (one
-            # other site needs no ranking: no latencies to compute)
+            yield from (self.topo.nearest(self.sc.customers[group].access, others, down)
+                        if len(others) > 1 else others)  # (one other site: no ranking)
 
     def _pinned_ok(self, group: str, site: str) -> bool:
         """The components the group's customers live on are up at `site` (where it has them)."""
