@@ -58,8 +58,9 @@ class Topology:
         self._adjacent: dict[str, list[tuple[str, str]]] = {n: [] for n in self.nodes}
         # by index: (place at the other end, link weight as scipy sees it, link), for _Search
         self._weighted: list[list[tuple[int, float, str]]] = [[] for _ in self.nodes]
+        self._link_ends: dict[str, tuple[str, str]] = {}
         for i, k in enumerate(ids):
-            a, b = scenario.links[k].a, scenario.links[k].b
+            a, b = self._link_ends[k] = scenario.links[k].a, scenario.links[k].b
             self._adjacent[a].append((k, b))
             self._adjacent[b].append((k, a))
             self._weighted[self._a[i]].append((int(self._b[i]), float(self._lat[i]), k))
@@ -96,7 +97,7 @@ class Topology:
     def _labels(self, down: frozenset[str]) -> np.ndarray:
         """A labelling of the connected components avoiding `down`, derived when it can be
         from the labelling of a state one element away (a failure or a repair changes the
-        components only around that element), else computed anew (scipy). Any labelling of
+        components only around that element), else computed anew. Any labelling of
         the same components gives the same answers: only equality of labels is read."""
         got = self._label_memo.get(down)
         if got is None:
@@ -128,15 +129,18 @@ class Topology:
         return np.array(labels)
 
     def _derived_labels(self, down: frozenset[str]) -> np.ndarray | None:
-        for x in down:  # one more element failed than in a state already labelled
-            before = self._label_memo.get(down - {x})
-            if before is not None:
+        for near in reversed(self._recent):  # one element failed or repaired since a state
+            before = self._label_memo.get(near)  # labelled lately (the last, most often)
+            if before is not None and len(near) + 1 == len(down) and near < down:
+                (x,) = down - near
                 return self._after_failure(x, down, before)
-        for near in reversed(self._recent):  # one element repaired
-            before = self._label_memo.get(near)
             if before is not None and len(near) == len(down) + 1 and down < near:
                 (x,) = near - down
                 return self._after_repair(x, down, before)
+        for x in down:  # one more element failed than in a state labelled earlier
+            before = self._label_memo.get(down - {x})
+            if before is not None:
+                return self._after_failure(x, down, before)
         return None
 
     def _after_failure(self, x: str, down: frozenset[str],
@@ -144,7 +148,7 @@ class Topology:
         """The labels once `x` fails on top of `before`, or None when its component may have
         split (then they are computed anew)."""
         if x in self._link_index:
-            u, v = self._ends(x)
+            u, v = self._link_ends[x]
             if u in down or v in down or before[self.index[u]] != before[self.index[v]]:
                 return before  # it joined nothing that is not joined otherwise
             return before if self._joined(u, {v}, down) else None
@@ -160,7 +164,7 @@ class Topology:
     def _after_repair(self, x: str, down: frozenset[str], before: np.ndarray) -> np.ndarray:
         """The labels once `x` (down in `before`) is back: the components it joins merge."""
         if x in self._link_index:
-            ends = [self._ends(x)] if not set(self._ends(x)) & down else []
+            ends = [self._link_ends[x]] if not set(self._link_ends[x]) & down else []
         elif x in self.index:
             ends = [(x, w) for k, w in self._adjacent[x] if k not in down and w not in down]
         else:
@@ -172,10 +176,6 @@ class Topology:
                 after = after.copy() if after is before else after
                 after[after == lv] = lu
         return after
-
-    def _ends(self, link: str) -> tuple[str, str]:
-        i = self._link_index[link]
-        return self.nodes[self._a[i]], self.nodes[self._b[i]]
 
     def _joined(self, source: str, targets: set[str], down: frozenset[str]) -> bool:
         """Whether `source` reaches every one of `targets` avoiding `down` (a search that

@@ -524,7 +524,7 @@ class World:
             serving, order = Served(), sorted(redo, key=self._coupling.rank.__getitem__)
             off = set(base[1].off - redo)
         down = key[0]
-        load: Counter[str] = Counter()
+        load: dict[str, int] = {}  # customers placed at each site with a capacity
         slots = Placement(self.pools, self.units_out())
         for g in order:
             grp = self.sc.customers[g]
@@ -537,13 +537,14 @@ class World:
                             and self._reaches(grp.access, site, budget, down)):
                         continue
                     cap = self.sc.sites[site].capacity
-                    if site not in hosts and cap is not None and load[site] + grp.count > cap:
+                    if (site not in hosts and cap is not None
+                            and load.get(site, 0) + grp.count > cap):
                         continue
                     if not slots.fits(g, svc, site):
                         continue
                     if site not in hosts:
                         hosts.add(site)
-                        load[site] += grp.count
+                        load[site] = load.get(site, 0) + grp.count
                     slots.take(g, svc, site)
                     serving[g, svc] = site
                     break
