@@ -27,7 +27,9 @@ from drsim.scenario.schema import Scenario
 
 EPS = 1e-12  # sparse matrices drop zeros: a zero-latency link weighs this much instead
 LABELS_KEPT = 4096  # component labellings kept (one array of places each, often shared)
-RECENT_KEPT = 8  # the last states labelled, where a repair looks for its state before
+RECENT_KEPT = 8  # the last states labelled (or searched from a place), where a change looks
+# for the state before it
+SEARCH_PLACES = 2_000_000  # places kept over all latency searches (~40 bytes each)
 
 
 class Topology:
@@ -51,7 +53,10 @@ class Topology:
         self._lat = np.array([scenario.links[k].latency for k in ids], dtype=float) + EPS
         self._matrix = lru_cache(maxsize=1024)(self._up_matrix)
         self._rows = lru_cache(maxsize=65536)(self._shortest_from)
-        self._searches = lru_cache(maxsize=65536)(self._search)
+        # (source, failure state) → its latency search; source → the last states searched
+        self._search_memo: dict[tuple[str, frozenset[str]], _Search] = {}
+        self._searched: dict[str, list[frozenset[str]]] = {}
+        self._searches_kept = max(64, SEARCH_PLACES // max(1, len(self.nodes)))
         self._label_memo: dict[frozenset[str], np.ndarray] = {}
         self._recent: list[frozenset[str]] = []  # the last states labelled (for repairs)
         # place → (link, the place at its other end), for the searches of _labels
@@ -59,8 +64,10 @@ class Topology:
         # by index: (place at the other end, link weight as scipy sees it, link), for _Search
         self._weighted: list[list[tuple[int, float, str]]] = [[] for _ in self.nodes]
         self._link_ends: dict[str, tuple[str, str]] = {}
+        self._link_at: dict[str, tuple[int, int, float]] = {}  # by index, weight as above
         for i, k in enumerate(ids):
             a, b = self._link_ends[k] = scenario.links[k].a, scenario.links[k].b
+            self._link_at[k] = (int(self._a[i]), int(self._b[i]), float(self._lat[i]))
             self._adjacent[a].append((k, b))
             self._adjacent[b].append((k, a))
             self._weighted[self._a[i]].append((int(self._b[i]), float(self._lat[i]), k))
@@ -91,8 +98,31 @@ class Topology:
                               indices=self.index[source], return_predecessors=True)
         return dist, pred
 
-    def _search(self, source: str, down: frozenset[str]) -> _Search | None:
-        return None if source in down else _Search(self, self.index[source], down)
+    def _searches(self, source: str, down: frozenset[str]) -> _Search | None:
+        """The latency search from `source` avoiding `down` (None: the source is down): kept,
+        or carried over from a state one element away searched lately from `source` (a
+        failure off its paths, or a repair that shortens none, leaves it true), else new."""
+        if source in down:
+            return None
+        got = self._search_memo.get((source, down))
+        recent = self._searched.setdefault(source, [])
+        if got is None:
+            for near in reversed(recent):
+                if len(near ^ down) == 1:
+                    (x,) = near ^ down
+                    got = self._search_memo[source, near].moved(self, x, down)
+                    if got is not None:
+                        break
+            if got is None:
+                got = _Search(self, self.index[source], down)
+            if len(self._search_memo) >= self._searches_kept:
+                self._search_memo.clear()
+                self._searched.clear()
+                recent = self._searched[source] = []
+            self._search_memo[source, down] = got
+        if not recent or recent[-1] != down:
+            recent[:] = [*recent[-(RECENT_KEPT - 1):], down]
+        return got
 
     def _labels(self, down: frozenset[str]) -> np.ndarray:
         """A labelling of the connected components avoiding `down`, derived when it can be
@@ -253,9 +283,13 @@ class _Search:
 
     Its distances are the very floats scipy's Dijkstra gives: each is the least, over paths,
     of the weights summed from the source along the path, however ties are settled (float
-    addition is monotone and every weight is positive, so no path found later is shorter)."""
+    addition is monotone and every weight is positive, so no path found later is shorter).
+    That holds for a search carried over to a state one element away (moved) as long as
+    what Dijkstra keeps true stays true: settled places have their least latency, each
+    place in view has the least over its settled neighbours, and none of them is nearer
+    than the place settled last."""
 
-    __slots__ = ("down", "dist", "done", "heap", "nodes", "weighted")
+    __slots__ = ("dist", "done", "down", "heap", "last", "nodes", "parent", "via", "weighted")
 
     def __init__(self, topo: Topology, start: int, down: frozenset[str]) -> None:
         self.nodes, self.weighted, self.down = topo.nodes, topo._weighted, down
@@ -263,17 +297,68 @@ class _Search:
         self.dist[start] = 0.0
         self.done = bytearray(len(topo.nodes))
         self.heap = [(0.0, start)]
+        self.last = 0.0  # the latency of the place settled last
+        # the place and the link each place was reached through (its path back)
+        self.parent = [-1] * len(topo.nodes)
+        self.via: list[str | None] = [None] * len(topo.nodes)
 
     def distance(self, target: int) -> float:
         """Lowest latency (+ EPS per hop) to place `target` (inf: not reachable)."""
-        dist, done, heap, down = self.dist, self.done, self.heap, self.down
+        dist, done, heap, down, parent, via = (self.dist, self.done, self.heap, self.down,
+                                               self.parent, self.via)
         while not done[target] and heap:
             d, u = heapq.heappop(heap)
-            if done[u]:
-                continue  # a stale entry: its place was settled at a lower latency
-            done[u] = 1
+            if done[u] or d != dist[u]:
+                continue  # a stale entry: its place was settled, or is in view, nearer
+            done[u], self.last = 1, d
             for v, w, k in self.weighted[u]:
                 if d + w < dist[v] and k not in down and self.nodes[v] not in down:
-                    dist[v] = d + w
+                    dist[v], parent[v], via[v] = d + w, u, k
                     heapq.heappush(heap, (d + w, v))
         return dist[target]
+
+    def moved(self, topo: Topology, x: str, down: frozenset[str]) -> _Search | None:
+        """This search carried over to `down`, where only `x` failed or was repaired; None
+        when it cannot be (a path it found goes through x, or x brings a place nearer than
+        one settled) and must start afresh."""
+        new = _Search.__new__(_Search)
+        new.nodes, new.weighted, new.down, new.last = self.nodes, self.weighted, down, self.last
+        new.dist, new.done, new.heap = self.dist.copy(), self.done.copy(), self.heap.copy()
+        new.parent, new.via = self.parent.copy(), self.via.copy()
+        if x in down:  # failed: its place or link leaves every path that avoided it
+            if x in topo._link_at:
+                a, b, _ = topo._link_at[x]
+                return None if x in (self.via[a], self.via[b]) else new
+            i = topo.index.get(x)
+            if i is not None:
+                if any(self.parent[v] == i for v, _, _ in self.weighted[i]):
+                    return None
+                new.dist[i] = math.inf  # (unreachable; its entries in the heap are stale)
+            return new
+        if x in topo._link_at:  # repaired: it joins what the search settled, if it can
+            a, b, w = topo._link_at[x]
+            if self.nodes[a] in down or self.nodes[b] in down:
+                return new
+            return new if new._relax(a, b, w, x) and new._relax(b, a, w, x) else None
+        i = topo.index.get(x)
+        if i is None:
+            return new  # not part of the network
+        new.done[i] = 0  # (if settled before it failed, it is settled anew)
+        for v, w, k in self.weighted[i]:
+            if k not in down and self.nodes[v] not in down and not new._relax(v, i, w, k):
+                return None
+        return new
+
+    def _relax(self, u: int, v: int, w: float, k: str) -> bool:
+        """Bring `v` in view through link `k` from `u` if `u` is settled (an unsettled `u`
+        relaxes its links when it is); False when `v` would then be nearer than the place
+        settled last (a settled `v` is never farther than that: it would be too)."""
+        if not self.done[u]:
+            return True
+        d = self.dist[u] + w
+        if d < self.dist[v]:
+            if d < self.last:
+                return False
+            self.dist[v], self.parent[v], self.via[v] = d, u, k
+            heapq.heappush(self.heap, (d, v))
+        return True
