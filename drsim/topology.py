@@ -56,7 +56,7 @@ class Topology:
         # (source, failure state) → its latency search; source → the last states searched
         self._search_memo: dict[tuple[str, frozenset[str]], _Search] = {}
         self._searched: dict[str, list[frozenset[str]]] = {}
-        self._searches_kept = max(64, SEARCH_PLACES // max(1, len(self.nodes)))
+        self._searches_kept = max(64, SEARCH_PLACES // len(self.nodes))  # (a site at least)
         self._label_memo: dict[frozenset[str], np.ndarray] = {}
         self._recent: list[frozenset[str]] = []  # the last states labelled (for repairs)
         # place → (link, the place at its other end), for the searches of _labels

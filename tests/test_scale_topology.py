@@ -135,6 +135,20 @@ def test_the_labellings_kept_are_bounded_and_then_forgotten(monkeypatch):
     assert fresh == [first, frozenset({"r5"}), first]
 
 
+
+def test_a_failure_is_derived_from_a_state_labelled_before_the_recent_ones(monkeypatch):
+    topo = ring_with_tail()
+    fresh = spy(topo, monkeypatch)
+    first = frozenset({"r0"})
+    topo.labels(first)
+    ghosts = [frozenset({f"g{i}", f"h{i}"}) for i in range(topology.RECENT_KEPT)]
+    for state in ghosts:  # two elements away from every other state: each afresh
+        topo.labels(state)
+    # s5 fails with r0 down: no recent state is one element away, but {r0} was labelled;
+    # s5's neighbours s4 and s6 are still joined (s4-s0 chord, s0-s7-s6): derived
+    assert same_components(topo, first | {"s5"})
+    assert fresh == [first, *ghosts]
+
 # ---- latency searches carried over from a state one element away (Topology._searches) ----
 
 def kite() -> Topology:
@@ -165,8 +179,8 @@ def searches(monkeypatch) -> list[frozenset[str]]:
     return fresh
 
 
-def ms(topo: Topology, down: set[str], *places: str) -> list[float | None]:
-    lat = [topo.latency("p0", p, frozenset(down)) for p in places]
+def ms(topo: Topology, down: set[str], *places: str, source: str = "p0") -> list[float | None]:
+    lat = [topo.latency(source, p, frozenset(down)) for p in places]
     return [None if x is None else round(x * 1000, 6) for x in lat]
 
 
@@ -300,3 +314,83 @@ def test_searches_carried_over_give_scipys_very_floats(seed):
             for t in rng.choice(len(topo.nodes), int(rng.integers(1, len(topo.nodes) + 1))):
                 got = search.distance(int(t)) if search is not None else None
                 assert want is None or got == want[0][t], (sorted(state), source, t)
+
+
+def test_the_first_of_the_recent_states_that_carries_over_is_taken(monkeypatch):
+    topo, fresh = kite(), searches(monkeypatch)
+    assert ms(topo, {"a-b"}, *"abcdef") == [1, 6, 3, 5, 6, 4]
+    assert ms(topo, {"e"}, *"abcdef") == [1, 3, 3, 4, None, 4]  # two away: afresh
+    # all up: one away from {e} (e back at 5: carried over) and from {a-b} (b nearer than
+    # 6: it would not carry over); the last state searched is tried first, and taken
+    assert ms(topo, set(), *"abcdef") == [1, 3, 3, 4, 5, 4]
+    assert fresh == [frozenset({"a-b"}), frozenset({"e"})]
+
+
+@pytest.mark.parametrize("between, carried", [(topology.RECENT_KEPT - 1, True),
+                                              (topology.RECENT_KEPT, False)])
+def test_a_search_looks_back_over_the_last_recent_kept_states(monkeypatch, between, carried):
+    topo, fresh = kite(), searches(monkeypatch)
+    assert ms(topo, {"e"}, "e") == [None]
+    for i in range(between):  # states two away from every other (outside the network)
+        assert ms(topo, {f"g{i}", f"h{i}"}, "d") == [4]
+    assert ms(topo, set(), "e") == [5]  # e back: carried over from {e} while it is recent
+    assert len(fresh) == 1 + between + (0 if carried else 1)
+
+
+def test_a_place_in_view_at_no_index_has_no_parent(monkeypatch):
+    topo, fresh = kite(), searches(monkeypatch)
+    assert topo.index["b"] == 1  # (sites by id, then access points)
+    assert ms(topo, set(), "a") == [1]  # settled p0, a; b, c in view; d not yet (no parent)
+    assert ms(topo, {"b"}, "d", "b") == [5, None]  # b reached nothing yet: carried over
+    assert fresh == [frozenset()]
+
+
+def test_a_link_repaired_is_on_the_paths_it_brings_into_view(monkeypatch):
+    topo, fresh = kite(), searches(monkeypatch)
+    assert ms(topo, {"a-b", "e"}, "a") == [1]  # partial: p0, a settled
+    assert ms(topo, {"e"}, "b") == [3]  # a-b back: b in view (and settled) through it
+    assert ms(topo, set(), "a") == [1]  # e back: carried over
+    # a-b fails again: b came through it (from {}: afresh), and {a-b, e} is one away: b
+    # is then 3 + 2 + 1 = 6 through c, d
+    assert ms(topo, {"a-b"}, "b", "d") == [6, 5]
+    assert fresh == [frozenset({"a-b", "e"})]
+    # the same from d, where a comes into view through a-b from b (the other end)
+    topo, fresh = kite(), searches(monkeypatch)
+    assert ms(topo, {"a-b", "f"}, "b", source="d") == [1]  # d (0), b (1) settled
+    assert ms(topo, {"f"}, "a", source="d") == [3]  # a-b back: a through b, 1 + 2
+    assert ms(topo, set(), "a", source="d") == [3]  # f back: c (2) + 1 >= 3, carried over
+    assert ms(topo, {"a-b"}, "a", source="d") == [6]  # d-c-p0-a: 2 + 3 + 1
+    assert fresh == [frozenset({"a-b", "f"})]
+
+
+def test_a_place_repaired_is_on_the_paths_it_brings_into_view(monkeypatch):
+    topo, fresh = kite(), searches(monkeypatch)
+    assert ms(topo, {"b", "f"}, "a") == [1]  # partial: p0, a settled
+    assert ms(topo, {"f"}, "b") == [3]  # b back: in view through a-b, then settled
+    assert ms(topo, set(), "a") == [1]  # f back (c not settled yet): carried over
+    assert ms(topo, {"a-b"}, "b") == [6]  # b came through a-b: afresh (3 away from {b, f})
+    assert fresh == [frozenset({"b", "f"}), frozenset({"a-b"})]
+
+
+def test_nearest_ranks_by_the_latency_reported_to_the_nanosecond():
+    doc = {"drsim": 1, "name": "fine",
+           "simulation": {"start": "2026-01-01T00:00", "horizon": "1d"},
+           "sites": {"a": {}, "b": {}}, "access_points": {"p0": {}},
+           "links": {"p0-a": {"a": "p0", "b": "a", "latency": "1.0000001ms"},
+                     "p0-b": {"a": "p0", "b": "b", "latency": "1ms"}},
+           "services": {"v": {"active": ["a"]}},
+           "customers": {"g": {"count": 1, "access": "p0", "home": "a", "services": ["v"]}}}
+    topo = Topology(parse_scenario(yaml.safe_dump(doc)))
+    # 0.0010000001 s and 0.001 s are the same to the nanosecond: a tie, by id
+    assert topo.latency("p0", "a", frozenset()) == topo.latency("p0", "b", frozenset()) == 0.001
+    assert topo.nearest("p0", ["b", "a"], frozenset()) == ["a", "b"]
+
+
+def test_paths_in_a_network_without_links_with_a_place_down():
+    doc = {"drsim": 1, "name": "islands",
+           "simulation": {"start": "2026-01-01T00:00", "horizon": "1d"},
+           "sites": {"a": {}, "b": {}}, "services": {"v": {"active": ["a"]}},
+           "customers": {"g": {"count": 1, "access": "a", "home": "a", "services": ["v"]}}}
+    topo = Topology(parse_scenario(yaml.safe_dump(doc)))
+    assert topo.path("a", "a", frozenset({"b"})) == ("a",)
+    assert topo.path("a", "b", frozenset({"b"})) is None
