@@ -29,7 +29,7 @@ EPS = 1e-12  # sparse matrices drop zeros: a zero-latency link weighs this much 
 LABELS_KEPT = 4096  # component labellings kept (one array of places each, often shared)
 RECENT_KEPT = 8  # the last states labelled (or searched from a place), where a change looks
 # for the state before it
-SEARCH_PLACES = 2_000_000  # places kept over all latency searches (~40 bytes each)
+SEARCH_PLACES = 1_000_000  # places kept over all latency searches (~50 bytes each, ~50 MB)
 
 
 class Topology:
@@ -67,11 +67,11 @@ class Topology:
         self._link_at: dict[str, tuple[int, int, float]] = {}  # by index, weight as above
         for i, k in enumerate(ids):
             a, b = self._link_ends[k] = scenario.links[k].a, scenario.links[k].b
-            self._link_at[k] = (int(self._a[i]), int(self._b[i]), float(self._lat[i]))
+            ia, ib, w = self._link_at[k] = int(self._a[i]), int(self._b[i]), float(self._lat[i])
             self._adjacent[a].append((k, b))
             self._adjacent[b].append((k, a))
-            self._weighted[self._a[i]].append((int(self._b[i]), float(self._lat[i]), k))
-            self._weighted[self._b[i]].append((int(self._a[i]), float(self._lat[i]), k))
+            self._weighted[ia].append((ib, w, k))
+            self._weighted[ib].append((ia, w, k))
 
     def _up_matrix(self, down: frozenset[str]) -> csr_matrix:
         """Adjacency of the links that are up between places that are up."""
