@@ -304,6 +304,8 @@ class _Search:
 
     def distance(self, target: int) -> float:
         """Lowest latency (+ EPS per hop) to place `target` (inf: not reachable)."""
+        if self.done[target]:
+            return self.dist[target]  # (asked again, most often: the search went past it)
         dist, done, heap, down, parent, via = (self.dist, self.done, self.heap, self.down,
                                                self.parent, self.via)
         while not done[target] and heap:
