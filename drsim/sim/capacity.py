@@ -11,7 +11,6 @@ split) and a smaller, later group may still fit. The limit applies together with
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 
 from drsim.scenario.schema import Scenario
@@ -97,14 +96,14 @@ class Placement:
 
     def __init__(self, pools: CapacityPools, units_down: Mapping[Pool, int]) -> None:
         self.pools, self.units_down = pools, units_down
-        self.taken: Counter[Pool] = Counter()
+        self.taken: dict[Pool, int] = {}
         self.members: set[tuple[str, Pool]] = set()
 
     def fits(self, group: str, svc: str, site: str) -> bool:
         if not self.pools.serves:
             return True
         count = self.pools.sc.customers[group].count
-        return all(self.taken[p] + count <= self.pools.slots(p, self.units_down)[1]
+        return all(self.taken.get(p, 0) + count <= self.pools.slots(p, self.units_down)[1]
                    for p in self.pools.uses(group, svc, site) if (group, p) not in self.members)
 
     def take(self, group: str, svc: str, site: str) -> None:
@@ -114,5 +113,5 @@ class Placement:
         for p in self.pools.uses(group, svc, site):
             if (group, p) not in self.members:
                 self.members.add((group, p))
-                self.taken[p] += count
+                self.taken[p] = self.taken.get(p, 0) + count
 

@@ -524,15 +524,9 @@ class World:
         first = self.assigned[group]
         yield first
         if self.any_route[svc]:
-            access = self.sc.customers[group].access
-
-            def nearness(site: str) -> tuple[float, str]:
-                lat = self.topo.latency(access, site, down)
-                return (float("inf") if lat is None else lat, site)
-
             others = [s for s in self.active[svc] if s != first]
-            yield from sorted(others, key=nearness) if len(others) > 1 else others  # (one
-            # other site needs no ranking: no latencies to compute)
+            yield from (self.topo.nearest(self.sc.customers[group].access, others, down)
+                        if len(others) > 1 else others)  # (one other site: no ranking)
 
     def _pinned_ok(self, group: str, site: str) -> bool:
         """The components the group's customers live on are up at `site` (where it has them)."""
@@ -563,7 +557,7 @@ class World:
             serving, order = Served(), sorted(redo, key=self._coupling.rank.__getitem__)
             off = set(base[1].off - redo)
         down = key[0]
-        load: Counter[str] = Counter()
+        load: dict[str, int] = {}  # customers placed at each site with a capacity
         slots = Placement(self.pools, self.units_out())
         for g in order:
             grp = self.sc.customers[g]
@@ -576,13 +570,14 @@ class World:
                             and self._reaches(grp.access, site, budget, down)):
                         continue
                     cap = self.sc.sites[site].capacity
-                    if site not in hosts and cap is not None and load[site] + grp.count > cap:
+                    if (site not in hosts and cap is not None
+                            and load.get(site, 0) + grp.count > cap):
                         continue
                     if not slots.fits(g, svc, site):
                         continue
                     if site not in hosts:
                         hosts.add(site)
-                        load[site] += grp.count
+                        load[site] = load.get(site, 0) + grp.count
                     slots.take(g, svc, site)
                     serving[g, svc] = site
                     break
