@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
+from functools import partial
 
 import simpy
 
@@ -187,8 +188,7 @@ class Monitor:
             assert sb is not None
             if set(sb.sites) - self.world.active[sid]:
                 self.taking.add(sid)
-                self.checking[sid] = self.checks(
-                    True, lambda streak, sid=sid: self.standby_checked(sid, streak))
+                self.checking[sid] = self.checks(True, partial(self.standby_checked, sid))
         self.failed &= failing
         for sid in sorted({svc for svc, _ in self.hot} - failing):
             if not self.world.needs_hot_standby(sid):
