@@ -144,6 +144,20 @@ def test_alert_and_takeover_at_one_instant_keep_their_order():
                      "data_loss", "service_restored"]
 
 
+def test_the_check_lands_where_a_timeout_from_the_loss_lands():
+    # checks were timeouts chained from the loss: the first check after a loss at s is at
+    # s + (g - s), g the grid time; with interval 7.3s and s = 3.280613209700037s that is
+    # 7.300000000000001, not 7.3 (the grid float), and the streak's one event keeps it
+    text = (SCENARIO.replace(" STANDBY", "").replace("5m, failed_checks: K", "7.3s, "
+                                                     "failed_checks: 1")
+            + "  - {id: o, at: 3.280613209700037s, targets: [{component: a.box}], "
+              "duration: 1h}\n")
+    r = simulate(parse(text))
+    s = r.incidents[0].start_s
+    assert s == 3.280613209700037 and s + (7.3 - s) == 7.300000000000001
+    assert r.incidents[0].detected_s == 7.300000000000001
+
+
 TINY = """
 drsim: 1
 name: tiny
