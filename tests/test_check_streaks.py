@@ -197,21 +197,22 @@ def test_a_streak_of_failing_checks_is_one_scheduled_event():
     #  - the refreshes at 62m and 92m, one Timeout(0) each (the first, at 0, runs unscheduled
     #    in start()): 2
     #  - the alert's checks at 65, 70, 75: ONE _Late, at 75m: 1
-    #  - the alert: its process (Initialize, end) and the world's change event it waits on
-    #    for service back (92m; a's return ends the incident: no new streak): 3
+    #  - the alert: its process (Initialize, end): 2 (the watch for service back runs at the
+    #    refreshes: nothing scheduled; a's return at 92m ends the incident: no new streak)
     #  - page and declare: Initialize, the acknowledgement and declaration delays (0s, still
     #    Timeouts), end: 4
-    # 2 + 6 + 2 + 1 + 3 + 4 = 18 (main had 21: a _Late per check, 3, and a 4th at 95m, the
-    # watch for a 2nd alert looking once more before it saw the incident had ended)
+    # 2 + 6 + 2 + 1 + 2 + 4 = 17 (it was 21: a _Late per check, 3, and a 4th at 95m, the
+    # watch for a 2nd alert looking once more before it saw the incident had ended, and the
+    # world's change event at 92m waking the watch)
     counts = scheduled(TINY)
-    assert counts == {"Initialize": 4, "Timeout": 6, "Process": 4, "_Late": 1, "Event": 3}
+    assert counts == {"Initialize": 4, "Timeout": 6, "Process": 4, "_Late": 1, "Event": 2}
     # a back 69m-71m, so the check at 70m passes: the streak starts over at 71m (checks 75,
     # 80, 85: alert at 85m) and the first streak's event at 75m fires stale, doing nothing.
     # The second outage adds its disruption's and outage's processes (6) and two refreshes
-    # (69m, 71m): 18 + 6 + 2 + 1 (_Late) = 27
+    # (69m, 71m): 17 + 6 + 2 + 1 (_Late) = 26
     blip = TINY.replace("duration: 30m", "duration: 7m}\n  - {id: e, at: 71m, "
                                          "targets: [{site: a}], duration: 21m")
     counts = scheduled(blip)
-    assert counts["_Late"] == 2 and sum(counts.values()) == 27
+    assert counts["_Late"] == 2 and sum(counts.values()) == 26
     assert [e.time_s / M for e in Drill(parse(blip)).run().timeline
             if e.kind == "detected"] == [85]

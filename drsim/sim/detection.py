@@ -85,6 +85,7 @@ class Monitor:
         # the open incident's checks: the incident, its next alert's number, the streak
         # (None while the checks pass); None while an alert goes out
         self.outage: tuple[Incident, int, Streak | None] | None = None
+        self.alerted: tuple[Incident, int] | None = None  # an alert out, customers still out
         self.responding: dict[int, simpy.Process] = {}  # incident → its page-and-declare
         self.degraded_rng = streams("detection:degraded")
         self.pager = Pager(env, world, self.det, staff, streams, self.wait_if_degraded)
@@ -105,8 +106,11 @@ class Monitor:
         self.outage = (incident, alert, self.checks(self.world.impacted(), self.outage_checked))
 
     def watch_outage(self) -> None:
-        """After each refresh: a streak of checks broken by customers served again starts over
-        once they are out again; the incident's end ends the watch."""
+        """After each refresh: after an alert, checks start again once everyone is served; a
+        streak broken by customers served again starts over once they are out again; the
+        incident's end ends the watch."""
+        if self.alerted is not None:
+            self.watch_on()
         if self.outage is None:
             return
         incident, alert, streak = self.outage
@@ -146,9 +150,18 @@ class Monitor:
                              f"alert after {self.det.failed_checks} failed checks{again}")
         self.runbooks.trigger("detected")
         self.respond(incident, alert)
-        yield from self.world.wait_until(
-            lambda: not self.world.impacted() or incident.end_s is not None)
-        if incident.end_s is None:
+        self.alerted = (incident, alert)
+        self.watch_on()
+
+    def watch_on(self) -> None:
+        """After an alert: once everyone is served again, check for the next loss (alert
+        numbers count on); the incident's end ends the watch."""
+        assert self.alerted is not None
+        incident, alert = self.alerted
+        if incident.end_s is not None:
+            self.alerted = None
+        elif not self.world.impacted():
+            self.alerted = None
             self.detect_outage(incident, alert + 1)
 
     def respond(self, incident: Incident, alert: int) -> None:
