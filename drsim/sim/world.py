@@ -11,6 +11,7 @@ what changed, so simultaneous changes never produce zero-length outages.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -429,8 +430,13 @@ class World:
     def settled_at(self, t_s: float) -> simpy.Event:
         """An event at t_s that fires after everything else of that instant, this world's
         refresh included: a look at the state then sees the instant's outcome (a monitoring
-        check at the instant service comes back finds it back)."""
-        return _Late(self.env, t_s - self.env.now)
+        check at the instant service comes back finds it back). Exactly at t_s: simpy adds
+        the delay to now, so a delay that rounds off is moved to the next float."""
+        now = self.env.now
+        delay = t_s - now
+        while now + delay != t_s:  # ends: steps of delay (≤ t_s) are smaller than t_s's
+            delay = math.nextafter(delay, math.inf if now + delay < t_s else -math.inf)
+        return _Late(self.env, delay)
 
     def wait_until(self, ready: Callable[[], bool]) -> Generator[simpy.Event, object, None]:
         """Process helper: resume once `ready()` holds after some refresh."""
