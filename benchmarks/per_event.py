@@ -27,7 +27,7 @@ from single_run import bare_simpy  # noqa: E402  (the same yardstick as single_r
 
 from drsim.bundled import bundled_scenarios  # noqa: E402
 from drsim.scenario import load_scenario  # noqa: E402
-from drsim.sim.engine import Drill, one_trial_of_garbage  # noqa: E402
+from drsim.sim.engine import Drill, cycles_collected_after  # noqa: E402
 from drsim.topology import Topology  # noqa: E402
 
 
@@ -36,7 +36,7 @@ def warm_trial(scenario, topology: Topology) -> tuple[float, int]:
     pass over the trial's garbage after it, as every Monte Carlo trial pays it; the drill is
     built before the clock starts, as benchmarks/single_run.py does) and the events it
     scheduled."""
-    with one_trial_of_garbage():
+    with cycles_collected_after(drill_garbage=True):
         drill = Drill(scenario, topology=topology)
         t0 = time.perf_counter()
         drill.run()

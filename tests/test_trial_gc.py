@@ -1,5 +1,5 @@
 """A trial's garbage: the collector is paused for the whole trial and run once over the
-youngest generation after it (drsim.sim.engine.one_trial_of_garbage, issue 13)."""
+youngest generation after it (drsim.sim.engine.simulate, issue 13)."""
 
 from __future__ import annotations
 

@@ -113,36 +113,26 @@ class Drill:
 
 
 @contextmanager
-def cycles_collected_after() -> Iterator[None]:
+def cycles_collected_after(drill_garbage: bool = False) -> Iterator[None]:
     """Python's cyclic garbage collector paused while a trial runs. A trial allocates
     millions of short-lived objects, so the collector would run hundreds of times, each
     full pass walking every long-lived object (scenario, topology, the shared caches): a
     quarter of a trial's time on a 10-site year (issue 13). What a trial leaves in cycles
-    is collected when the collector runs next, after it; nothing simulated depends on it."""
+    is collected when the collector runs next, after it; nothing simulated depends on it.
+
+    `drill_garbage`: the block is the whole trial (building the drill, running it,
+    measuring it) and the drill is garbage by its end, so one pass over the youngest
+    generation frees its cycles there. Re-enabled while the drill was alive, the collector
+    walked every object the trial had made (all still reachable) and moved them to older
+    generations to be walked again by full passes: a fifth of a 10-site trial more."""
     paused = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if paused:
-            gc.enable()
-
-
-@contextmanager
-def one_trial_of_garbage() -> Iterator[None]:
-    """The collector paused for a whole trial (building the drill, running it, measuring
-    it) and then run once over the youngest generation, when the drill is already garbage.
-    Re-enabled while the drill was alive, the collector walked every object the trial had
-    made (all of them still reachable) and moved them to older generations to be walked
-    again by full passes: a fifth to a quarter of a 10-site trial (issue 13). Collected
-    here, each cycle the trial leaves is walked once, and nothing long-lived at all."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.collect(0)
+            if drill_garbage:
+                gc.collect(0)
             gc.enable()
 
 
@@ -150,7 +140,7 @@ def simulate(scenario: Scenario, seed: int | None = None, trial: int = 0,
              topology: Topology | None = None, timeline: bool = True) -> RunResult:
     """Run one trial of `scenario` and return everything it produced (`timeline` False:
     without its event records, which a Monte Carlo row never reads)."""
-    with one_trial_of_garbage():
+    with cycles_collected_after(drill_garbage=True):
         drill = Drill(scenario, seed, trial, topology)
         drill.timeline = timeline
         result = drill.run()
