@@ -82,6 +82,13 @@ def test_a_loss_exactly_at_a_check_is_seen_by_that_check():
     assert minutes(r, "detected") == [75] and minutes(r, "activated") == [77]
 
 
+def test_lost_again_exactly_at_a_check_keeps_the_streak():
+    # box back at 66, lost again at 70 sharp: the check at 70 sees the state after 70's
+    # changes (down), so no check passed: 65, 70, 75 → alert 75, takeover 77
+    r = run(("box", 62, 66), ("box", 70, 180))
+    assert minutes(r, "detected") == [75] and minutes(r, "activated") == [77]
+
+
 def test_a_recovery_exactly_at_a_check_is_seen_by_that_check():
     # box back at 70 sharp: the check at 70 passes; lost again at 72 → 75, 80, 85
     r = run(("box", 62, 70), ("box", 72, 180))
