@@ -435,9 +435,9 @@ def test_a_signal_inside_a_trial_stops_the_run_instead_of_failing_the_trial(monk
     (`except Exception`). SIGTERM arriving mid-trial (Terminated, like Ctrl-C's
     KeyboardInterrupt) must stop the run, not become trial 3's error while trials 4, 5...
     go on: Terminated is a BaseException for that reason."""
-    import drsim.trial as trial_module
+    import drsim.sim.engine as engine_module  # each trial's Drill is built by simulate()
 
-    real = trial_module.Drill
+    real = engine_module.Drill
 
     class StopsAtTrial3(real):  # type: ignore[misc,valid-type]
         def run(self) -> Any:
@@ -445,7 +445,7 @@ def test_a_signal_inside_a_trial_stops_the_run_instead_of_failing_the_trial(monk
                 raise stop()
             return super().run()
 
-    monkeypatch.setattr(trial_module, "Drill", StopsAtTrial3)
+    monkeypatch.setattr(engine_module, "Drill", StopsAtTrial3)
     result = run_trials(load_scenario(YEAR), 8, seed=1, workers=1, batch_size=1)
     assert result.interrupted == status and not result.complete
     assert list(result.frame["trial"]) == [0, 1, 2]
