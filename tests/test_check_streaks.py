@@ -76,6 +76,13 @@ def test_a_blip_spanning_a_check_restarts_the_streak_at_the_next_check():
     assert minutes(r, "detected") == [85] and minutes(r, "activated") == [87]
 
 
+def test_a_restarted_streak_is_failing_from_its_start():
+    # as above, restarted at 71 (checks 75, 80, 85); db lost too at 77 is one more refresh
+    # with customers still out: no check passed since 71, so the alert stays at 85
+    r = run(("box", 62, 69), ("box", 71, 180), ("db", 77, 180))
+    assert minutes(r, "detected") == [85] and minutes(r, "activated") == [87]
+
+
 def test_a_loss_exactly_at_a_check_is_seen_by_that_check():
     # box down at 65 sharp: the check at 65 sees the state after 65's changes: 65, 70, 75
     r = run(("box", 65, 180))
